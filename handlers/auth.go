@@ -1,0 +1,154 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"sherpa/store"
+	"sherpa/views"
+)
+
+func (s *Server) signupPage(c *fiber.Ctx) error {
+	if currentUser(c) != nil {
+		return s.redirect(c, safeNext(c.Query("next")))
+	}
+	f := views.SignupForm{Email: store.NormalizeEmail(c.Query("email")), Next: safeNextOrEmpty(c.Query("next")), Errors: views.Errors{}}
+	f.Notice = inviteNotice(f.Next)
+	return render(c, fiber.StatusOK, views.SignupPage(s.shell(c, "Sign up", "signup"), f))
+}
+
+func (s *Server) signup(c *fiber.Ctx) error {
+	f := views.SignupForm{
+		Name:   cleanText(c.FormValue("name")),
+		Email:  store.NormalizeEmail(c.FormValue("email")),
+		Next:   safeNextOrEmpty(c.FormValue("next")),
+		Errors: views.Errors{},
+	}
+	password := c.FormValue("password")
+	validName(f.Errors, "name", f.Name, "Name")
+	validEmail(f.Errors, "email", f.Email)
+	validPassword(f.Errors, "password", password)
+	if !f.Errors.Any() {
+		u, err := s.store.CreateUser(c.UserContext(), f.Name, f.Email, hashPassword(s.cfg.Password, password))
+		switch {
+		case errors.Is(err, store.ErrDuplicate):
+			f.Errors["email"] = "An account with this email already exists. Log in instead."
+		case err != nil:
+			return err
+		default:
+			if err := s.startSession(c, u); err != nil {
+				return err
+			}
+			s.log.Info().Int64("user_id", u.ID).Msg("signed up")
+			s.flash(c, "success", "Welcome to Sherpa, "+u.Name+"!")
+			return s.redirect(c, safeNext(f.Next))
+		}
+	}
+	f.Notice = inviteNotice(f.Next)
+	return render(c, fiber.StatusUnprocessableEntity, views.SignupPage(s.shell(c, "Sign up", "signup"), f))
+}
+
+func (s *Server) loginPage(c *fiber.Ctx) error {
+	if currentUser(c) != nil {
+		return s.redirect(c, safeNext(c.Query("next")))
+	}
+	f := views.LoginForm{Email: store.NormalizeEmail(c.Query("email")), Next: safeNextOrEmpty(c.Query("next")), Errors: views.Errors{}}
+	f.Notice = inviteNotice(f.Next)
+	return render(c, fiber.StatusOK, views.LoginPage(s.shell(c, "Log in", "login"), f))
+}
+
+func (s *Server) login(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	f := views.LoginForm{Email: store.NormalizeEmail(c.FormValue("email")), Next: safeNextOrEmpty(c.FormValue("next")), Errors: views.Errors{}}
+	f.Notice = inviteNotice(f.Next)
+	password := c.FormValue("password")
+	if f.Email == "" {
+		f.Errors["email"] = "Email is required."
+	}
+	if password == "" {
+		f.Errors["password"] = "Password is required."
+	}
+	if f.Errors.Any() {
+		return render(c, fiber.StatusUnprocessableEntity, views.LoginPage(s.shell(c, "Log in", "login"), f))
+	}
+	emailKey, ipKey := "email:"+f.Email, "ip:"+c.IP()
+	until, err := s.store.LockedUntil(ctx, emailKey, ipKey)
+	if err != nil {
+		return err
+	}
+	if !until.IsZero() {
+		mins := int(time.Until(until).Minutes()) + 1
+		f.Errors[""] = fmt.Sprintf("Too many failed attempts. For your security, logging in is paused; try again in %d %s.", mins, pluralWord(mins, "minute", "minutes"))
+		return render(c, fiber.StatusTooManyRequests, views.LoginPage(s.shell(c, "Log in", "login"), f))
+	}
+	u, err := s.store.UserByEmail(ctx, f.Email)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if u == nil || !checkPassword(u.PasswordHash, password) {
+		if u == nil {
+			// Spend the same time as a real check so timing does not tell
+			// which emails have accounts.
+			checkPassword(s.dummyHash, password)
+		}
+		if err := s.store.RecordFailure(ctx, emailKey, s.cfg.ThrottleEmail); err != nil {
+			return err
+		}
+		if err := s.store.RecordFailure(ctx, ipKey, s.cfg.ThrottleIP); err != nil {
+			return err
+		}
+		s.log.Warn().Str("request_id", requestID(c)).Str("ip", c.IP()).Msg("failed login")
+		f.Errors[""] = "Email or password is incorrect."
+		return render(c, fiber.StatusUnprocessableEntity, views.LoginPage(s.shell(c, "Log in", "login"), f))
+	}
+	if err := s.store.ClearFailures(ctx, emailKey); err != nil {
+		return err
+	}
+	if err := s.startSession(c, u); err != nil {
+		return err
+	}
+	return s.redirect(c, safeNext(f.Next))
+}
+
+// startSession logs u in with a fresh session id, so an id planted before
+// login is worthless after it.
+func (s *Server) startSession(c *fiber.Ctx, u *store.User) error {
+	if err := s.sessions.RenewToken(c.UserContext()); err != nil {
+		return fmt.Errorf("renew session token: %w", err)
+	}
+	s.sessions.Put(c.UserContext(), keyUserID, u.ID)
+	c.Locals(localUser, u)
+	return nil
+}
+
+// logout deletes the session on the server, not only the cookie.
+func (s *Server) logout(c *fiber.Ctx) error {
+	if err := s.sessions.Destroy(c.UserContext()); err != nil {
+		return fmt.Errorf("destroy session: %w", err)
+	}
+	return s.redirect(c, "/login")
+}
+
+func safeNextOrEmpty(next string) string {
+	if safeNext(next) == "/" {
+		return ""
+	}
+	return next
+}
+
+func inviteNotice(next string) string {
+	if len(next) > len("/invites/") && next[:len("/invites/")] == "/invites/" {
+		return "Log in or create an account with the invited email to join the team."
+	}
+	return ""
+}
+
+func pluralWord(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -1,0 +1,52 @@
+package handlers
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"sherpa/views"
+)
+
+func (s *Server) profileView(c *fiber.Ctx) views.ProfileView {
+	me := currentUser(c)
+	return views.ProfileView{Me: me, Team: currentTeam(c), Name: me.Name, NameErrs: views.Errors{}, PassErrs: views.Errors{}}
+}
+
+func (s *Server) profilePage(c *fiber.Ctx) error {
+	return render(c, fiber.StatusOK, views.ProfilePage(s.shell(c, "Profile", "profile"), s.profileView(c)))
+}
+
+// updateProfile handles both forms of the profile page: a name change, or a
+// password change when new_password is present.
+func (s *Server) updateProfile(c *fiber.Ctx) error {
+	me := currentUser(c)
+	v := s.profileView(c)
+	if c.FormValue("new_password") != "" || c.FormValue("current_password") != "" {
+		current, next := c.FormValue("current_password"), c.FormValue("new_password")
+		if !checkPassword(me.PasswordHash, current) {
+			v.PassErrs["current_password"] = "Current password is incorrect."
+		}
+		validPassword(v.PassErrs, "new_password", next)
+		if v.PassErrs.Any() {
+			return render(c, fiber.StatusUnprocessableEntity, views.ProfilePage(s.shell(c, "Profile", "profile"), v))
+		}
+		if err := s.store.UpdatePasswordHash(c.UserContext(), me.ID, hashPassword(s.cfg.Password, next)); err != nil {
+			return err
+		}
+		// A new session id after a credential change, like at login.
+		if err := s.sessions.RenewToken(c.UserContext()); err != nil {
+			return err
+		}
+		s.flash(c, "success", "Your password was changed.")
+		return s.redirect(c, "/profile")
+	}
+	v.Name = cleanText(c.FormValue("name"))
+	validName(v.NameErrs, "name", v.Name, "Name")
+	if v.NameErrs.Any() {
+		return render(c, fiber.StatusUnprocessableEntity, views.ProfilePage(s.shell(c, "Profile", "profile"), v))
+	}
+	if err := s.store.UpdateUserName(c.UserContext(), me.ID, v.Name); err != nil {
+		return err
+	}
+	s.flash(c, "success", "Your name was saved.")
+	return s.redirect(c, "/profile")
+}

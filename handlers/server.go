@@ -1,0 +1,136 @@
+// Package handlers is Sherpa's HTTP layer on Fiber: middleware, routes and the
+// handlers behind them. A handler parses and validates input, calls store (and
+// later google and charts), and renders exactly one views component: the full
+// page, or the fragment when htmx asks for it.
+package handlers
+
+import (
+	"context"
+	"net/url"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/gofiber/fiber/v2"
+	"github.com/rs/zerolog"
+
+	"sherpa/store"
+)
+
+// Config is the part of Sherpa's configuration the HTTP layer needs.
+type Config struct {
+	// PublicURL is where users reach Sherpa; invitation links are built on
+	// it, and cookies are Secure when it is https.
+	PublicURL *url.URL
+	// TrustedProxies are the addresses (IPs or CIDRs) of load balancers whose
+	// X-Forwarded-For header names the real client.
+	TrustedProxies []string
+	// Sandbox shows the sandbox banner (Google is simulated).
+	Sandbox bool
+	// Password hashing cost; tests lower it.
+	Password PasswordParams
+	// Login throttling per email and per client address.
+	ThrottleEmail store.ThrottlePolicy
+	ThrottleIP    store.ThrottlePolicy
+	// SessionLifetime is how long a login lasts.
+	SessionLifetime time.Duration
+}
+
+// DefaultConfig returns production settings for the given public URL.
+func DefaultConfig(public *url.URL) Config {
+	return Config{
+		PublicURL:       public,
+		Password:        DefaultPasswordParams,
+		ThrottleEmail:   store.ThrottlePolicy{Limit: 5, Window: 15 * time.Minute, Lock: 15 * time.Minute},
+		ThrottleIP:      store.ThrottlePolicy{Limit: 30, Window: 15 * time.Minute, Lock: 15 * time.Minute},
+		SessionLifetime: 14 * 24 * time.Hour,
+	}
+}
+
+// Mail is an email to send.
+type Mail struct {
+	To      string
+	Subject string
+	Text    string
+}
+
+// Mailer sends a plain-text email; nil in Server means no SMTP server is
+// configured. Package mail implements it over SMTP.
+type Mailer interface {
+	Send(ctx context.Context, to, subject, text string) error
+}
+
+// Server holds what every handler needs. It is built once in main.
+type Server struct {
+	cfg      Config
+	store    *store.Store
+	sessions *scs.SessionManager
+	mailer   Mailer
+	log      zerolog.Logger
+	// dummyHash is checked against when a login names no account, so both
+	// cases take the same time.
+	dummyHash string
+}
+
+// New builds the Fiber app with every route and middleware.
+func New(cfg Config, st *store.Store, mailer Mailer, log zerolog.Logger) *fiber.App {
+	s := &Server{cfg: cfg, store: st, mailer: mailer, log: log, dummyHash: hashPassword(cfg.Password, "not a real password")}
+	s.sessions = newSessionManager(cfg, st)
+	app := fiber.New(fiber.Config{
+		AppName:                 "Sherpa",
+		ErrorHandler:            s.handleError,
+		DisableStartupMessage:   true,
+		ReadTimeout:             30 * time.Second,
+		WriteTimeout:            60 * time.Second,
+		IdleTimeout:             120 * time.Second,
+		BodyLimit:               1 << 20,
+		EnableTrustedProxyCheck: len(cfg.TrustedProxies) > 0,
+		TrustedProxies:          cfg.TrustedProxies,
+		ProxyHeader:             proxyHeader(cfg),
+	})
+	s.routes(app)
+	return app
+}
+
+func proxyHeader(cfg Config) string {
+	if len(cfg.TrustedProxies) > 0 {
+		return fiber.HeaderXForwardedFor
+	}
+	return ""
+}
+
+func (s *Server) routes(app *fiber.App) {
+	app.Use(s.accessLog) // request id, recover, one log line per request
+	app.Use(s.securityHeaders)
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+	app.Use("/static", staticFiles())
+	app.Use(s.crossSiteCheck)
+	app.Use(s.loadSession)
+	app.Use(s.loadUser)
+
+	app.Get("/signup", s.signupPage)
+	app.Post("/signup", s.signup)
+	app.Get("/login", s.loginPage)
+	app.Post("/login", s.login)
+	app.Post("/logout", s.logout)
+	app.Get("/invites/:token", s.invitePage)
+	app.Post("/invites/:token", s.requireUser, s.acceptInvite)
+
+	app.Get("/", s.requireUser, s.home)
+	app.Get("/profile", s.requireUser, s.profilePage)
+	app.Post("/profile", s.requireUser, s.updateProfile)
+	app.Get("/team/new", s.requireUser, s.teamNewPage)
+	app.Post("/team", s.requireUser, s.createTeam)
+	app.Get("/team", s.requireTeam, s.teamPage)
+	app.Post("/team/leave", s.requireTeam, s.leaveTeam)
+	app.Post("/team/invites", s.requireTeam, s.requireManager, s.invite)
+	app.Post("/team/invites/:id/revoke", s.requireTeam, s.requireManager, s.revokeInvite)
+	app.Post("/team/members/:id/role", s.requireTeam, s.requireOwner, s.setRole)
+	app.Post("/team/members/:id/owner", s.requireTeam, s.requireOwner, s.handOver)
+	app.Post("/team/members/:id/remove", s.requireTeam, s.requireManager, s.removeMember)
+
+	app.Get("/contacts", s.requireTeam, s.comingSoon("contacts", "Contacts", "Your team's customers in one searchable, sortable table with inline editing, notes and an activity log."))
+	app.Get("/deals", s.requireTeam, s.comingSoon("deals", "Deals", "Your sales pipeline: deals by stage, owner and close date, with the stage history behind the dashboard."))
+
+	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+}

@@ -1,0 +1,196 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/gofiber/fiber/v2"
+
+	"sherpa/store"
+	"sherpa/views"
+)
+
+const (
+	sessionCookie = "sherpa_session"
+	keyUserID     = "user_id"
+	keyFlashKind  = "flash_kind"
+	keyFlashMsg   = "flash_msg"
+	localUser     = "user"
+	localTeam     = "team"
+)
+
+func newSessionManager(cfg Config, st *store.Store) *scs.SessionManager {
+	sm := scs.New()
+	sm.Store = st.Sessions()
+	sm.Lifetime = cfg.SessionLifetime
+	if sm.Lifetime == 0 {
+		sm.Lifetime = 14 * 24 * time.Hour
+	}
+	sm.Cookie.Name = sessionCookie
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = cfg.PublicURL != nil && cfg.PublicURL.Scheme == "https"
+	sm.Cookie.Path = "/"
+	sm.Cookie.Persist = true
+	return sm
+}
+
+// loadSession is scs's LoadAndSave for Fiber: load the session named by the
+// cookie into the request context, run the rest of the chain, then commit a
+// modified session (or expire the cookie of a destroyed one).
+func (s *Server) loadSession(c *fiber.Ctx) error {
+	ctx, err := s.sessions.Load(c.UserContext(), c.Cookies(sessionCookie))
+	if err != nil {
+		return fmt.Errorf("load session: %w", err)
+	}
+	c.SetUserContext(ctx)
+	c.Append(fiber.HeaderVary, "Cookie")
+	herr := c.Next()
+	// The error handler has not run yet; it may still put a flash, so commit
+	// what we have now and let it render without touching the session.
+	switch s.sessions.Status(c.UserContext()) {
+	case scs.Modified:
+		token, expiry, err := s.sessions.Commit(c.UserContext())
+		if err != nil {
+			return errors.Join(herr, fmt.Errorf("commit session: %w", err))
+		}
+		s.setSessionCookie(c, token, expiry)
+	case scs.Destroyed:
+		s.setSessionCookie(c, "", time.Time{})
+	}
+	return herr
+}
+
+func (s *Server) setSessionCookie(c *fiber.Ctx, token string, expiry time.Time) {
+	ck := &fiber.Cookie{
+		Name:     sessionCookie,
+		Value:    token,
+		Path:     "/",
+		HTTPOnly: true,
+		Secure:   s.sessions.Cookie.Secure,
+		SameSite: fiber.CookieSameSiteLaxMode,
+	}
+	if expiry.IsZero() {
+		ck.Expires = time.Unix(1, 0)
+		ck.MaxAge = -1
+	} else {
+		ck.Expires = expiry
+		ck.MaxAge = int(time.Until(expiry).Seconds())
+	}
+	c.Cookie(ck)
+	c.Set(fiber.HeaderCacheControl, `no-cache="Set-Cookie"`)
+}
+
+// loadUser puts the logged-in user (and their team) into the request locals.
+// A session pointing at a deleted user is treated as logged out.
+func (s *Server) loadUser(c *fiber.Ctx) error {
+	id := s.sessions.GetInt64(c.UserContext(), keyUserID)
+	if id == 0 {
+		return c.Next()
+	}
+	u, err := s.store.UserByID(c.UserContext(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.sessions.Remove(c.UserContext(), keyUserID)
+		return c.Next()
+	}
+	if err != nil {
+		return err
+	}
+	c.Locals(localUser, u)
+	if u.TeamID != 0 {
+		t, err := s.store.TeamByID(c.UserContext(), u.TeamID)
+		if err != nil {
+			return err
+		}
+		c.Locals(localTeam, t)
+	}
+	return c.Next()
+}
+
+func currentUser(c *fiber.Ctx) *store.User {
+	u, _ := c.Locals(localUser).(*store.User)
+	return u
+}
+
+func currentTeam(c *fiber.Ctx) *store.Team {
+	t, _ := c.Locals(localTeam).(*store.Team)
+	return t
+}
+
+// requireUser sends anonymous visitors to the login page, remembering where
+// they were going.
+func (s *Server) requireUser(c *fiber.Ctx) error {
+	if currentUser(c) != nil {
+		return c.Next()
+	}
+	next := string(c.Request().URI().RequestURI())
+	if c.Method() != fiber.MethodGet {
+		next = ""
+	}
+	return s.redirect(c, loginURL(next))
+}
+
+// requireTeam lets through only users in a team; others go home, where they
+// can create a team or see their invitations.
+func (s *Server) requireTeam(c *fiber.Ctx) error {
+	u := currentUser(c)
+	if u == nil {
+		return s.requireUser(c)
+	}
+	if currentTeam(c) == nil {
+		s.flash(c, "info", "Create a team or accept an invitation first.")
+		return s.redirect(c, "/")
+	}
+	return c.Next()
+}
+
+// requireManager lets through the owner and admins only.
+func (s *Server) requireManager(c *fiber.Ctx) error {
+	if !currentUser(c).CanManage() {
+		return fiber.NewError(fiber.StatusForbidden, "Only the team's owner and admins can do this.")
+	}
+	return c.Next()
+}
+
+// requireOwner lets through the team's owner only.
+func (s *Server) requireOwner(c *fiber.Ctx) error {
+	if currentUser(c).Role != store.RoleOwner {
+		return fiber.NewError(fiber.StatusForbidden, "Only the team's owner can do this.")
+	}
+	return c.Next()
+}
+
+func loginURL(next string) string {
+	if next == "" || next == "/" {
+		return "/login"
+	}
+	return "/login?next=" + urlQueryEscape(next)
+}
+
+// safeNext keeps "next" redirects on this site: a local absolute path, not
+// "//host" or "/\host" which browsers treat as another site.
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsAny(next, "\r\n\t") {
+		return "/"
+	}
+	return next
+}
+
+func (s *Server) flash(c *fiber.Ctx, kind, msg string) {
+	s.sessions.Put(c.UserContext(), keyFlashKind, kind)
+	s.sessions.Put(c.UserContext(), keyFlashMsg, msg)
+}
+
+func (s *Server) popFlash(c *fiber.Ctx) *views.Flash {
+	msg := s.sessions.PopString(c.UserContext(), keyFlashMsg)
+	kind := s.sessions.PopString(c.UserContext(), keyFlashKind)
+	if msg == "" {
+		return nil
+	}
+	return &views.Flash{Kind: kind, Message: msg}
+}

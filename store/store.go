@@ -1,0 +1,165 @@
+// Package store owns every SQL statement of Sherpa and the bun models behind
+// them. It runs on MySQL/MariaDB (production) and SQLite (the embedded
+// default); dialect differences stay inside this package. Every method that
+// touches team data takes the team id and puts it in its WHERE clause, so "not
+// found" and "not yours" are the same answer.
+//
+// store imports no other package of the project.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/mysqldialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+)
+
+// Dialect names the database family a Store talks to.
+type Dialect string
+
+const (
+	MySQL  Dialect = "mysql"
+	SQLite Dialect = "sqlite"
+)
+
+// Sentinel errors that handlers map to HTTP statuses.
+var (
+	ErrNotFound  = errors.New("not found")
+	ErrConflict  = errors.New("conflict")
+	ErrDuplicate = errors.New("duplicate")
+)
+
+// Store is the database handle every other package goes through.
+type Store struct {
+	DB      *bun.DB
+	Dialect Dialect
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Open connects to the database named by a Sherpa database URL:
+//
+//	sqlite:sherpa.db                        a file (created if missing)
+//	sqlite::memory:                         an in-memory database (tests)
+//	mysql://user:pass@host:3306/dbname?x=y  MySQL or MariaDB
+//
+// It does not apply migrations; call Migrate for that.
+func Open(ctx context.Context, databaseURL string) (*Store, error) {
+	dialect, dsn, err := ParseURL(databaseURL)
+	if err != nil {
+		return nil, err
+	}
+	var db *bun.DB
+	switch dialect {
+	case SQLite:
+		sqldb, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open sqlite %q: %w", dsn, err)
+		}
+		// One writer at a time is all SQLite can do; a small pool of
+		// connections lets readers go on in WAL mode while a write waits.
+		sqldb.SetMaxOpenConns(4)
+		sqldb.SetConnMaxIdleTime(5 * time.Minute)
+		db = bun.NewDB(sqldb, sqlitedialect.New())
+	case MySQL:
+		sqldb, err := sql.Open("mysql", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open mysql: %w", err)
+		}
+		sqldb.SetMaxOpenConns(32)
+		sqldb.SetMaxIdleConns(16)
+		sqldb.SetConnMaxLifetime(10 * time.Minute)
+		db = bun.NewDB(sqldb, mysqldialect.New())
+	}
+	s := &Store{DB: db, Dialect: dialect, Now: func() time.Time { return time.Now().UTC() }}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
+	}
+	return s, nil
+}
+
+// ParseURL turns a Sherpa database URL into a dialect and a driver DSN.
+func ParseURL(databaseURL string) (Dialect, string, error) {
+	switch {
+	case strings.HasPrefix(databaseURL, "sqlite:"):
+		path := strings.TrimPrefix(databaseURL, "sqlite:")
+		path = strings.TrimPrefix(path, "//")
+		if path == "" {
+			return "", "", fmt.Errorf("database URL %q: sqlite needs a file name, e.g. sqlite:sherpa.db", databaseURL)
+		}
+		params := "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		if path == ":memory:" {
+			// A shared cache keeps one in-memory database across the pool.
+			return SQLite, "file::memory:?cache=shared&" + params, nil
+		}
+		return SQLite, "file:" + path + "?_pragma=journal_mode(WAL)&" + params, nil
+	case strings.HasPrefix(databaseURL, "mysql://"):
+		u, err := url.Parse(databaseURL)
+		if err != nil {
+			return "", "", fmt.Errorf("database URL: %w", err)
+		}
+		cfg := mysql.NewConfig()
+		cfg.Net = "tcp"
+		cfg.Addr = u.Host
+		if u.Port() == "" {
+			cfg.Addr = u.Host + ":3306"
+		}
+		if u.User != nil {
+			cfg.User = u.User.Username()
+			cfg.Passwd, _ = u.User.Password()
+		}
+		cfg.DBName = strings.TrimPrefix(u.Path, "/")
+		if cfg.DBName == "" {
+			return "", "", fmt.Errorf("database URL %q: mysql needs a database name, e.g. mysql://root@127.0.0.1:3306/sherpa", databaseURL)
+		}
+		cfg.ParseTime = true
+		cfg.Loc = time.UTC
+		cfg.MultiStatements = false
+		cfg.Params = map[string]string{"charset": "utf8mb4", "time_zone": "'+00:00'"}
+		for k, v := range u.Query() {
+			cfg.Params[k] = v[0]
+		}
+		return MySQL, cfg.FormatDSN(), nil
+	default:
+		return "", "", fmt.Errorf("database URL %q: must start with sqlite: or mysql://", databaseURL)
+	}
+}
+
+// Close closes the connection pool.
+func (s *Store) Close() error { return s.DB.Close() }
+
+// Ping checks that the database answers; /readyz uses it.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.DB.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	var one int
+	if err := s.DB.NewRaw("SELECT 1").Scan(ctx, &one); err != nil {
+		return fmt.Errorf("query database: %w", err)
+	}
+	return nil
+}
+
+// isDuplicate reports whether err is a unique-key violation on either database.
+func isDuplicate(err error) bool {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		return me.Number == 1062
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "constraint failed: UNIQUE")
+}
+
+func notFound(err error) bool { return errors.Is(err, sql.ErrNoRows) }

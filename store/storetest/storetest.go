@@ -1,0 +1,100 @@
+// Package storetest opens real databases for tests: a fresh SQLite file, and
+// a fresh database on the MySQL/MariaDB server named by
+// SHERPA_TEST_MYSQL_URL (for example mysql://root@127.0.0.1:3306/). Without
+// that variable MySQL tests skip, unless CI=true, where they fail instead so
+// MySQL is never skipped silently.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	_ "github.com/go-sql-driver/mysql"
+
+	"sherpa/store"
+)
+
+// MySQLEnv is the environment variable naming the test MySQL server.
+const MySQLEnv = "SHERPA_TEST_MYSQL_URL"
+
+// Dialects lists the databases every store test runs on.
+var Dialects = []store.Dialect{store.SQLite, store.MySQL}
+
+// Each runs fn once per database as subtests named "sqlite" and "mysql".
+func Each(t *testing.T, fn func(t *testing.T, s *store.Store)) {
+	t.Helper()
+	for _, d := range Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			fn(t, Open(t, d))
+		})
+	}
+}
+
+// Open returns a migrated store on a fresh database of dialect d, removed when
+// the test ends.
+func Open(t testing.TB, d store.Dialect) *store.Store {
+	t.Helper()
+	u := URL(t, d)
+	s, err := store.Open(context.Background(), u)
+	if err != nil {
+		t.Fatalf("open %s: %v", d, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("migrate %s: %v", d, err)
+	}
+	return s
+}
+
+// URL creates a fresh empty database of dialect d and returns its Sherpa
+// database URL; the database is dropped when the test ends.
+func URL(t testing.TB, d store.Dialect) string {
+	t.Helper()
+	if d == store.SQLite {
+		return "sqlite:" + filepath.Join(t.TempDir(), "test.db")
+	}
+	base := os.Getenv(MySQLEnv)
+	if base == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set: MySQL tests must run in CI", MySQLEnv)
+		}
+		t.Skipf("MySQL test skipped: set %s=mysql://root@127.0.0.1:3306/ to run it", MySQLEnv)
+	}
+	pu, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("%s: %v", MySQLEnv, err)
+	}
+	var b [6]byte
+	rand.Read(b[:])
+	name := "sherpa_test_" + hex.EncodeToString(b[:])
+	admin := adminDB(t, pu)
+	if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		admin.Exec("DROP DATABASE IF EXISTS " + name)
+		admin.Close()
+	})
+	pu.Path = "/" + name
+	return pu.String()
+}
+
+func adminDB(t testing.TB, u *url.URL) *sql.DB {
+	t.Helper()
+	pass, _ := u.User.Password()
+	dsn := u.User.Username() + ":" + pass + "@tcp(" + u.Host + ")/"
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		t.Fatalf("connect to MySQL: %v", err)
+	}
+	if err := db.Ping(); err != nil {
+		t.Fatalf("MySQL at %s is unreachable: %v", u.Host, err)
+	}
+	return db
+}

@@ -1,0 +1,241 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Team is a company's shared workspace.
+type Team struct {
+	bun.BaseModel `bun:"table:teams"`
+
+	ID        int64     `bun:"id,pk,autoincrement"`
+	Name      string    `bun:"name,notnull"`
+	Currency  string    `bun:"currency,notnull"`
+	TimeZone  string    `bun:"time_zone,notnull"`
+	CreatedAt time.Time `bun:"created_at,notnull"`
+}
+
+// Membership rule violations, worded for the person who caused them.
+var (
+	ErrAlreadyInTeam     = errors.New("you are already in a team")
+	ErrOwnerMustHandOver = errors.New("the owner must hand ownership to another member before leaving")
+	ErrCannotChangeOwner = errors.New("the owner's role changes only by handing ownership over")
+	ErrNotAllowed        = errors.New("your role does not allow this")
+)
+
+// CreateTeam makes a team with userID as its owner. ErrAlreadyInTeam if the
+// user already belongs to one.
+func (s *Store) CreateTeam(ctx context.Context, userID int64, name string) (*Team, error) {
+	team := &Team{Name: name, Currency: "EUR", TimeZone: "UTC", CreatedAt: s.Now()}
+	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(team).Exec(ctx); err != nil {
+			return fmt.Errorf("insert team: %w", err)
+		}
+		res, err := tx.NewUpdate().Model((*User)(nil)).
+			Set("team_id = ?", team.ID).Set("role = ?", RoleOwner).Set("updated_at = ?", s.Now()).
+			Where("id = ?", userID).Where("team_id IS NULL").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("make user %d owner: %w", userID, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return ErrAlreadyInTeam
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create team: %w", err)
+	}
+	return team, nil
+}
+
+// TeamByID loads a team.
+func (s *Store) TeamByID(ctx context.Context, id int64) (*Team, error) {
+	t := new(Team)
+	if err := s.DB.NewSelect().Model(t).Where("id = ?", id).Scan(ctx); err != nil {
+		if notFound(err) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("load team %d: %w", id, err)
+	}
+	return t, nil
+}
+
+// TeamMembers lists a team's members: owner first, then admins, then
+// members, each group by name.
+func (s *Store) TeamMembers(ctx context.Context, teamID int64) ([]User, error) {
+	var users []User
+	err := s.DB.NewSelect().Model(&users).Where("team_id = ?", teamID).
+		OrderExpr("CASE role WHEN 'owner' THEN 0 WHEN 'admin' THEN 1 ELSE 2 END").
+		Order("name", "id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list members of team %d: %w", teamID, err)
+	}
+	return users, nil
+}
+
+// TeamMember loads one member of a team; ErrNotFound if the user is not in it.
+func (s *Store) TeamMember(ctx context.Context, teamID, userID int64) (*User, error) {
+	u := new(User)
+	if err := s.DB.NewSelect().Model(u).Where("id = ?", userID).Where("team_id = ?", teamID).Scan(ctx); err != nil {
+		if notFound(err) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("load member %d of team %d: %w", userID, teamID, err)
+	}
+	return u, nil
+}
+
+// SetMemberRole makes a member an admin or an admin a member. The owner's
+// role is not changed here (see TransferOwnership).
+func (s *Store) SetMemberRole(ctx context.Context, teamID, userID int64, role string) error {
+	if role != RoleAdmin && role != RoleMember {
+		return fmt.Errorf("set role %q: %w", role, ErrNotAllowed)
+	}
+	return s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		target, err := memberForUpdate(ctx, tx, s.Dialect, teamID, userID)
+		if err != nil {
+			return err
+		}
+		if target.Role == RoleOwner {
+			return ErrCannotChangeOwner
+		}
+		_, err = tx.NewUpdate().Model((*User)(nil)).Set("role = ?", role).Set("updated_at = ?", s.Now()).
+			Where("id = ?", userID).Where("team_id = ?", teamID).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("set role of user %d: %w", userID, err)
+		}
+		return nil
+	})
+}
+
+// TransferOwnership makes toID the owner and the current owner fromID an
+// admin, in one transaction.
+func (s *Store) TransferOwnership(ctx context.Context, teamID, fromID, toID int64) error {
+	if fromID == toID {
+		return fmt.Errorf("hand ownership to yourself: %w", ErrNotAllowed)
+	}
+	return s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		from, err := memberForUpdate(ctx, tx, s.Dialect, teamID, fromID)
+		if err != nil {
+			return err
+		}
+		if from.Role != RoleOwner {
+			return ErrNotAllowed
+		}
+		if _, err := memberForUpdate(ctx, tx, s.Dialect, teamID, toID); err != nil {
+			return err
+		}
+		now := s.Now()
+		if _, err := tx.NewUpdate().Model((*User)(nil)).Set("role = ?", RoleAdmin).Set("updated_at = ?", now).
+			Where("id = ?", fromID).Exec(ctx); err != nil {
+			return fmt.Errorf("demote old owner %d: %w", fromID, err)
+		}
+		if _, err := tx.NewUpdate().Model((*User)(nil)).Set("role = ?", RoleOwner).Set("updated_at = ?", now).
+			Where("id = ?", toID).Exec(ctx); err != nil {
+			return fmt.Errorf("promote new owner %d: %w", toID, err)
+		}
+		return nil
+	})
+}
+
+// RemoveMember takes a member out of a team on an owner's or admin's behalf.
+// The owner can remove anyone but themself; an admin can remove members only.
+func (s *Store) RemoveMember(ctx context.Context, teamID int64, actor *User, userID int64) error {
+	return s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		target, err := memberForUpdate(ctx, tx, s.Dialect, teamID, userID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case target.ID == actor.ID, target.Role == RoleOwner:
+			return ErrNotAllowed
+		case actor.Role == RoleAdmin && target.Role != RoleMember:
+			return ErrNotAllowed
+		case actor.Role != RoleOwner && actor.Role != RoleAdmin:
+			return ErrNotAllowed
+		}
+		return s.detachMember(ctx, tx, teamID, userID)
+	})
+}
+
+// LeaveTeam takes userID out of their team. The owner may leave only as the
+// last member, and then the team is deleted with everything in it.
+// It reports whether the team was deleted.
+func (s *Store) LeaveTeam(ctx context.Context, teamID, userID int64) (teamDeleted bool, err error) {
+	err = s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		me, err := memberForUpdate(ctx, tx, s.Dialect, teamID, userID)
+		if err != nil {
+			return err
+		}
+		if me.Role == RoleOwner {
+			others, err := tx.NewSelect().Model((*User)(nil)).Where("team_id = ?", teamID).Where("id <> ?", userID).Count(ctx)
+			if err != nil {
+				return fmt.Errorf("count other members: %w", err)
+			}
+			if others > 0 {
+				return ErrOwnerMustHandOver
+			}
+			if err := s.detachMember(ctx, tx, teamID, userID); err != nil {
+				return err
+			}
+			teamDeleted = true
+			return s.deleteTeam(ctx, tx, teamID)
+		}
+		return s.detachMember(ctx, tx, teamID, userID)
+	})
+	return teamDeleted, err
+}
+
+// detachMember clears a user's membership. Records the user owned stay with
+// the team, unassigned.
+func (s *Store) detachMember(ctx context.Context, tx bun.Tx, teamID, userID int64) error {
+	_, err := tx.NewUpdate().Model((*User)(nil)).
+		Set("team_id = NULL").Set("role = ''").Set("updated_at = ?", s.Now()).
+		Where("id = ?", userID).Where("team_id = ?", teamID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("detach user %d from team %d: %w", userID, teamID, err)
+	}
+	for _, table := range ownedRecordTables {
+		if _, err := tx.NewUpdate().Table(table).Set("owner_id = NULL").
+			Where("team_id = ?", teamID).Where("owner_id = ?", userID).Exec(ctx); err != nil {
+			return fmt.Errorf("unassign %s of user %d: %w", table, userID, err)
+		}
+	}
+	return nil
+}
+
+// ownedRecordTables lists the tables whose rows have an owner_id that must be
+// cleared when the owner leaves the team.
+var ownedRecordTables []string
+
+// deleteTeam removes a team that has no members left; foreign keys cascade
+// to its records.
+func (s *Store) deleteTeam(ctx context.Context, tx bun.Tx, teamID int64) error {
+	if _, err := tx.NewDelete().Model((*Team)(nil)).Where("id = ?", teamID).Exec(ctx); err != nil {
+		return fmt.Errorf("delete team %d: %w", teamID, err)
+	}
+	return nil
+}
+
+// memberForUpdate loads a team member and, on MySQL, locks the row for the
+// rest of the transaction. SQLite transactions here are IMMEDIATE, which
+// already serialises writers.
+func memberForUpdate(ctx context.Context, tx bun.Tx, d Dialect, teamID, userID int64) (*User, error) {
+	u := new(User)
+	q := tx.NewSelect().Model(u).Where("id = ?", userID).Where("team_id = ?", teamID)
+	if d == MySQL {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx); err != nil {
+		if notFound(err) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("load member %d of team %d: %w", userID, teamID, err)
+	}
+	return u, nil
+}

@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Roles a user can have in a team.
+const (
+	RoleOwner  = "owner"
+	RoleAdmin  = "admin"
+	RoleMember = "member"
+)
+
+// User is an account. A user belongs to at most one team (TeamID 0 = none).
+type User struct {
+	bun.BaseModel `bun:"table:users"`
+
+	ID           int64     `bun:"id,pk,autoincrement"`
+	Email        string    `bun:"email,notnull"`
+	Name         string    `bun:"name,notnull"`
+	PasswordHash string    `bun:"password_hash,notnull"`
+	TeamID       int64     `bun:"team_id,nullzero"`
+	Role         string    `bun:"role,notnull"`
+	CreatedAt    time.Time `bun:"created_at,notnull"`
+	UpdatedAt    time.Time `bun:"updated_at,notnull"`
+}
+
+// CanManage reports whether the user may invite, assign and remove members.
+func (u *User) CanManage() bool { return u.Role == RoleOwner || u.Role == RoleAdmin }
+
+// NormalizeEmail is the one place emails are made comparable.
+func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// CreateUser adds an account; ErrDuplicate when the email is taken.
+func (s *Store) CreateUser(ctx context.Context, name, email, passwordHash string) (*User, error) {
+	now := s.Now()
+	u := &User{Name: name, Email: NormalizeEmail(email), PasswordHash: passwordHash, CreatedAt: now, UpdatedAt: now}
+	if _, err := s.DB.NewInsert().Model(u).Exec(ctx); err != nil {
+		if isDuplicate(err) {
+			return nil, ErrDuplicate
+		}
+		return nil, fmt.Errorf("create user %s: %w", u.Email, err)
+	}
+	return u, nil
+}
+
+// UserByID loads a user; ErrNotFound if there is none.
+func (s *Store) UserByID(ctx context.Context, id int64) (*User, error) {
+	u := new(User)
+	if err := s.DB.NewSelect().Model(u).Where("id = ?", id).Scan(ctx); err != nil {
+		if notFound(err) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("load user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// UserByEmail loads a user by email, case-insensitively.
+func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) {
+	u := new(User)
+	if err := s.DB.NewSelect().Model(u).Where("email = ?", NormalizeEmail(email)).Scan(ctx); err != nil {
+		if notFound(err) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("load user by email: %w", err)
+	}
+	return u, nil
+}
+
+// UpdateUserName changes a user's display name.
+func (s *Store) UpdateUserName(ctx context.Context, id int64, name string) error {
+	_, err := s.DB.NewUpdate().Model((*User)(nil)).
+		Set("name = ?", name).Set("updated_at = ?", s.Now()).
+		Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("rename user %d: %w", id, err)
+	}
+	return nil
+}
+
+// UpdatePasswordHash stores a new password hash for a user.
+func (s *Store) UpdatePasswordHash(ctx context.Context, id int64, hash string) error {
+	_, err := s.DB.NewUpdate().Model((*User)(nil)).
+		Set("password_hash = ?", hash).Set("updated_at = ?", s.Now()).
+		Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("change password of user %d: %w", id, err)
+	}
+	return nil
+}
