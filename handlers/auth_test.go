@@ -82,7 +82,7 @@ func TestLoginRenewsSessionAndLogoutEndsItOnTheServer(t *testing.T) {
 	eachDB(t, func(t *testing.T, a *testApp) {
 		_, email := a.signup("Lou")
 		c := a.client()
-		c.get("/login") // an anonymous session may exist before login
+		c.get("/login")                                                                 // an anonymous session may exist before login
 		c.post("/login", form("email", "wrong@example.com", "password", "whatever123")) // creates throttle rows, maybe a session
 		before := c.cookies["sherpa_session"]
 		r := c.post("/login", form("email", strings.ToUpper(email), "password", testPassword, "next", "/profile"))

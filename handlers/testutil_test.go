@@ -152,7 +152,9 @@ func (c *client) do(method, path string, form url.Values, headers ...string) *re
 	return &response{Response: resp, body: string(b)}
 }
 
-func (c *client) get(path string, headers ...string) *response { return c.do("GET", path, nil, headers...) }
+func (c *client) get(path string, headers ...string) *response {
+	return c.do("GET", path, nil, headers...)
+}
 func (c *client) post(path string, form url.Values, headers ...string) *response {
 	if form == nil {
 		form = url.Values{}
