@@ -3,7 +3,10 @@ package handlers_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"io"
+	"mime"
+	"mime/quotedprintable"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -181,7 +184,12 @@ func uniqueEmail(name string) string {
 	seq.Lock()
 	defer seq.Unlock()
 	seq.n++
-	return strings.ToLower(name) + "." + time.Now().Format("150405") + "." + strconv.Itoa(seq.n) + "@example.com"
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' {
+			return r
+		}
+		return -1
+	}, strings.ToLower(name)) + "." + time.Now().Format("150405") + "." + strconv.Itoa(seq.n) + "@example.com"
 }
 
 // signup makes an account and returns a logged-in client and its email.
@@ -260,4 +268,31 @@ func expectRedirect(t *testing.T, r *response, to string) {
 	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != to {
 		t.Fatalf("%s %s: status %d to %q, want 303 to %q", r.Request.Method, r.Request.URL.Path, r.StatusCode, r.Header.Get("Location"), to)
 	}
+}
+
+type goquerySelection = goquery.Selection
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
+
+type mimeDecoder = mime.WordDecoder
+
+func decodeBody(t *testing.T, encoding string, r io.Reader) string {
+	t.Helper()
+	switch strings.ToLower(encoding) {
+	case "quoted-printable":
+		r = quotedprintable.NewReader(r)
+	case "base64":
+		r = base64.NewDecoder(base64.StdEncoding, r)
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
