@@ -1,0 +1,163 @@
+package e2e
+
+import (
+	"context"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/rs/zerolog"
+
+	"sherpa/handlers"
+	"sherpa/mail"
+	"sherpa/mail/mailtest"
+	"sherpa/store"
+	"sherpa/store/storetest"
+)
+
+// server is a running Sherpa with an SMTP listener behind it.
+type server struct {
+	URL  string
+	SMTP *mailtest.Server
+	St   *store.Store
+}
+
+func startServer(t *testing.T) *server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	smtp, err := mailtest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { smtp.Close() })
+	sender, err := mail.New(smtp.URL(), "Sherpa <sherpa@example.com>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := storetest.Open(t, store.SQLite)
+	public, _ := url.Parse(base)
+	cfg := handlers.DefaultConfig(public)
+	cfg.Password = handlers.PasswordParams{Memory: 1024, Time: 1, Threads: 1}
+	app := handlers.New(cfg, st, sender, zerolog.New(os.Stderr).Level(zerolog.WarnLevel))
+	go app.Listener(ln)
+	t.Cleanup(func() { app.ShutdownWithTimeout(5 * time.Second) })
+	return &server{URL: base, SMTP: smtp, St: st}
+}
+
+// browser starts headless Chromium; each call of tab() is a separate
+// browser context, like a separate person with their own cookies.
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+func chromiumPath() string {
+	for _, p := range []string{os.Getenv("SHERPA_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
+		if p == "" {
+			continue
+		}
+		if _, err := exec.LookPath(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+func startBrowser(t *testing.T) *browser {
+	t.Helper()
+	path := chromiumPath()
+	if path == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is not installed: browser tests must run in CI")
+		}
+		t.Skip("browser test skipped: install Debian's chromium (apt-get install chromium) to run it")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatalf("start chromium: %v", err)
+	}
+	return &browser{t: t, ctx: ctx}
+}
+
+// tab opens a new, isolated browser context.
+func (b *browser) tab() *tab {
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	b.t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		b.t.Fatalf("new browser context: %v", err)
+	}
+	return &tab{t: b.t, ctx: ctx}
+}
+
+type tab struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+// do runs steps with a time limit, failing the test with a screenshot of
+// where it stopped.
+func (tb *tab) do(steps ...chromedp.Action[chromedp.Void]) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		tb.shot("failure")
+		loc, _ := chromedp.Run(tb.ctx, chromedp.Location())
+		tb.t.Fatalf("browser step failed at %s: %v", loc, err)
+	}
+}
+
+func (tb *tab) text(sel string) string {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		tb.t.Fatalf("read %s: %v", sel, err)
+	}
+	return s
+}
+
+func (tb *tab) location() string {
+	loc, _ := chromedp.Run(tb.ctx, chromedp.Location())
+	return loc
+}
+
+// shot saves a full-page screenshot as e2e/screenshots/NAME.png.
+func (tb *tab) shot(name string) {
+	tb.t.Helper()
+	dir := filepath.Join("screenshots")
+	os.MkdirAll(dir, 0o755)
+	ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		tb.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+}
+
+func css(s string) chromedp.CSS { return chromedp.CSS(s) }
