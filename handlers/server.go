@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/rs/zerolog"
 
+	"sherpa/google"
 	"sherpa/store"
 )
 
@@ -33,6 +34,12 @@ type Config struct {
 	ThrottleIP    store.ThrottlePolicy
 	// SessionLifetime is how long a login lasts.
 	SessionLifetime time.Duration
+	// Google is where Google's OAuth and APIs live (the real ones, or the
+	// sandbox fake); an empty ClientID means Google is not configured.
+	Google google.Config
+	// SecretKey is the app's secret; Google tokens are sealed with a key
+	// derived from it.
+	SecretKey []byte
 }
 
 // DefaultConfig returns production settings for the given public URL.
@@ -131,6 +138,8 @@ func (s *Server) routes(app *fiber.App) {
 
 	app.Get("/contacts", s.requireTeam, s.comingSoon("contacts", "Contacts", "Your team's customers in one searchable, sortable table with inline editing, notes and an activity log."))
 	app.Get("/deals", s.requireTeam, s.comingSoon("deals", "Deals", "Your sales pipeline: deals by stage, owner and close date, with the stage history behind the dashboard."))
+
+	s.googleRoutes(app)
 
 	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
 }
