@@ -4,6 +4,7 @@
 //
 //	sherpa [flags]            serve (the default)
 //	sherpa migrate [flags]    apply database migrations and exit
+//	sherpa seed [flags]       create a demo team with realistic data
 package main
 
 import (
@@ -24,6 +25,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"sherpa/google"
+	"sherpa/google/googletest"
 	"sherpa/handlers"
 	"sherpa/mail"
 	"sherpa/store"
@@ -44,6 +47,15 @@ type Config struct {
 	TrustedProxies string
 	LogLevel       string
 	LogFormat      string
+	Seed           SeedConfig
+}
+
+// SeedConfig is what the seed command creates.
+type SeedConfig struct {
+	Contacts int
+	Deals    int
+	Email    string
+	Password string
 }
 
 func main() {
@@ -71,6 +83,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "serve":
 		return serve(ctx, cfg, log, stdout)
+	case "seed":
+		return seed(ctx, cfg, log, stdout)
 	case "migrate":
 		st, err := openStore(ctx, cfg, log)
 		if err != nil {
@@ -78,7 +92,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		return st.Close()
 	default:
-		return fmt.Errorf("unknown command %q (commands: serve, migrate)", cmd)
+		return fmt.Errorf("unknown command %q (commands: serve, migrate, seed)", cmd)
 	}
 }
 
@@ -104,6 +118,12 @@ func parseConfig(cmd string, args []string, getenv func(string) string, stderr i
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("SHERPA_TRUSTED_PROXIES", ""), "comma-separated IPs/CIDRs of load balancers whose X-Forwarded-For is trusted (SHERPA_TRUSTED_PROXIES)")
 	fs.StringVar(&c.LogLevel, "log-level", env("SHERPA_LOG_LEVEL", "info"), "debug, info, warn or error (SHERPA_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("SHERPA_LOG_FORMAT", "console"), "console (readable) or json (SHERPA_LOG_FORMAT)")
+	if cmd == "seed" {
+		fs.IntVar(&c.Seed.Contacts, "contacts", 2000, "demo contacts in the demo team")
+		fs.IntVar(&c.Seed.Deals, "deals", -1, "demo deals (default: a fifth of the contacts)")
+		fs.StringVar(&c.Seed.Email, "email", "demo@sherpa.test", "the demo owner's login email")
+		fs.StringVar(&c.Seed.Password, "password", "sherpa-demo-password", "the demo users' password")
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -163,12 +183,19 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, stdout io.Writer
 			return err
 		}
 	}
-	_ = secret // encrypts Google tokens (see the google package)
-
 	public, _ := url.Parse(cfg.PublicURL)
 	hc := handlers.DefaultConfig(public)
 	hc.Sandbox = cfg.GoogleSandbox
 	hc.TrustedProxies = splitList(cfg.TrustedProxies)
+	hc.SecretKey = []byte(secret) // Google tokens are sealed with a key derived from it
+	if _, err := google.DeriveKey(hc.SecretKey); err != nil {
+		return fmt.Errorf("secret key (SHERPA_SECRET) must be at least 16 characters: %w", err)
+	}
+	closeGoogle, err := googleConfig(&hc, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeGoogle()
 	var mailer handlers.Mailer
 	if cfg.SMTPURL != "" {
 		m, err := mail.New(cfg.SMTPURL, cfg.SMTPFrom)
@@ -204,6 +231,41 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, stdout io.Writer
 	return nil
 }
 
+// googleConfig points the app at Google: the real one when an OAuth client
+// is configured, or in sandbox mode at an in-process stand-in. The stand-in's
+// consent page is mounted in the app (the browser must reach it); the app's
+// own calls (token, revoke, APIs) go to its loopback listener, which shares
+// the state and works even when the public URL does not reach this process.
+// The returned func stops the stand-in.
+func googleConfig(hc *handlers.Config, cfg Config, log zerolog.Logger) (func(), error) {
+	public := strings.TrimRight(cfg.PublicURL, "/")
+	redirect := public + "/google/callback"
+	if !cfg.GoogleSandbox {
+		if cfg.GoogleClientID != "" {
+			hc.Google = google.Config{ClientID: cfg.GoogleClientID, ClientSecret: cfg.GoogleSecret, RedirectURL: redirect}.WithDefaults()
+		}
+		return func() {}, nil
+	}
+	fake := googletest.New(googletest.Options{RedirectURLs: []string{redirect}})
+	if err := fake.Start(); err != nil {
+		return nil, fmt.Errorf("google sandbox: %w", err)
+	}
+	browser, direct := fake.Endpoints(public+handlers.SandboxGooglePath), fake.Endpoints("")
+	hc.Google = google.Config{
+		ClientID:     googletest.DefaultClientID,
+		ClientSecret: googletest.DefaultClientSecret,
+		RedirectURL:  redirect,
+		AuthURL:      browser.AuthURL,
+		TokenURL:     direct.TokenURL,
+		RevokeURL:    direct.RevokeURL,
+		APIBaseURL:   direct.APIBaseURL,
+	}.WithDefaults()
+	hc.GoogleSandbox = fake.Handler()
+	log.Warn().Str("consent_page", browser.AuthURL).Str("api", fake.URL()).
+		Msg("Google sandbox mode: Google is simulated in this process; no real email, task or meeting leaves it")
+	return fake.Close, nil
+}
+
 // cleanSessions deletes expired sessions every hour.
 func cleanSessions(ctx context.Context, st *store.Store, log zerolog.Logger) {
 	t := time.NewTicker(time.Hour)
@@ -236,4 +298,46 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// seed creates the demo team (and a smaller second team beside it) and
+// prints the demo login.
+func seed(ctx context.Context, cfg Config, log zerolog.Logger, stdout io.Writer) error {
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	sc := cfg.Seed
+	if sc.Deals < 0 {
+		sc.Deals = sc.Contacts / 5
+	}
+	if len(sc.Password) < 10 {
+		return fmt.Errorf("seed: the demo password must have at least 10 characters")
+	}
+	started := time.Now()
+	last := map[string]time.Time{}
+	res, err := st.Seed(ctx, store.SeedOptions{
+		OwnerEmail:   sc.Email,
+		PasswordHash: handlers.HashPassword(handlers.DefaultPasswordParams, sc.Password),
+		Contacts:     sc.Contacts,
+		Deals:        sc.Deals,
+		Progress: func(stage string, done, total int) {
+			if done == total || time.Since(last[stage]) > 2*time.Second {
+				last[stage] = time.Now()
+				fmt.Fprintf(stdout, "  %-10s %9d / %d\n", stage, done, total)
+			}
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	fmt.Fprintf(stdout, "\nSeeded %q in %s: %d contacts, %d deals (%d stage changes), %d notes, %d activities.\n",
+		res.TeamName, time.Since(started).Round(time.Second), res.Contacts, res.Deals, res.StageLogs, res.Notes, res.Activities)
+	if res.Second != nil {
+		fmt.Fprintf(stdout, "A second team %q sits beside it (%d contacts), to show that teams never see each other's data.\n", res.Second.TeamName, res.Second.Contacts)
+	}
+	fmt.Fprintf(stdout, "\nLog in at %s/login as %s with the password %q\n(teammates: %s, same password).\n",
+		cfg.PublicURL, res.OwnerEmail, sc.Password, strings.Join(res.MemberEmails, ", "))
+	return nil
 }

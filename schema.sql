@@ -2,6 +2,155 @@
 -- Generated from the migrations in store/migrations/mysql; do not edit by hand.
 -- Regenerate: SHERPA_UPDATE_SCHEMA=1 SHERPA_TEST_MYSQL_URL=mysql://root@127.0.0.1:3306/ go test ./store -run TestSchemaSQL
 
+CREATE TABLE `activities` (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `team_id` bigint(20) NOT NULL,
+  `contact_id` bigint(20) NOT NULL,
+  `user_id` bigint(20) NOT NULL,
+  `type` varchar(16) NOT NULL,
+  `description` varchar(500) NOT NULL DEFAULT '',
+  `at` datetime(6) NOT NULL,
+  PRIMARY KEY (`id`),
+  KEY `activities_contact` (`contact_id`,`at`,`id`),
+  KEY `activities_team` (`team_id`,`at`,`user_id`,`type`),
+  CONSTRAINT `activities_contact_fk` FOREIGN KEY (`contact_id`) REFERENCES `contacts` (`id`) ON DELETE CASCADE,
+  CONSTRAINT `activities_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE `contact_terms` (
+  `team_id` bigint(20) NOT NULL,
+  `term` varchar(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `contact_id` bigint(20) NOT NULL,
+  PRIMARY KEY (`team_id`,`term`,`contact_id`),
+  KEY `contact_terms_contact` (`contact_id`,`term`),
+  CONSTRAINT `contact_terms_contact_fk` FOREIGN KEY (`contact_id`) REFERENCES `contacts` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE `contacts` (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `team_id` bigint(20) NOT NULL,
+  `name` varchar(100) NOT NULL,
+  `email` varchar(254) NOT NULL,
+  `phone` varchar(40) NOT NULL DEFAULT '',
+  `phone_digits` varchar(40) NOT NULL DEFAULT '',
+  `company` varchar(100) NOT NULL DEFAULT '',
+  `status` varchar(32) NOT NULL DEFAULT 'New',
+  `owner_id` bigint(20) DEFAULT NULL,
+  `version` int(11) NOT NULL DEFAULT 1,
+  `created_at` datetime(6) NOT NULL,
+  `updated_at` datetime(6) NOT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `contacts_email` (`team_id`,`email`),
+  KEY `contacts_name` (`team_id`,`name`,`id`),
+  KEY `contacts_phone` (`team_id`,`phone_digits`,`id`),
+  KEY `contacts_company` (`team_id`,`company`,`id`),
+  KEY `contacts_status` (`team_id`,`status`,`id`),
+  KEY `contacts_created` (`team_id`,`created_at`,`id`),
+  KEY `contacts_updated` (`team_id`,`updated_at`,`id`),
+  KEY `contacts_owner_name` (`team_id`,`owner_id`,`name`,`id`),
+  KEY `contacts_owner_email` (`team_id`,`owner_id`,`email`,`id`),
+  KEY `contacts_owner_phone` (`team_id`,`owner_id`,`phone_digits`,`id`),
+  KEY `contacts_owner_company` (`team_id`,`owner_id`,`company`,`id`),
+  KEY `contacts_owner_status` (`team_id`,`owner_id`,`status`,`id`),
+  KEY `contacts_owner_created` (`team_id`,`owner_id`,`created_at`,`id`),
+  KEY `contacts_owner_updated` (`team_id`,`owner_id`,`updated_at`,`id`),
+  CONSTRAINT `contacts_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE `deal_stage_log` (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `team_id` bigint(20) NOT NULL,
+  `deal_id` bigint(20) NOT NULL,
+  `from_stage` varchar(32) NOT NULL,
+  `to_stage` varchar(32) NOT NULL,
+  `user_id` bigint(20) NOT NULL,
+  `at` datetime(6) NOT NULL,
+  PRIMARY KEY (`id`),
+  KEY `deal_stage_log_deal` (`deal_id`,`at`,`id`),
+  KEY `deal_stage_log_team` (`team_id`,`at`,`to_stage`,`deal_id`),
+  CONSTRAINT `deal_stage_log_deal_fk` FOREIGN KEY (`deal_id`) REFERENCES `deals` (`id`) ON DELETE CASCADE,
+  CONSTRAINT `deal_stage_log_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE `deal_terms` (
+  `team_id` bigint(20) NOT NULL,
+  `term` varchar(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
+  `deal_id` bigint(20) NOT NULL,
+  PRIMARY KEY (`team_id`,`term`,`deal_id`),
+  KEY `deal_terms_deal` (`deal_id`,`term`),
+  CONSTRAINT `deal_terms_deal_fk` FOREIGN KEY (`deal_id`) REFERENCES `deals` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE `deals` (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `team_id` bigint(20) NOT NULL,
+  `contact_id` bigint(20) NOT NULL,
+  `name` varchar(100) NOT NULL,
+  `stage` varchar(32) NOT NULL,
+  `stage_rank` smallint(6) NOT NULL,
+  `goal` bigint(20) NOT NULL DEFAULT 0,
+  `amount` bigint(20) NOT NULL DEFAULT 0,
+  `close_date` date DEFAULT NULL,
+  `owner_id` bigint(20) DEFAULT NULL,
+  `contact_name` varchar(100) NOT NULL,
+  `company` varchar(100) NOT NULL DEFAULT '',
+  `version` int(11) NOT NULL DEFAULT 1,
+  `created_at` datetime(6) NOT NULL,
+  `updated_at` datetime(6) NOT NULL,
+  `closed_at` datetime(6) DEFAULT NULL,
+  PRIMARY KEY (`id`),
+  KEY `deals_of_contact` (`contact_id`,`id`),
+  KEY `deals_name` (`team_id`,`name`,`id`),
+  KEY `deals_stage` (`team_id`,`stage_rank`,`id`),
+  KEY `deals_goal` (`team_id`,`goal`,`id`),
+  KEY `deals_amount` (`team_id`,`amount`,`id`),
+  KEY `deals_close_date` (`team_id`,`close_date`,`id`),
+  KEY `deals_contact` (`team_id`,`contact_name`,`id`),
+  KEY `deals_company` (`team_id`,`company`,`id`),
+  KEY `deals_created` (`team_id`,`created_at`,`id`),
+  KEY `deals_updated` (`team_id`,`updated_at`,`id`),
+  KEY `deals_owner_name` (`team_id`,`owner_id`,`name`,`id`),
+  KEY `deals_owner_stage` (`team_id`,`owner_id`,`stage_rank`,`id`),
+  KEY `deals_owner_goal` (`team_id`,`owner_id`,`goal`,`id`),
+  KEY `deals_owner_amount` (`team_id`,`owner_id`,`amount`,`id`),
+  KEY `deals_owner_close_date` (`team_id`,`owner_id`,`close_date`,`id`),
+  KEY `deals_owner_contact` (`team_id`,`owner_id`,`contact_name`,`id`),
+  KEY `deals_owner_company` (`team_id`,`owner_id`,`company`,`id`),
+  KEY `deals_owner_created` (`team_id`,`owner_id`,`created_at`,`id`),
+  KEY `deals_owner_updated` (`team_id`,`owner_id`,`updated_at`,`id`),
+  CONSTRAINT `deals_contact_fk` FOREIGN KEY (`contact_id`) REFERENCES `contacts` (`id`) ON DELETE CASCADE,
+  CONSTRAINT `deals_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE `form_claims` (
+  `user_id` bigint(20) NOT NULL,
+  `key_hash` char(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  `kind` varchar(20) NOT NULL,
+  `created_at` datetime(6) NOT NULL,
+  PRIMARY KEY (`user_id`,`key_hash`),
+  KEY `form_claims_created` (`created_at`),
+  CONSTRAINT `form_claims_user_fk` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE `google_accounts` (
+  `user_id` bigint(20) NOT NULL,
+  `google_email` varchar(254) NOT NULL,
+  `sealed_token` blob NOT NULL,
+  `connected_at` datetime(6) NOT NULL,
+  `updated_at` datetime(6) NOT NULL,
+  PRIMARY KEY (`user_id`),
+  CONSTRAINT `google_accounts_user_fk` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE `google_task_lists` (
+  `user_id` bigint(20) NOT NULL,
+  `contact_id` bigint(20) NOT NULL,
+  `list_id` varchar(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  `created_at` datetime(6) NOT NULL,
+  PRIMARY KEY (`user_id`,`contact_id`),
+  CONSTRAINT `google_task_lists_user_fk` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 CREATE TABLE `invitations` (
   `id` bigint(20) NOT NULL AUTO_INCREMENT,
   `team_id` bigint(20) NOT NULL,
@@ -27,6 +176,31 @@ CREATE TABLE `login_throttle` (
   `locked_until` datetime(6) DEFAULT NULL,
   PRIMARY KEY (`throttle_key`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE `notes` (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `team_id` bigint(20) NOT NULL,
+  `contact_id` bigint(20) NOT NULL,
+  `author_id` bigint(20) NOT NULL,
+  `body` text NOT NULL,
+  `created_at` datetime(6) NOT NULL,
+  PRIMARY KEY (`id`),
+  KEY `notes_contact` (`contact_id`,`created_at`,`id`),
+  CONSTRAINT `notes_contact_fk` FOREIGN KEY (`contact_id`) REFERENCES `contacts` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE `oauth_states` (
+  `state_hash` char(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  `user_id` bigint(20) NOT NULL,
+  `verifier_sealed` blob NOT NULL,
+  `return_to` varchar(500) NOT NULL,
+  `created_at` datetime(6) NOT NULL,
+  `expires_at` datetime(6) NOT NULL,
+  PRIMARY KEY (`state_hash`),
+  KEY `oauth_states_user` (`user_id`),
+  KEY `oauth_states_expires` (`expires_at`),
+  CONSTRAINT `oauth_states_user_fk` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 CREATE TABLE `schema_migrations` (
   `version` int(11) NOT NULL,

@@ -29,6 +29,10 @@ func hashPassword(p PasswordParams, password string) string {
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
 }
 
+// HashPassword hashes a password for storage; the seed command uses it for
+// demo accounts.
+func HashPassword(p PasswordParams, password string) string { return hashPassword(p, password) }
+
 // checkPassword reports whether password matches an argon2id hash made by
 // hashPassword, with the cost settings stored in the hash.
 func checkPassword(hash, password string) bool {

@@ -6,20 +6,32 @@ import (
 	"sherpa/views"
 )
 
-func (s *Server) profileView(c *fiber.Ctx) views.ProfileView {
+func (s *Server) profileView(c *fiber.Ctx) (views.ProfileView, error) {
 	me := currentUser(c)
-	return views.ProfileView{Me: me, Team: currentTeam(c), Name: me.Name, NameErrs: views.Errors{}, PassErrs: views.Errors{}}
+	googleEmail, err := s.connectedGoogleEmail(c.UserContext(), me.ID)
+	if err != nil {
+		return views.ProfileView{}, err
+	}
+	return views.ProfileView{Me: me, Team: currentTeam(c), Name: me.Name, NameErrs: views.Errors{}, PassErrs: views.Errors{},
+		GoogleEmail: googleEmail, GoogleConfigured: s.googleConfigured()}, nil
 }
 
 func (s *Server) profilePage(c *fiber.Ctx) error {
-	return render(c, fiber.StatusOK, views.ProfilePage(s.shell(c, "Profile", "profile"), s.profileView(c)))
+	v, err := s.profileView(c)
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.ProfilePage(s.shell(c, "Profile", "profile"), v))
 }
 
 // updateProfile handles both forms of the profile page: a name change, or a
 // password change when new_password is present.
 func (s *Server) updateProfile(c *fiber.Ctx) error {
 	me := currentUser(c)
-	v := s.profileView(c)
+	v, err := s.profileView(c)
+	if err != nil {
+		return err
+	}
 	if c.FormValue("new_password") != "" || c.FormValue("current_password") != "" {
 		current, next := c.FormValue("current_password"), c.FormValue("new_password")
 		if !checkPassword(me.PasswordHash, current) {

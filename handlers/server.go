@@ -6,6 +6,7 @@ package handlers
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"time"
 
@@ -40,6 +41,10 @@ type Config struct {
 	// SecretKey is the app's secret; Google tokens are sealed with a key
 	// derived from it.
 	SecretKey []byte
+	// GoogleSandbox, when not nil, is the sandbox's stand-in for Google
+	// (googletest), served at /sandbox/google so the browser reaches its
+	// consent page.
+	GoogleSandbox http.Handler
 }
 
 // DefaultConfig returns production settings for the given public URL.
@@ -136,8 +141,8 @@ func (s *Server) routes(app *fiber.App) {
 	app.Post("/team/members/:id/owner", s.requireTeam, s.requireOwner, s.handOver)
 	app.Post("/team/members/:id/remove", s.requireTeam, s.requireManager, s.removeMember)
 
-	app.Get("/contacts", s.requireTeam, s.comingSoon("contacts", "Contacts", "Your team's customers in one searchable, sortable table with inline editing, notes and an activity log."))
-	app.Get("/deals", s.requireTeam, s.comingSoon("deals", "Deals", "Your sales pipeline: deals by stage, owner and close date, with the stage history behind the dashboard."))
+	s.contactsRoutes(app)
+	s.dealsRoutes(app)
 
 	s.googleRoutes(app)
 

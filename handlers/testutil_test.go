@@ -96,7 +96,12 @@ type response struct {
 
 func (r *response) doc(t *testing.T) *goquery.Document {
 	t.Helper()
-	d, err := goquery.NewDocumentFromReader(strings.NewReader(r.body))
+	body := r.body
+	if strings.HasPrefix(body, "<tr") {
+		// A table row alone is dropped by the HTML parser outside a table.
+		body = "<table><tbody>" + body + "</tbody></table>"
+	}
+	d, err := goquery.NewDocumentFromReader(strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}

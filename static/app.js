@@ -29,3 +29,48 @@
     document.querySelectorAll("form[data-submitted]").forEach(function (f) { delete f.dataset.submitted; f.removeAttribute("aria-busy"); });
   });
 })();
+
+// Times arrive in UTC inside <time datetime> elements; show them in the
+// viewer's own time zone, after every htmx swap too.
+(function () {
+  "use strict";
+  var fmt = {
+    datetime: new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" }),
+    date: new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" })
+  };
+  function localize(root) {
+    (root || document).querySelectorAll("time[data-local]").forEach(function (el) {
+      var d = new Date(el.getAttribute("datetime"));
+      var f = fmt[el.dataset.local] || fmt.datetime;
+      if (!isNaN(d)) { el.textContent = f.format(d); el.title = d.toString(); }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { localize(document); });
+  document.addEventListener("htmx:afterSettle", function (ev) { localize(ev.target); });
+})();
+
+// Tabs loaded by htmx: mark the clicked tab as the selected one.
+document.addEventListener("click", function (ev) {
+  var tab = ev.target.closest('[role="tab"]');
+  if (!tab) return;
+  var list = tab.closest('[role="tablist"]');
+  if (!list) return;
+  list.querySelectorAll('[role="tab"]').forEach(function (t) { t.setAttribute("aria-selected", t === tab ? "true" : "false"); });
+});
+
+// The browser's time zone: forms with a hidden tz field (the meeting form)
+// get it, on page load and in every fragment htmx swaps in, and htmx sends
+// it with each request as X-Time-Zone, so the server can tell "today".
+(function () {
+  "use strict";
+  var tz = "";
+  try { tz = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { tz = ""; }
+  function fill(root) {
+    if (!tz || !root || !root.querySelectorAll) return;
+    root.querySelectorAll('input[name="tz"]').forEach(function (el) { if (!el.value) el.value = tz; });
+    root.querySelectorAll("[data-timezone-label]").forEach(function (el) { if (el.textContent === "—") el.textContent = tz; });
+  }
+  document.addEventListener("DOMContentLoaded", function () { fill(document); });
+  document.addEventListener("htmx:load", function (ev) { fill(ev.detail.elt); });
+  document.addEventListener("htmx:configRequest", function (ev) { if (tz) ev.detail.headers["X-Time-Zone"] = tz; });
+})();

@@ -211,7 +211,7 @@ func (s *Store) detachMember(ctx context.Context, tx bun.Tx, teamID, userID int6
 
 // ownedRecordTables lists the tables whose rows have an owner_id that must be
 // cleared when the owner leaves the team.
-var ownedRecordTables []string
+var ownedRecordTables = []string{"contacts", "deals"}
 
 // deleteTeam removes a team that has no members left; foreign keys cascade
 // to its records.

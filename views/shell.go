@@ -111,3 +111,22 @@ func canRemove(me *store.User, m store.User) bool {
 	}
 	return me.Role == store.RoleOwner || (me.Role == store.RoleAdmin && m.Role == store.RoleMember)
 }
+
+// timeValue is a moment shown in the viewer's time zone: the page carries
+// it in UTC, and app.js rewrites it with the browser's zone. Style is
+// "datetime" or "date".
+type timeValue struct {
+	T     time.Time
+	Style string
+}
+
+func (t timeValue) ISO() string { return t.T.UTC().Format(time.RFC3339) }
+
+func (t timeValue) Fallback() string {
+	if t.Style == "date" {
+		return t.T.UTC().Format("2 Jan 2006")
+	}
+	return humanDate(t.T)
+}
+
+func at(t time.Time) timeValue { return timeValue{T: t, Style: "datetime"} }

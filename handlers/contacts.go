@@ -1,0 +1,253 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gofiber/fiber/v2"
+
+	"sherpa/store"
+	"sherpa/views"
+)
+
+var contactViews = []string{store.ViewAll, store.ViewMine, store.ViewUnassigned}
+
+func (s *Server) contactsRoutes(app *fiber.App) {
+	g := app.Group("/contacts", s.requireTeam)
+	g.Get("/", s.listContacts)
+	g.Post("/", s.createContact)
+	g.Get("/:id", s.showContact)
+	g.Get("/:id/edit", s.editContactRow)
+	g.Get("/:id/row", s.contactRow)
+	g.Put("/:id", s.updateContact)
+	g.Post("/:id", s.updateContact)
+	g.Get("/:id/delete", s.confirmDeleteContact)
+	g.Post("/:id/delete", s.deleteContact)
+	g.Delete("/:id", s.deleteContact)
+	g.Get("/:id/activity", s.activityTab)
+	g.Get("/:id/notes", s.notesTab)
+	g.Post("/:id/notes", s.addNote)
+	g.Delete("/:id/notes/:note", s.deleteNote)
+	g.Post("/:id/notes/:note/delete", s.deleteNote)
+}
+
+// contactsView loads the table for the URL's list state.
+func (s *Server) contactsView(c *fiber.Ctx) (views.ContactsView, error) {
+	ctx, team, me := c.UserContext(), currentTeam(c), currentUser(c)
+	l := listState(c, "/contacts", contactViews, store.ContactSorts)
+	page, err := s.store.ListContacts(ctx, team.ID, store.ContactQuery{
+		View: l.View, UserID: me.ID, Search: l.Q, Sort: l.Sort, Desc: l.Desc, Cursor: l.Cursor,
+	})
+	if err != nil {
+		return views.ContactsView{}, err
+	}
+	l.Next, l.Prev = page.Next, page.Prev
+	members, err := s.store.TeamMembers(ctx, team.ID)
+	if err != nil {
+		return views.ContactsView{}, err
+	}
+	return views.ContactsView{List: l, Rows: page.Rows, Members: members, CanAssign: me.CanManage(),
+		Add: views.ContactForm{Errors: views.Errors{}}}, nil
+}
+
+func (s *Server) listContacts(c *fiber.Ctx) error {
+	v, err := s.contactsView(c)
+	if err != nil {
+		return err
+	}
+	if wantsFragment(c) {
+		return render(c, fiber.StatusOK, views.ContactsTable(v))
+	}
+	return render(c, fiber.StatusOK, views.ContactsPage(s.shell(c, "Contacts", "contacts"), v))
+}
+
+// contactInput reads the contact form fields.
+func contactInput(c *fiber.Ctx) (store.ContactInput, views.Errors) {
+	errs := views.Errors{}
+	owner, ok := formID(c, "owner_id")
+	if !ok {
+		errs["owner_id"] = "Choose a member of your team."
+	}
+	return store.ContactInput{
+		Name: cleanText(c.FormValue("name")), Email: c.FormValue("email"), Phone: c.FormValue("phone"),
+		Company: cleanText(c.FormValue("company")), Status: c.FormValue("status"), OwnerID: owner,
+	}, errs
+}
+
+func contactForm(in store.ContactInput) views.ContactForm {
+	return views.ContactForm{Name: in.Name, Email: store.NormalizeEmail(in.Email), Phone: in.Phone, Company: in.Company,
+		Status: in.Status, OwnerID: in.OwnerID, Errors: views.Errors{}}
+}
+
+func (s *Server) createContact(c *fiber.Ctx) error {
+	in, errs := contactInput(c)
+	form := contactForm(in)
+	if !errs.Any() {
+		contact, err := s.store.CreateContact(c.UserContext(), currentTeam(c).ID, currentUser(c), in)
+		if err == nil {
+			s.flash(c, "success", "Contact "+contact.Name+" added.")
+			return s.redirect(c, "/contacts?sort=created&dir=desc")
+		}
+		var ok bool
+		if errs, form.DuplicateID, ok = fieldErrors(err); !ok {
+			return err
+		}
+	}
+	form.Errors = errs
+	v, err := s.contactsView(c)
+	if err != nil {
+		return err
+	}
+	v.Add, v.AddOpen = form, true
+	return render(c, fiber.StatusUnprocessableEntity, views.ContactsPage(s.shell(c, "Contacts", "contacts"), v))
+}
+
+// contact loads the URL's contact of the current team; another team's id is
+// a 404 like a missing one.
+func (s *Server) contact(c *fiber.Ctx) (*store.Contact, error) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return nil, err
+	}
+	return s.store.ContactByID(c.UserContext(), currentTeam(c).ID, id)
+}
+
+func (s *Server) showContact(c *fiber.Ctx) error {
+	contact, err := s.contact(c)
+	if err != nil {
+		return err
+	}
+	ctx, team := c.UserContext(), currentTeam(c)
+	deals, err := s.store.DealsOfContact(ctx, team.ID, contact.ID)
+	if err != nil {
+		return err
+	}
+	members, err := s.store.TeamMembers(ctx, team.ID)
+	if err != nil {
+		return err
+	}
+	tab := c.Query("tab", "activity")
+	if !isContactTab(tab) {
+		tab = "activity"
+	}
+	v := views.ContactView{Contact: *contact, Deals: deals, Tab: tab, Members: members, Me: currentUser(c)}
+	return render(c, fiber.StatusOK, views.ContactPage(s.shell(c, contact.Name, "contacts"), v))
+}
+
+func isContactTab(tab string) bool {
+	for _, t := range views.ContactTabs {
+		if t[0] == tab {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) editContactRow(c *fiber.Ctx) error {
+	contact, err := s.contact(c)
+	if err != nil {
+		return err
+	}
+	members, err := s.store.TeamMembers(c.UserContext(), currentTeam(c).ID)
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.ContactEditRow(editForm(contact), members, currentUser(c).CanManage()))
+}
+
+func editForm(contact *store.Contact) views.ContactForm {
+	return views.ContactForm{ID: contact.ID, Version: contact.Version, Name: contact.Name, Email: contact.Email,
+		Phone: contact.Phone, Company: contact.Company, Status: contact.Status, OwnerID: contact.OwnerID, Errors: views.Errors{}}
+}
+
+func (s *Server) contactRow(c *fiber.Ctx) error {
+	contact, err := s.contact(c)
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.ContactRow(*contact))
+}
+
+// updateContact saves an inline edit. A refusal re-renders the row as a form
+// with the messages; a conflict shows the values someone else saved.
+func (s *Server) updateContact(c *fiber.Ctx) error {
+	ctx, team, me := c.UserContext(), currentTeam(c), currentUser(c)
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	in, errs := contactInput(c)
+	version, verr := strconvAtoi(c.FormValue("version"))
+	if verr != nil {
+		errs[""] = "This form is out of date; reload the page."
+	}
+	form := contactForm(in)
+	form.ID, form.Version = id, version
+	status := fiber.StatusUnprocessableEntity
+	if !errs.Any() {
+		contact, err := s.store.UpdateContact(ctx, team.ID, me, id, version, in)
+		switch {
+		case err == nil:
+			if !isHTMX(c) {
+				s.flash(c, "success", "Contact saved.")
+				return s.redirect(c, fmt.Sprintf("/contacts/%d", id))
+			}
+			return render(c, fiber.StatusOK, views.ContactRow(*contact))
+		case errors.Is(err, store.ErrConflict) && contact != nil:
+			form = editForm(contact)
+			form.Conflict = "Someone else saved this contact while you were editing. Their values are shown; make your change again."
+			status = fiber.StatusConflict
+		case errors.Is(err, store.ErrNotFound):
+			return err
+		default:
+			var ok bool
+			if errs, form.DuplicateID, ok = fieldErrors(err); !ok {
+				return err
+			}
+		}
+	}
+	if status != fiber.StatusConflict {
+		form.Errors = errs
+	}
+	members, err := s.store.TeamMembers(ctx, team.ID)
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.ContactEditRow(form, members, me.CanManage()))
+}
+
+func (s *Server) confirmDeleteContact(c *fiber.Ctx) error {
+	contact, err := s.contact(c)
+	if err != nil {
+		return err
+	}
+	deals, notes, err := s.store.ContactDeleteImpact(c.UserContext(), currentTeam(c).ID, contact.ID)
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.ContactDeletePage(s.shell(c, "Delete "+contact.Name, "contacts"), *contact, deals, notes))
+}
+
+func (s *Server) deleteContact(c *fiber.Ctx) error {
+	contact, err := s.contact(c)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteContact(c.UserContext(), currentTeam(c).ID, currentUser(c), contact.ID); err != nil {
+		return err
+	}
+	s.flash(c, "success", "Contact "+contact.Name+" deleted.")
+	return s.redirect(c, "/contacts")
+}
+
+func (s *Server) activityTab(c *fiber.Ctx) error {
+	contact, err := s.contact(c)
+	if err != nil {
+		return err
+	}
+	items, err := s.store.ListActivities(c.UserContext(), currentTeam(c).ID, contact.ID, 100)
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.ActivityTab(items))
+}

@@ -1,0 +1,253 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gofiber/fiber/v2"
+
+	"sherpa/charts"
+	"sherpa/store"
+	"sherpa/views"
+)
+
+var dealViews = []string{store.ViewAll, store.ViewMine}
+
+func (s *Server) dealsRoutes(app *fiber.App) {
+	g := app.Group("/deals", s.requireTeam)
+	g.Get("/", s.listDeals)
+	g.Post("/", s.createDeal)
+	g.Get("/contact-options", s.contactOptions)
+	g.Get("/:id", s.showDeal)
+	g.Get("/:id/edit", s.editDealRow)
+	g.Get("/:id/row", s.dealRow)
+	g.Put("/:id", s.updateDeal)
+	g.Post("/:id", s.updateDeal)
+	g.Post("/:id/delete", s.deleteDeal)
+	g.Delete("/:id", s.deleteDeal)
+}
+
+// money formats minor units in the team's currency.
+func money(team *store.Team) func(int64) string {
+	return func(minor int64) string { return charts.FormatMoney(minor, team.Currency) }
+}
+
+func (s *Server) dealsView(c *fiber.Ctx) (views.DealsView, error) {
+	ctx, team, me := c.UserContext(), currentTeam(c), currentUser(c)
+	l := listState(c, "/deals", dealViews, store.DealSorts)
+	page, err := s.store.ListDeals(ctx, team.ID, store.DealQuery{
+		View: l.View, UserID: me.ID, Search: l.Q, Sort: l.Sort, Desc: l.Desc, Cursor: l.Cursor,
+	})
+	if err != nil {
+		return views.DealsView{}, err
+	}
+	l.Next, l.Prev = page.Next, page.Prev
+	members, err := s.store.TeamMembers(ctx, team.ID)
+	if err != nil {
+		return views.DealsView{}, err
+	}
+	add := views.DealForm{Stage: store.StageCreated, Stages: store.NextStages(""), Errors: views.Errors{}}
+	// "+ Deal" on a contact's page preselects that contact.
+	if id, ok := formID(c, "new_contact"); ok && id > 0 {
+		if contact, err := s.store.ContactByID(ctx, team.ID, id); err == nil {
+			add.ContactID, add.ContactName = contact.ID, contact.Name
+		}
+	}
+	return views.DealsView{List: l, Rows: page.Rows, Members: members, CanAssign: me.CanManage(), Add: add,
+		AddOpen: add.ContactID != 0, Money: money(team)}, nil
+}
+
+func (s *Server) listDeals(c *fiber.Ctx) error {
+	v, err := s.dealsView(c)
+	if err != nil {
+		return err
+	}
+	if wantsFragment(c) {
+		return render(c, fiber.StatusOK, views.DealsTable(v))
+	}
+	return render(c, fiber.StatusOK, views.DealsPage(s.shell(c, "Deals", "deals"), v))
+}
+
+// dealInput reads the deal form fields.
+func dealInput(c *fiber.Ctx) (store.DealInput, views.Errors) {
+	errs := views.Errors{}
+	owner, ok := formID(c, "owner_id")
+	if !ok {
+		errs["owner_id"] = "Choose a member of your team."
+	}
+	contact, ok := formID(c, "contact_id")
+	if !ok {
+		errs["contact_id"] = "Choose a contact."
+	}
+	return store.DealInput{
+		Name: cleanText(c.FormValue("name")), Stage: c.FormValue("stage"), Goal: c.FormValue("goal"),
+		Amount: c.FormValue("amount"), CloseDate: c.FormValue("close_date"), OwnerID: owner, ContactID: contact,
+		Company: cleanText(c.FormValue("company")),
+	}, errs
+}
+
+// dealForm is the form as typed, for showing it again with messages.
+func (s *Server) dealForm(c *fiber.Ctx, in store.DealInput, stages []string) views.DealForm {
+	f := views.DealForm{Name: in.Name, Stage: in.Stage, Stages: stages, Goal: in.Goal, Amount: in.Amount,
+		CloseDate: in.CloseDate, OwnerID: in.OwnerID, ContactID: in.ContactID, Company: in.Company, Errors: views.Errors{}}
+	if in.ContactID > 0 {
+		if contact, err := s.store.ContactByID(c.UserContext(), currentTeam(c).ID, in.ContactID); err == nil {
+			f.ContactName = contact.Name
+		} else {
+			f.ContactID = 0
+		}
+	}
+	return f
+}
+
+func (s *Server) createDeal(c *fiber.Ctx) error {
+	in, errs := dealInput(c)
+	if !errs.Any() {
+		deal, err := s.store.CreateDeal(c.UserContext(), currentTeam(c).ID, currentUser(c), in)
+		if err == nil {
+			s.flash(c, "success", "Deal "+deal.Name+" added.")
+			return s.redirect(c, "/deals?sort=created&dir=desc")
+		}
+		var ok bool
+		if errs, _, ok = fieldErrors(err); !ok {
+			return err
+		}
+	}
+	v, err := s.dealsView(c)
+	if err != nil {
+		return err
+	}
+	v.Add = s.dealForm(c, in, store.NextStages(""))
+	v.Add.Errors, v.AddOpen = errs, true
+	return render(c, fiber.StatusUnprocessableEntity, views.DealsPage(s.shell(c, "Deals", "deals"), v))
+}
+
+// contactOptions answers the contact picker: up to 20 of the team's
+// contacts matching what was typed.
+func (s *Server) contactOptions(c *fiber.Ctx) error {
+	q := c.Query("contact_q")
+	if len(q) > 100 {
+		q = q[:100]
+	}
+	page, err := s.store.ListContacts(c.UserContext(), currentTeam(c).ID, store.ContactQuery{Search: q, Limit: 20})
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.ContactOptions(page.Rows))
+}
+
+func (s *Server) deal(c *fiber.Ctx) (*store.Deal, error) {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return nil, err
+	}
+	return s.store.DealByID(c.UserContext(), currentTeam(c).ID, id)
+}
+
+// showDeal has no page of its own yet: it opens the deals table on the deal.
+func (s *Server) showDeal(c *fiber.Ctx) error {
+	deal, err := s.deal(c)
+	if err != nil {
+		return err
+	}
+	return s.redirect(c, fmt.Sprintf("/deals?q=%s", urlQueryEscape(deal.Name)))
+}
+
+func editDealForm(d *store.Deal) views.DealForm {
+	f := views.DealForm{ID: d.ID, Version: d.Version, Name: d.Name, Stage: d.Stage, Stages: store.NextStages(d.Stage),
+		Goal: moneyInput(d.Goal), Amount: moneyInput(d.Amount), OwnerID: d.OwnerID, ContactID: d.ContactID,
+		ContactName: d.ContactName, Company: d.Company, Errors: views.Errors{}}
+	if !d.CloseDate.IsZero() {
+		f.CloseDate = d.CloseDate.Format("2006-01-02")
+	}
+	return f
+}
+
+func moneyInput(minor int64) string {
+	if minor == 0 {
+		return ""
+	}
+	return store.FormatMoney(minor)
+}
+
+func (s *Server) editDealRow(c *fiber.Ctx) error {
+	deal, err := s.deal(c)
+	if err != nil {
+		return err
+	}
+	if store.IsClosed(deal.Stage) {
+		return fiber.NewError(fiber.StatusConflict, sentence(store.ErrClosed))
+	}
+	members, err := s.store.TeamMembers(c.UserContext(), currentTeam(c).ID)
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.DealEditRow(editDealForm(deal), members, currentUser(c).CanManage()))
+}
+
+func (s *Server) dealRow(c *fiber.Ctx) error {
+	deal, err := s.deal(c)
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.DealRow(*deal, money(currentTeam(c))))
+}
+
+// updateDeal saves an inline edit of a deal, moving its stage by the rules.
+func (s *Server) updateDeal(c *fiber.Ctx) error {
+	ctx, team, me := c.UserContext(), currentTeam(c), currentUser(c)
+	current, err := s.deal(c)
+	if err != nil {
+		return err
+	}
+	in, errs := dealInput(c)
+	version, verr := strconvAtoi(c.FormValue("version"))
+	if verr != nil {
+		errs[""] = "This form is out of date; reload the page."
+	}
+	form := s.dealForm(c, in, store.NextStages(current.Stage))
+	form.ID, form.Version = current.ID, version
+	status := fiber.StatusUnprocessableEntity
+	if !errs.Any() {
+		deal, err := s.store.UpdateDeal(ctx, team.ID, me, current.ID, version, in)
+		switch {
+		case err == nil:
+			if !isHTMX(c) {
+				s.flash(c, "success", "Deal saved.")
+				return s.redirect(c, "/deals")
+			}
+			return render(c, fiber.StatusOK, views.DealRow(*deal, money(team)))
+		case errors.Is(err, store.ErrConflict) && deal != nil:
+			form = editDealForm(deal)
+			form.Conflict = "Someone else saved this deal while you were editing. Their values are shown; make your change again."
+			status = fiber.StatusConflict
+		case errors.Is(err, store.ErrNotFound):
+			return err
+		default:
+			var ok bool
+			if errs, _, ok = fieldErrors(err); !ok {
+				return err
+			}
+		}
+	}
+	if status != fiber.StatusConflict {
+		form.Errors = errs
+	}
+	members, err := s.store.TeamMembers(ctx, team.ID)
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.DealEditRow(form, members, me.CanManage()))
+}
+
+func (s *Server) deleteDeal(c *fiber.Ctx) error {
+	deal, err := s.deal(c)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteDeal(c.UserContext(), currentTeam(c).ID, currentUser(c), deal.ID); err != nil {
+		return err
+	}
+	s.flash(c, "success", "Deal "+deal.Name+" deleted.")
+	return s.redirect(c, "/deals")
+}

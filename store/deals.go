@@ -1,0 +1,637 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Deal stages, in pipeline order; Closed Lost is reachable from any open stage.
+const (
+	StageCreated      = "Created"
+	StageQualified    = "Qualified To Buy"
+	StageContractSent = "Contract Sent"
+	StageAppointment  = "Appointment Scheduled"
+	StageWon          = "Closed Won"
+	StageLost         = "Closed Lost"
+)
+
+// Stages lists every stage in pipeline order, Closed Lost last.
+var Stages = []string{StageCreated, StageQualified, StageContractSent, StageAppointment, StageWon, StageLost}
+
+// StageIndex is a stage's position in Stages, -1 for an unknown stage. Deals
+// sort by it.
+func StageIndex(stage string) int {
+	for i, s := range Stages {
+		if s == stage {
+			return i
+		}
+	}
+	return -1
+}
+
+// IsClosed reports whether a stage ends the deal (Closed Won or Closed Lost).
+func IsClosed(stage string) bool { return stage == StageWon || stage == StageLost }
+
+// CanMove reports whether a deal in stage from may move to stage to: forward
+// only (skipping is allowed), Closed Lost from any open stage, nothing out of
+// a closed stage. Staying put is not a move.
+func CanMove(from, to string) bool {
+	fi, ti := StageIndex(from), StageIndex(to)
+	if fi < 0 || ti < 0 || IsClosed(from) || from == to {
+		return false
+	}
+	return to == StageLost || ti > fi
+}
+
+// NextStages lists the stages a deal in stage from may be saved with, in
+// pipeline order: from itself and every stage CanMove allows. A new deal
+// (from "") may start in any stage.
+func NextStages(from string) []string {
+	if StageIndex(from) < 0 {
+		return append([]string(nil), Stages...)
+	}
+	var out []string
+	for _, s := range Stages {
+		if s == from || CanMove(from, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Field limits of a deal.
+const (
+	dealNameMax    = 100
+	dealCompanyMax = 100
+	// maxMoneyUnits bounds amounts: 999,999,999,999.99 in major units.
+	maxMoneyUnits = 999_999_999_999
+)
+
+// ParseMoney reads an amount as people type it and returns minor units
+// (cents): "1234.50", "1,234.50", "1234", "€1,234.5", "1234 EUR". Commas
+// group thousands; the dot is the decimal point, with at most two decimals.
+// Empty input is 0. Negative, malformed or too large amounts are refused with
+// a message fit for the form.
+func ParseMoney(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	for _, sym := range []string{"€", "$", "£", "EUR", "USD", "GBP", "eur", "usd", "gbp"} {
+		s = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(s, sym), sym))
+	}
+	if strings.HasPrefix(s, "-") || strings.HasPrefix(s, "−") {
+		return 0, errors.New("must not be negative")
+	}
+	s = strings.TrimPrefix(s, "+")
+	if s == "" {
+		return 0, errors.New("enter a number like 1,234.50")
+	}
+	whole, frac, hasDot := strings.Cut(s, ".")
+	if strings.Contains(whole, ",") {
+		groups := strings.Split(whole, ",")
+		for i, g := range groups {
+			if (i == 0 && (len(g) < 1 || len(g) > 3)) || (i > 0 && len(g) != 3) {
+				return 0, errors.New("use commas only between groups of three digits, and a dot for decimals, like 1,234.50")
+			}
+		}
+		whole = strings.Join(groups, "")
+	}
+	if whole == "" && frac == "" {
+		return 0, errors.New("enter a number like 1,234.50")
+	}
+	if !allDigits(whole) || (hasDot && !allDigits(frac)) {
+		return 0, errors.New("enter a number like 1,234.50")
+	}
+	if len(frac) > 2 {
+		return 0, errors.New("use at most two decimals")
+	}
+	whole = strings.TrimLeft(whole, "0")
+	if len(whole) > 12 {
+		return 0, errors.New("is too large")
+	}
+	var units int64
+	if whole != "" {
+		units, _ = strconv.ParseInt(whole, 10, 64)
+	}
+	if units > maxMoneyUnits {
+		return 0, errors.New("is too large")
+	}
+	cents := int64(0)
+	if frac != "" {
+		c, _ := strconv.ParseInt(frac, 10, 64)
+		if len(frac) == 1 {
+			c *= 10
+		}
+		cents = c
+	}
+	return units*100 + cents, nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// FormatMoney writes minor units as "1,234.50" (no currency sign).
+func FormatMoney(minor int64) string {
+	neg := minor < 0
+	if neg {
+		minor = -minor
+	}
+	whole := strconv.FormatInt(minor/100, 10)
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	fmt.Fprintf(&b, ".%02d", minor%100)
+	return b.String()
+}
+
+// Deal is a sales contract with one of the team's contacts. Money is in
+// minor units of the team's currency.
+type Deal struct {
+	bun.BaseModel `bun:"table:deals,alias:d"`
+
+	ID        int64     `bun:"id,pk,autoincrement"`
+	TeamID    int64     `bun:"team_id,notnull"`
+	ContactID int64     `bun:"contact_id,notnull"`
+	Name      string    `bun:"name,notnull"`
+	Stage     string    `bun:"stage,notnull"`
+	StageRank int       `bun:"stage_rank,notnull"` // StageIndex(Stage), for sorting
+	Goal      int64     `bun:"goal,notnull"`
+	Amount    int64     `bun:"amount,notnull"`
+	CloseDate time.Time `bun:"close_date,type:date,nullzero"` // midnight UTC; zero: none
+	OwnerID   int64     `bun:"owner_id,nullzero"`
+	// ContactName copies the contact's name so deals sort and search by it;
+	// renaming a contact updates its deals in the same transaction.
+	ContactName string    `bun:"contact_name,notnull"`
+	Company     string    `bun:"company,notnull"`
+	Version     int       `bun:"version,notnull"`
+	CreatedAt   time.Time `bun:"created_at,notnull"`
+	UpdatedAt   time.Time `bun:"updated_at,notnull"`
+	ClosedAt    time.Time `bun:"closed_at,nullzero"`
+
+	OwnerName string `bun:"owner_name,scanonly"`
+}
+
+// StageLog is one stage a deal entered: from "" to Created when it was
+// made, then each move (a skip is one row from → to).
+type StageLog struct {
+	bun.BaseModel `bun:"table:deal_stage_log,alias:l"`
+
+	ID        int64     `bun:"id,pk,autoincrement"`
+	TeamID    int64     `bun:"team_id,notnull"`
+	DealID    int64     `bun:"deal_id,notnull"`
+	FromStage string    `bun:"from_stage,notnull"`
+	ToStage   string    `bun:"to_stage,notnull"`
+	UserID    int64     `bun:"user_id,notnull"`
+	At        time.Time `bun:"at,notnull"`
+
+	UserName string `bun:"user_name,scanonly"`
+}
+
+// DealInput is a deal form as typed; Validate parses and checks it.
+type DealInput struct {
+	Name      string
+	Stage     string // "" keeps the current stage (Created for a new deal)
+	Goal      string // money as typed, see ParseMoney
+	Amount    string
+	CloseDate string // YYYY-MM-DD or ""
+	OwnerID   int64  // 0: unassigned; only owners and admins may choose
+	ContactID int64
+	Company   string // "" takes the contact's company
+}
+
+// dealValues is a DealInput after parsing.
+type dealValues struct {
+	name, stage, company string
+	goal, amount         int64
+	closeDate            time.Time
+	ownerID, contactID   int64
+}
+
+// Validate checks every field without the database: required fields,
+// lengths, money, the date, the stage name, and that Closed Won has an amount
+// and a close date. Whether the stage may be reached from the deal's current
+// stage, and whether contact and owner belong to the team, the store checks
+// when saving.
+func (in DealInput) Validate() FieldErrors {
+	_, fe := in.parse()
+	return fe
+}
+
+func (in DealInput) parse() (dealValues, FieldErrors) {
+	fe := FieldErrors{}
+	v := dealValues{
+		name: strings.TrimSpace(in.Name), stage: strings.TrimSpace(in.Stage), company: strings.TrimSpace(in.Company),
+		ownerID: in.OwnerID, contactID: in.ContactID,
+	}
+	if v.name == "" {
+		fe["name"] = "Name is required."
+	} else {
+		checkLen(fe, "name", "Name", v.name, dealNameMax)
+	}
+	for _, st := range Stages {
+		if strings.EqualFold(st, v.stage) {
+			v.stage = st
+		}
+	}
+	if v.stage != "" && StageIndex(v.stage) < 0 {
+		fe["stage"] = "Choose one of the listed stages."
+	}
+	var err error
+	if v.goal, err = ParseMoney(in.Goal); err != nil {
+		fe["goal"] = "Goal " + err.Error() + "."
+	}
+	if v.amount, err = ParseMoney(in.Amount); err != nil {
+		fe["amount"] = "Amount " + err.Error() + "."
+	}
+	if d := strings.TrimSpace(in.CloseDate); d != "" {
+		t, err := time.Parse(time.DateOnly, d)
+		switch {
+		case err != nil:
+			fe["close_date"] = "Enter the close date as YYYY-MM-DD."
+		case t.Year() < 1900 || t.Year() > 2200:
+			fe["close_date"] = "Enter a close date between 1900 and 2200."
+		default:
+			v.closeDate = t
+		}
+	}
+	if v.stage == StageWon {
+		if _, bad := fe["amount"]; !bad && v.amount <= 0 {
+			fe["amount"] = "Closing as won needs an amount above zero."
+		}
+		if _, bad := fe["close_date"]; !bad && v.closeDate.IsZero() {
+			fe["close_date"] = "Closing as won needs a close date."
+		}
+	}
+	if v.contactID <= 0 {
+		fe["contact_id"] = "Choose a contact."
+	}
+	checkLen(fe, "company", "Company", v.company, dealCompanyMax)
+	if v.ownerID < 0 {
+		fe["owner_id"] = "Choose a member of your team."
+	}
+	return v, fe
+}
+
+// dealList is how deals are listed: sort keys, indexes and views.
+var dealList = listSpec{
+	table:       "deals",
+	terms:       dealTermSet,
+	defaultSort: "name",
+	views:       []string{ViewAll, ViewMine},
+	sorts: []sortDef{
+		{key: "name", col: "name", index: "deals_name", ownerIndex: "deals_owner_name"},
+		{key: "stage", col: "stage_rank", kind: kindInt, index: "deals_stage", ownerIndex: "deals_owner_stage"},
+		{key: "goal", col: "goal", kind: kindInt, index: "deals_goal", ownerIndex: "deals_owner_goal"},
+		{key: "amount", col: "amount", kind: kindInt, index: "deals_amount", ownerIndex: "deals_owner_amount"},
+		{key: "close_date", col: "close_date", kind: kindDate, nullable: true, index: "deals_close_date", ownerIndex: "deals_owner_close_date"},
+		{key: "owner", col: "name", byOwner: true, index: "deals_owner_name", ownerIndex: "deals_owner_name"},
+		{key: "contact", col: "contact_name", index: "deals_contact", ownerIndex: "deals_owner_contact"},
+		{key: "company", col: "company", index: "deals_company", ownerIndex: "deals_owner_company"},
+		{key: "created", col: "created_at", kind: kindTime, index: "deals_created", ownerIndex: "deals_owner_created"},
+		{key: "updated", col: "updated_at", kind: kindTime, index: "deals_updated", ownerIndex: "deals_owner_updated"},
+	},
+}
+
+// DealSorts lists the sort keys ListDeals accepts, in column order. "stage"
+// sorts in pipeline order; "close_date" puts deals without one last; "owner"
+// sorts by the owner's name (unassigned last), then by deal name.
+var DealSorts = []string{"name", "stage", "goal", "amount", "close_date", "owner", "contact", "company", "created", "updated"}
+
+// DealQuery asks for one page of a team's deals; see ContactQuery. Views are
+// ViewAll and ViewMine. Search matches the deal's name, company and contact
+// name.
+type DealQuery struct {
+	View   string
+	UserID int64
+	Search string
+	Sort   string
+	Desc   bool
+	Cursor string
+	Limit  int
+}
+
+// DealPage is one page of deals with the cursors of its neighbours.
+type DealPage struct {
+	Rows []Deal
+	Next string
+	Prev string
+}
+
+// ListDeals returns one page of the team's deals.
+func (s *Store) ListDeals(ctx context.Context, teamID int64, q DealQuery) (DealPage, error) {
+	res, err := dealList.listPage(ctx, s, teamID, listParams{
+		view: q.View, userID: q.UserID, search: q.Search, sort: q.Sort, desc: q.Desc, cursor: q.Cursor, limit: q.Limit,
+	})
+	if err != nil {
+		return DealPage{}, fmt.Errorf("list deals of team %d: %w", teamID, err)
+	}
+	rows, err := s.dealsByIDs(ctx, teamID, res.ids)
+	if err != nil {
+		return DealPage{}, err
+	}
+	return DealPage{Rows: rows, Next: res.next, Prev: res.prev}, nil
+}
+
+func (s *Store) selectDeals(db bun.IDB) *bun.SelectQuery {
+	return db.NewSelect().Model((*Deal)(nil)).ColumnExpr("d.*").ColumnExpr("u.name AS owner_name").
+		Join("LEFT JOIN users AS u ON u.id = d.owner_id")
+}
+
+func (s *Store) dealsByIDs(ctx context.Context, teamID int64, ids []int64) ([]Deal, error) {
+	if len(ids) == 0 {
+		return []Deal{}, nil
+	}
+	var rows []Deal
+	if err := s.selectDeals(s.DB).Where("d.team_id = ?", teamID).Where("d.id IN (?)", bun.In(ids)).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("load deals: %w", err)
+	}
+	return orderByIDs(rows, ids, func(d *Deal) int64 { return d.ID }), nil
+}
+
+// DealByID loads one deal of the team; ErrNotFound if the team has none such.
+func (s *Store) DealByID(ctx context.Context, teamID, id int64) (*Deal, error) {
+	d := new(Deal)
+	if err := s.selectDeals(s.DB).Where("d.team_id = ?", teamID).Where("d.id = ?", id).Scan(ctx, d); err != nil {
+		if notFound(err) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("load deal %d: %w", id, err)
+	}
+	return d, nil
+}
+
+// DealsOfContact lists a contact's deals, newest first.
+func (s *Store) DealsOfContact(ctx context.Context, teamID, contactID int64) ([]Deal, error) {
+	var rows []Deal
+	if err := s.selectDeals(s.DB).Where("d.team_id = ?", teamID).Where("d.contact_id = ?", contactID).
+		OrderExpr("d.id DESC").Limit(500).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("list deals of contact %d: %w", contactID, err)
+	}
+	return rows, nil
+}
+
+// DealStageLog lists the stages a deal entered, oldest first, with who moved
+// it.
+func (s *Store) DealStageLog(ctx context.Context, teamID, dealID int64) ([]StageLog, error) {
+	var rows []StageLog
+	err := s.DB.NewSelect().Model(&rows).ColumnExpr("l.*").ColumnExpr("u.name AS user_name").
+		Join("LEFT JOIN users AS u ON u.id = l.user_id").
+		Where("l.team_id = ?", teamID).Where("l.deal_id = ?", dealID).OrderExpr("l.at, l.id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("stage log of deal %d: %w", dealID, err)
+	}
+	return rows, nil
+}
+
+// dealContact loads the contact a deal form names; a contact of another team
+// is a field error, as if it did not exist.
+func (s *Store) dealContact(ctx context.Context, db bun.IDB, teamID, contactID int64) (*Contact, error) {
+	c := new(Contact)
+	if err := db.NewSelect().Model(c).Where("team_id = ?", teamID).Where("id = ?", contactID).Scan(ctx); err != nil {
+		if notFound(err) {
+			return nil, FieldErrors{"contact_id": "Choose one of your team's contacts."}
+		}
+		return nil, fmt.Errorf("load contact %d: %w", contactID, err)
+	}
+	return c, nil
+}
+
+func (s *Store) logStage(ctx context.Context, db bun.IDB, teamID, dealID int64, from, to string, userID int64, at time.Time) error {
+	row := &StageLog{TeamID: teamID, DealID: dealID, FromStage: from, ToStage: to, UserID: userID, At: at}
+	if _, err := db.NewInsert().Model(row).Exec(ctx); err != nil {
+		return fmt.Errorf("log stage %q → %q of deal %d: %w", from, to, dealID, err)
+	}
+	return nil
+}
+
+// CreateDeal adds a deal for one of the team's contacts and logs its Created
+// stage (and, for a deal entered in a later stage, the move to it) in the
+// same transaction. Owners and admins choose the owner; a member's new deal
+// is theirs.
+func (s *Store) CreateDeal(ctx context.Context, teamID int64, actor *User, in DealInput) (*Deal, error) {
+	if err := checkActor(actor, teamID); err != nil {
+		return nil, err
+	}
+	v, fe := in.parse()
+	if err := fe.err(); err != nil {
+		return nil, err
+	}
+	if v.stage == "" {
+		v.stage = StageCreated
+	}
+	now := s.now()
+	d := &Deal{
+		TeamID: teamID, ContactID: v.contactID, Name: v.name, Stage: v.stage, StageRank: StageIndex(v.stage),
+		Goal: v.goal, Amount: v.amount, CloseDate: v.closeDate, OwnerID: actor.ID, Company: v.company,
+		Version: 1, CreatedAt: now, UpdatedAt: now,
+	}
+	if actor.CanManage() {
+		d.OwnerID = v.ownerID
+	}
+	if IsClosed(d.Stage) {
+		d.ClosedAt = now
+	}
+	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		c, err := s.dealContact(ctx, tx, teamID, v.contactID)
+		if err != nil {
+			return err
+		}
+		if err := checkOwner(ctx, tx, teamID, d.OwnerID); err != nil {
+			return err
+		}
+		d.ContactName = c.Name
+		if d.Company == "" {
+			d.Company = c.Company
+		}
+		if _, err := tx.NewInsert().Model(d).Exec(ctx); err != nil {
+			return fmt.Errorf("insert deal: %w", err)
+		}
+		if err := s.logStage(ctx, tx, teamID, d.ID, "", StageCreated, actor.ID, now); err != nil {
+			return err
+		}
+		if d.Stage != StageCreated {
+			if err := s.logStage(ctx, tx, teamID, d.ID, StageCreated, d.Stage, actor.ID, now); err != nil {
+				return err
+			}
+		}
+		return replaceTerms(ctx, tx, dealTermSet, teamID, d.ID, dealTerms(d.Name, d.Company, d.ContactName))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create deal: %w", err)
+	}
+	return s.DealByID(ctx, teamID, d.ID)
+}
+
+// UpdateDeal saves an edited deal if nobody changed it since version, like
+// UpdateContact (on conflict: the current deal and an error matching
+// ErrConflict). A closed deal is read-only (ErrClosed); a stage change must
+// be allowed by CanMove and is logged.
+func (s *Store) UpdateDeal(ctx context.Context, teamID int64, actor *User, id int64, version int, in DealInput) (*Deal, error) {
+	if err := checkActor(actor, teamID); err != nil {
+		return nil, err
+	}
+	v, fe := in.parse()
+	if err := fe.err(); err != nil {
+		return nil, err
+	}
+	conflict := false
+	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		old := new(Deal)
+		if err := s.forUpdate(tx.NewSelect().Model(old).Where("team_id = ?", teamID).Where("id = ?", id)).Scan(ctx); err != nil {
+			if notFound(err) {
+				return ErrNotFound
+			}
+			return fmt.Errorf("load deal %d: %w", id, err)
+		}
+		if old.Version != version {
+			conflict = true
+			return ErrConflict
+		}
+		if IsClosed(old.Stage) {
+			return ErrClosed
+		}
+		if v.stage == "" {
+			v.stage = old.Stage
+		}
+		if v.stage != old.Stage && !CanMove(old.Stage, v.stage) {
+			return FieldErrors{"stage": fmt.Sprintf("A deal in %s cannot move to %s: deals only move forward.", old.Stage, v.stage)}
+		}
+		c, err := s.dealContact(ctx, tx, teamID, v.contactID)
+		if err != nil {
+			return err
+		}
+		contactName := c.Name
+		if v.company == "" {
+			v.company = c.Company
+		}
+		owner := old.OwnerID
+		if actor.CanManage() {
+			owner = v.ownerID
+			if owner != old.OwnerID {
+				if err := checkOwner(ctx, tx, teamID, owner); err != nil {
+					return err
+				}
+			}
+		}
+		now := s.now()
+		q := tx.NewUpdate().Model((*Deal)(nil)).
+			Set("name = ?", v.name).Set("stage = ?", v.stage).Set("stage_rank = ?", StageIndex(v.stage)).
+			Set("goal = ?", v.goal).Set("amount = ?", v.amount).Set("close_date = ?", nullDate(v.closeDate)).
+			Set("owner_id = ?", nullID(owner)).Set("contact_id = ?", v.contactID).Set("contact_name = ?", contactName).
+			Set("company = ?", v.company).Set("version = version + 1").Set("updated_at = ?", now)
+		if IsClosed(v.stage) {
+			q = q.Set("closed_at = ?", now)
+		}
+		res, err := q.Where("team_id = ?", teamID).Where("id = ?", id).Where("version = ?", version).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("update deal %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			conflict = true
+			return ErrConflict
+		}
+		if v.stage != old.Stage {
+			if err := s.logStage(ctx, tx, teamID, id, old.Stage, v.stage, actor.ID, now); err != nil {
+				return err
+			}
+		}
+		if v.name != old.Name || v.company != old.Company || contactName != old.ContactName {
+			return replaceTerms(ctx, tx, dealTermSet, teamID, id, dealTerms(v.name, v.company, contactName))
+		}
+		return nil
+	})
+	if conflict {
+		fresh, lerr := s.DealByID(ctx, teamID, id)
+		if lerr != nil {
+			return nil, fmt.Errorf("update deal %d: %w", id, lerr)
+		}
+		return fresh, fmt.Errorf("update deal %d: someone else saved it first: %w", id, ErrConflict)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("update deal %d: %w", id, err)
+	}
+	return s.DealByID(ctx, teamID, id)
+}
+
+func nullDate(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+// AssignDeal gives a deal to a member of the team, or unassigns it when
+// ownerID is 0. Only owners and admins may (ErrNotAllowed); closed deals are
+// read-only (ErrClosed).
+func (s *Store) AssignDeal(ctx context.Context, teamID int64, actor *User, id, ownerID int64) (*Deal, error) {
+	d, err := s.DealByID(ctx, teamID, id)
+	if err != nil {
+		return nil, fmt.Errorf("assign deal %d: %w", id, err)
+	}
+	if IsClosed(d.Stage) {
+		return nil, fmt.Errorf("assign deal %d: %w", id, ErrClosed)
+	}
+	if err := s.assign(ctx, teamID, actor, (*Deal)(nil), id, ownerID); err != nil {
+		return nil, fmt.Errorf("assign deal %d: %w", id, err)
+	}
+	return s.DealByID(ctx, teamID, id)
+}
+
+// DeleteDeal removes a deal with its stage log. Closed deals can be deleted
+// too: read-only means their values, not their existence.
+func (s *Store) DeleteDeal(ctx context.Context, teamID int64, actor *User, id int64) error {
+	if err := checkActor(actor, teamID); err != nil {
+		return err
+	}
+	res, err := s.DB.NewDelete().Model((*Deal)(nil)).Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("delete deal %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// renameDealContact carries a contact's new name to its deals and their
+// search terms.
+func (s *Store) renameDealContact(ctx context.Context, tx bun.Tx, teamID, contactID int64, name string) error {
+	var deals []Deal
+	if err := tx.NewSelect().Model(&deals).Column("id", "name", "company").
+		Where("team_id = ?", teamID).Where("contact_id = ?", contactID).Scan(ctx); err != nil {
+		return fmt.Errorf("load deals of contact %d: %w", contactID, err)
+	}
+	if len(deals) == 0 {
+		return nil
+	}
+	if _, err := tx.NewUpdate().Model((*Deal)(nil)).Set("contact_name = ?", name).
+		Where("team_id = ?", teamID).Where("contact_id = ?", contactID).Exec(ctx); err != nil {
+		return fmt.Errorf("rename contact of deals: %w", err)
+	}
+	for _, d := range deals {
+		if err := replaceTerms(ctx, tx, dealTermSet, teamID, d.ID, dealTerms(d.Name, d.Company, name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,337 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"sherpa/store"
+	"sherpa/store/storetest"
+)
+
+// queryLog records the list queries a store runs (they start with
+// "SELECT r.id").
+type queryLog struct {
+	mu      sync.Mutex
+	queries []string
+}
+
+func (l *queryLog) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
+	if strings.HasPrefix(e.Query, "SELECT r.id") {
+		l.mu.Lock()
+		l.queries = append(l.queries, e.Query)
+		l.mu.Unlock()
+	}
+	return ctx
+}
+
+func (l *queryLog) AfterQuery(context.Context, *bun.QueryEvent) {}
+
+func (l *queryLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	q := l.queries
+	l.queries = nil
+	return q
+}
+
+// explainRow is one row of MySQL's EXPLAIN.
+type explainRow struct {
+	selectType, table, typ, key, extra string
+}
+
+func explain(t *testing.T, db *sql.DB, query string) []explainRow {
+	t.Helper()
+	rows, err := db.Query("EXPLAIN " + query)
+	if err != nil {
+		t.Fatalf("explain %s: %v", query, err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	var out []explainRow
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		var r explainRow
+		for i, c := range cols {
+			switch c {
+			case "select_type":
+				r.selectType = vals[i].String
+			case "table":
+				r.table = vals[i].String
+			case "type":
+				r.typ = vals[i].String
+			case "key":
+				r.key = vals[i].String
+			case "Extra":
+				r.extra = vals[i].String
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// listIndexes maps each sort key to the index its list query must use, for
+// the "all" view and for views filtered by owner.
+var contactIndexes = map[string][2]string{
+	"name": {"contacts_name", "contacts_owner_name"}, "email": {"contacts_email", "contacts_owner_email"},
+	"phone": {"contacts_phone", "contacts_owner_phone"}, "company": {"contacts_company", "contacts_owner_company"},
+	"status": {"contacts_status", "contacts_owner_status"}, "owner": {"contacts_owner_name", "contacts_owner_name"},
+	"created": {"contacts_created", "contacts_owner_created"}, "updated": {"contacts_updated", "contacts_owner_updated"},
+}
+
+var dealIndexes = map[string][2]string{
+	"name": {"deals_name", "deals_owner_name"}, "stage": {"deals_stage", "deals_owner_stage"},
+	"goal": {"deals_goal", "deals_owner_goal"}, "amount": {"deals_amount", "deals_owner_amount"},
+	"close_date": {"deals_close_date", "deals_owner_close_date"}, "owner": {"deals_owner_name", "deals_owner_name"},
+	"contact": {"deals_contact", "deals_owner_contact"}, "company": {"deals_company", "deals_owner_company"},
+	"created": {"deals_created", "deals_owner_created"}, "updated": {"deals_updated", "deals_owner_updated"},
+}
+
+// TestListQueriesUseTheSortIndex runs EXPLAIN on every list query for every
+// sort, direction and view, on the first page and on a later one: each must
+// read a range (or ref) of the expected index, never scan the table or sort.
+// On SQLite it checks EXPLAIN QUERY PLAN the same way.
+func TestListQueriesUseTheSortIndex(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		team, owner, admin, member := teamOf(t, s)
+		users := []int64{0, owner.ID, admin.ID, member.ID}
+		var contacts []*store.Contact
+		for i := range 60 {
+			contacts = append(contacts, addContact(t, s, team, admin, store.ContactInput{
+				Name: fmt.Sprintf("Name %d", i%9), Phone: "0151 1234", Company: "Acme", OwnerID: users[i%4]}))
+		}
+		for i := range 60 {
+			addDeal(t, s, team, admin, contacts[i], store.DealInput{Name: "Deal", OwnerID: users[i%4], CloseDate: []string{"", "2026-01-01"}[i%2]})
+		}
+		log := &queryLog{}
+		s.DB.AddQueryHook(log)
+
+		type list struct {
+			name    string
+			views   []string
+			indexes map[string][2]string
+			page    func(view, sort string, desc bool, cursor, search string) (next string, err error)
+		}
+		lists := []list{
+			{"contacts", []string{store.ViewAll, store.ViewMine, store.ViewUnassigned}, contactIndexes,
+				func(view, sort string, desc bool, cursor, search string) (string, error) {
+					p, err := s.ListContacts(ctx, team.ID, store.ContactQuery{View: view, UserID: member.ID, Sort: sort, Desc: desc, Cursor: cursor, Search: search, Limit: 5})
+					return p.Next, err
+				}},
+			{"deals", []string{store.ViewAll, store.ViewMine}, dealIndexes,
+				func(view, sort string, desc bool, cursor, search string) (string, error) {
+					p, err := s.ListDeals(ctx, team.ID, store.DealQuery{View: view, UserID: member.ID, Sort: sort, Desc: desc, Cursor: cursor, Search: search, Limit: 5})
+					return p.Next, err
+				}},
+		}
+		for _, l := range lists {
+			for sortKey, idx := range l.indexes {
+				for _, view := range l.views {
+					for _, desc := range []bool{false, true} {
+						want := idx[0]
+						if view != store.ViewAll {
+							want = idx[1]
+						}
+						next, err := l.page(view, sortKey, desc, "", "")
+						if err != nil {
+							t.Fatal(err)
+						}
+						if next == "" {
+							t.Fatalf("%s %s %s: no second page", l.name, view, sortKey)
+						}
+						if _, err := l.page(view, sortKey, desc, next, ""); err != nil {
+							t.Fatal(err)
+						}
+						queries := log.take()
+						if len(queries) == 0 {
+							t.Fatalf("no list queries captured")
+						}
+						for _, q := range queries {
+							checkPlan(t, s, q, want, fmt.Sprintf("%s view=%s sort=%s desc=%v", l.name, view, sortKey, desc))
+						}
+					}
+				}
+			}
+		}
+		if s.Dialect != store.MySQL {
+			// SQLite: the walking plans read the sort index in order and
+			// look matches up by key; nothing is scanned in full.
+			for _, plan := range store.SearchPlans {
+				restore := store.UseSearchPlan(plan)
+				if _, err := lists[0].page(store.ViewAll, "name", false, "", "name acme"); err != nil {
+					t.Fatal(err)
+				}
+				restore()
+				for _, q := range log.take() {
+					detail := sqlitePlan(t, s, q)
+					switch {
+					case strings.Contains(detail, "SCAN "):
+						t.Errorf("plan %s scans: %s", plan, detail)
+					case plan == store.PlanRare && !strings.Contains(detail, "INTEGER PRIMARY KEY"):
+						t.Errorf("rare plan: %s", detail)
+					case plan != store.PlanRare && (!strings.Contains(detail, "INDEX contacts_name") || strings.Contains(detail, "FOR ORDER BY")):
+						t.Errorf("plan %s: %s", plan, detail)
+					}
+				}
+			}
+			return
+		}
+		// The three search plans: probe each row's terms while walking the
+		// sort index; walk joined to the materialised matches; or read the
+		// few candidates by primary key.
+		for _, plan := range store.SearchPlans {
+			restore := store.UseSearchPlan(plan)
+			if _, err := lists[0].page(store.ViewAll, "name", false, "", "name acme"); err != nil {
+				t.Fatal(err)
+			}
+			restore()
+			for _, q := range log.take() {
+				rows := explain(t, sqlDB(s), q)
+				outer := rows[0]
+				switch plan {
+				case store.PlanProbe:
+					if outer.key != "contacts_name" || outer.typ != "ref" || strings.Contains(outer.extra, "filesort") {
+						t.Errorf("probe plan: outer %+v", outer)
+					}
+					for _, r := range rows[1:] {
+						if r.selectType != "DEPENDENT SUBQUERY" || r.key != "contact_terms_contact" {
+							t.Errorf("probe plan must probe terms per row, got %+v in\n%s", r, q)
+						}
+					}
+				case store.PlanMaterial:
+					if outer.key != "contacts_name" || outer.typ != "ref" || strings.Contains(outer.extra, "filesort") {
+						t.Errorf("material plan: outer %+v", outer)
+					}
+					for _, r := range rows[1:] {
+						if r.table == "<derived2>" && r.typ != "ref" && r.typ != "eq_ref" || r.typ == "ALL" && !strings.HasPrefix(r.table, "<derived") {
+							t.Errorf("material plan: %+v in\n%s", r, q)
+						}
+					}
+				case store.PlanRare:
+					if outer.key != "PRIMARY" || outer.typ != "range" {
+						t.Errorf("rare plan: %+v in\n%s", outer, q)
+					}
+				}
+			}
+		}
+	})
+}
+
+func sqlDB(s *store.Store) *sql.DB { return s.DB.DB }
+
+// sqlitePlan is SQLite's EXPLAIN QUERY PLAN of a query, one line.
+func sqlitePlan(t *testing.T, s *store.Store, query string) string {
+	t.Helper()
+	rows, err := s.DB.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+query)
+	if err != nil {
+		t.Fatalf("explain %s: %v", query, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	return strings.Join(plan, " | ")
+}
+
+// checkPlan asserts a list query reads the wanted index without a sort.
+func checkPlan(t *testing.T, s *store.Store, query, wantIndex, what string) {
+	t.Helper()
+	if s.Dialect == store.SQLite {
+		joined := sqlitePlan(t, s, query)
+		if !strings.Contains(joined, "INDEX "+wantIndex+" ") || strings.Contains(joined, "TEMP B-TREE") {
+			t.Errorf("%s: plan %q, want a search of %s without a sort\n%s", what, joined, wantIndex, query)
+		}
+		return
+	}
+	plan := explain(t, sqlDB(s), query)
+	r := plan[0]
+	if r.key != wantIndex || (r.typ != "range" && r.typ != "ref") || strings.Contains(r.extra, "filesort") {
+		t.Errorf("%s: plan %+v, want range/ref on %s\n%s", what, r, wantIndex, query)
+	}
+	if strings.Contains(query, " < ") || strings.Contains(query, " > ") {
+		if r.typ != "range" {
+			t.Errorf("%s: a later page must be a range, got %s\n%s", what, r.typ, query)
+		}
+	}
+}
+
+// TestDeepPageInATieReadsOnlyAPage checks on MySQL that a page in the middle
+// of hundreds of equal sort values starts at the cursor: the range covers
+// (value, id), so the server reads about a page of index entries, not the
+// whole group before it.
+func TestDeepPageInATieReadsOnlyAPage(t *testing.T) {
+	s := storetest.Open(t, store.MySQL)
+	ctx := context.Background()
+	team, owner, _, _ := teamOf(t, s)
+	for i := range 400 {
+		addContact(t, s, team, owner, store.ContactInput{Name: "Same Name", Status: "Open", Company: fmt.Sprintf("C%d", i%2), OwnerID: owner.ID})
+	}
+	log := &queryLog{}
+	s.DB.AddQueryHook(log)
+	for _, q := range []store.ContactQuery{
+		{Sort: "status"}, {Sort: "name", Desc: true}, {Sort: "company"}, {Sort: "owner"}, {View: store.ViewMine, UserID: owner.ID, Sort: "status", Desc: true},
+	} {
+		// Walk to page 12 of 16, all inside one value.
+		for range 12 {
+			p, err := s.ListContacts(ctx, team.ID, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q.Cursor = p.Next
+		}
+		log.take()
+		if _, err := s.ListContacts(ctx, team.ID, q); err != nil {
+			t.Fatal(err)
+		}
+		queries := log.take()
+		conn, err := s.DB.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.ExecContext(ctx, "FLUSH STATUS"); err != nil {
+			t.Fatal(err)
+		}
+		for _, query := range queries {
+			rows, err := conn.QueryContext(ctx, query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows.Close()
+		}
+		var name string
+		var reads, total int
+		rows, err := conn.QueryContext(ctx, "SHOW SESSION STATUS WHERE Variable_name IN ('Handler_read_next', 'Handler_read_prev', 'Handler_read_key')")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			rows.Scan(&name, &reads)
+			total += reads
+		}
+		rows.Close()
+		conn.Close()
+		if total > 40 {
+			t.Errorf("sort %s desc=%v view=%s: %d index reads for a page of 25 deep in a tie, want about 26", q.Sort, q.Desc, q.View, total)
+		}
+	}
+}

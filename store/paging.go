@@ -1,0 +1,500 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Keyset paging
+//
+// Contacts and deals share one mechanism, described by a listSpec: the sort
+// keys a user may choose (a whitelist mapped to columns and indexes), the
+// views and the term table used by search. A page is found in two steps:
+// the ids of the page are read from the sort index alone (a covering range
+// scan), then the rows are loaded by primary key.
+//
+// Every order is (sort column, id), so ties never make a row appear twice or
+// vanish. A cursor holds the sort value and id of the row next to the page
+// boundary; the next page is the rows after it: on MySQL
+// `col > v OR (col = v AND id > i)` with FORCE INDEX (MariaDB turns the plain
+// row constructor into a full scan, and without the hint it prefers a
+// ref on team_id, see MEASURED.md), on SQLite the row value (col, id) > (v, i)
+// with INDEXED BY. The previous page reads the reverse order from the cursor
+// and turns the rows around. No page ever counts the team's rows.
+//
+// A listing can run through several segments, each its own index range:
+// sorting by owner goes member by member (by the member's name, unassigned
+// last) and by the record name inside each, reading the (team_id, owner_id,
+// name, id) index one owner at a time; a nullable column has its non-NULL
+// rows first and the NULL rows (ordered by id) last. Descending reverses the
+// segments and the order inside each.
+
+// Views of a list.
+const (
+	ViewAll        = "all"
+	ViewMine       = "mine"
+	ViewUnassigned = "unassigned"
+)
+
+// PageSize is the number of rows a list page shows unless asked otherwise.
+const PageSize = 25
+
+const maxPageSize = 200
+
+type valueKind int
+
+const (
+	kindString valueKind = iota
+	kindInt
+	kindTime
+	kindDate
+)
+
+// sortDef maps a sort key a user may choose to a column and its indexes.
+type sortDef struct {
+	key        string    // as in the URL: "name"
+	col        string    // column: "name"
+	kind       valueKind // how the column's values are carried in cursors
+	nullable   bool      // NULLs come after every value (ascending)
+	unique     bool      // unique in the team: ordered by col alone (no id tie-break)
+	byOwner    bool      // segments per owner, col inside each
+	index      string    // index for the "all" view
+	ownerIndex string    // index for views filtered by owner
+}
+
+// listSpec describes one paged, sorted, searchable table.
+type listSpec struct {
+	table       string
+	terms       termSet
+	sorts       []sortDef
+	defaultSort string
+	views       []string
+}
+
+func (sp *listSpec) sortDef(key string) sortDef {
+	for _, d := range sp.sorts {
+		if d.key == key {
+			return d
+		}
+	}
+	for _, d := range sp.sorts {
+		if d.key == sp.defaultSort {
+			return d
+		}
+	}
+	panic("store: list " + sp.table + " has no default sort")
+}
+
+// listParams is a list request after the caller's typed query.
+type listParams struct {
+	view   string
+	userID int64
+	search string
+	sort   string
+	desc   bool
+	cursor string
+	limit  int
+}
+
+// cursor is the position next to a page boundary. It travels through URLs as
+// base64url JSON; a cursor that does not decode, or was made for another
+// sort, is ignored and the first page shown.
+type cursor struct {
+	Sort   string `json:"s"`
+	Desc   bool   `json:"d,omitempty"`
+	Before bool   `json:"b,omitempty"`
+	Seg    string `json:"g,omitempty"`
+	Val    string `json:"v,omitempty"`
+	ID     int64  `json:"i"`
+}
+
+func (c cursor) encode() string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (*cursor, bool) {
+	if s == "" || len(s) > 2048 {
+		return nil, false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, false
+	}
+	var c cursor
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, false
+	}
+	return &c, true
+}
+
+// pageKey is one row of a page as read from the sort index.
+type pageKey struct {
+	ID   int64     `bun:"id"`
+	Str  string    `bun:"k_str"`
+	Int  int64     `bun:"k_int"`
+	Time time.Time `bun:"k_time"`
+	seg  string
+}
+
+// segment is one index range of a listing.
+type segment struct {
+	key    string
+	where  string
+	args   []any
+	col    string // "" orders by id alone
+	kind   valueKind
+	index  string
+	unique bool // col alone orders the rows
+}
+
+func keyAlias(k valueKind) string {
+	switch k {
+	case kindInt:
+		return "k_int"
+	case kindTime, kindDate:
+		return "k_time"
+	}
+	return "k_str"
+}
+
+// value encodes the sort value of a key for a cursor.
+func (k pageKey) value(kind valueKind) string {
+	switch kind {
+	case kindInt:
+		return strconv.FormatInt(k.Int, 10)
+	case kindTime:
+		return k.Time.UTC().Format(time.RFC3339Nano)
+	case kindDate:
+		return k.Time.UTC().Format(time.DateOnly)
+	}
+	return k.Str
+}
+
+// arg turns a cursor value back into a query argument.
+func (s *Store) cursorArg(kind valueKind, v string) (any, bool) {
+	switch kind {
+	case kindInt:
+		n, err := strconv.ParseInt(v, 10, 64)
+		return n, err == nil
+	case kindTime:
+		t, err := time.Parse(time.RFC3339Nano, v)
+		return t.UTC(), err == nil
+	case kindDate:
+		t, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			return nil, false
+		}
+		if s.Dialect == MySQL {
+			return t.Format(time.DateOnly), true
+		}
+		// SQLite compares the text bun stored, so the argument must be
+		// formatted the same way.
+		return t.UTC(), true
+	}
+	return v, true
+}
+
+// listResult is a page of ids with the cursors around it.
+type listResult struct {
+	ids        []int64
+	next, prev string
+}
+
+// segments lists the index ranges of a listing in display order.
+func (sp *listSpec) segments(ctx context.Context, s *Store, teamID int64, p listParams, d sortDef) ([]segment, error) {
+	var ownerWhere string
+	var ownerArgs []any
+	index := d.index
+	switch p.view {
+	case ViewMine:
+		ownerWhere, ownerArgs, index = "r.owner_id = ?", []any{p.userID}, d.ownerIndex
+	case ViewUnassigned:
+		ownerWhere, index = "r.owner_id IS NULL", d.ownerIndex
+	}
+	var segs []segment
+	switch {
+	case d.byOwner:
+		var owners []int64
+		switch p.view {
+		case ViewMine:
+			owners = []int64{p.userID}
+		case ViewUnassigned:
+			owners = []int64{0}
+		default:
+			if err := s.DB.NewRaw("SELECT id FROM users WHERE team_id = ? ORDER BY name, id", teamID).Scan(ctx, &owners); err != nil {
+				return nil, fmt.Errorf("list owners: %w", err)
+			}
+			owners = append(owners, 0)
+		}
+		for _, o := range owners {
+			seg := segment{key: "o" + strconv.FormatInt(o, 10), col: d.col, kind: d.kind, index: d.ownerIndex}
+			if o == 0 {
+				seg.where = "r.owner_id IS NULL"
+			} else {
+				seg.where, seg.args = "r.owner_id = ?", []any{o}
+			}
+			segs = append(segs, seg)
+		}
+	case d.nullable:
+		segs = []segment{
+			{key: "v", where: and(ownerWhere, "r."+d.col+" IS NOT NULL"), args: ownerArgs, col: d.col, kind: d.kind, index: index},
+			{key: "n", where: and(ownerWhere, "r."+d.col+" IS NULL"), args: ownerArgs, kind: d.kind, index: index},
+		}
+	default:
+		// A unique column needs no tie-break, and the unique index (which
+		// MariaDB will not read as ordered by the id after it) can serve.
+		segs = []segment{{where: ownerWhere, args: ownerArgs, col: d.col, kind: d.kind, index: index, unique: d.unique && p.view == ViewAll}}
+	}
+	if p.desc {
+		slices.Reverse(segs)
+	}
+	return segs, nil
+}
+
+func and(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + " AND " + b
+}
+
+// listPage finds the ids of one page and the cursors around it.
+func (sp *listSpec) listPage(ctx context.Context, s *Store, teamID int64, p listParams) (listResult, error) {
+	if p.limit <= 0 {
+		p.limit = PageSize
+	}
+	p.limit = min(p.limit, maxPageSize)
+	if !slices.Contains(sp.views, p.view) {
+		p.view = ViewAll
+	}
+	d := sp.sortDef(p.sort)
+	words, ok := parseSearch(p.search)
+	if !ok {
+		return listResult{}, nil
+	}
+	plan, err := planSearch(ctx, s, sp.terms, teamID, words)
+	if err != nil {
+		return listResult{}, err
+	}
+	if plan.none {
+		return listResult{}, nil
+	}
+	segs, err := sp.segments(ctx, s, teamID, p, d)
+	if err != nil {
+		return listResult{}, err
+	}
+	cur, ok := decodeCursor(p.cursor)
+	start := 0
+	var after any
+	if ok && cur.Sort == d.key && cur.Desc == p.desc {
+		start = slices.IndexFunc(segs, func(g segment) bool { return g.key == cur.Seg })
+		if start >= 0 && segs[start].col != "" {
+			if after, ok = s.cursorArg(segs[start].kind, cur.Val); !ok {
+				start = -1
+			}
+		}
+		if start < 0 {
+			cur, start = nil, 0
+		}
+	} else {
+		cur = nil
+	}
+
+	backward := cur != nil && cur.Before
+	var keys []pageKey
+	if backward {
+		keys, err = sp.walk(ctx, s, teamID, segs, start, -1, cur, after, plan, p.limit+1, !p.desc)
+		if err != nil {
+			return listResult{}, err
+		}
+		if len(keys) <= p.limit {
+			// Fewer rows before the cursor than a page: show the first page.
+			backward, cur, start = false, nil, 0
+			keys = nil
+		}
+	}
+	if !backward {
+		keys, err = sp.walk(ctx, s, teamID, segs, start, +1, cur, after, plan, p.limit+1, p.desc)
+		if err != nil {
+			return listResult{}, err
+		}
+	}
+
+	res := listResult{}
+	mk := func(k pageKey, before bool) string {
+		c := cursor{Sort: d.key, Desc: p.desc, Before: before, Seg: k.seg, ID: k.ID}
+		if g := segs[slices.IndexFunc(segs, func(g segment) bool { return g.key == k.seg })]; g.col != "" {
+			c.Val = k.value(g.kind)
+		}
+		return c.encode()
+	}
+	more := len(keys) > p.limit
+	if more {
+		keys = keys[:p.limit]
+	}
+	if backward {
+		slices.Reverse(keys)
+		if more {
+			res.prev = mk(keys[0], true)
+		}
+		res.next = mk(keys[len(keys)-1], false)
+	} else {
+		if more {
+			res.next = mk(keys[len(keys)-1], false)
+		}
+		if cur != nil {
+			if len(keys) > 0 {
+				res.prev = mk(keys[0], true)
+			} else {
+				c := *cur
+				c.Before = true
+				res.prev = c.encode()
+			}
+		}
+	}
+	for _, k := range keys {
+		res.ids = append(res.ids, k.ID)
+	}
+	return res, nil
+}
+
+// walk reads up to need keys through the segments from start in direction
+// step (+1 display order, -1 reverse), each segment ordered descending when
+// desc. The first segment starts after the cursor when there is one.
+func (sp *listSpec) walk(ctx context.Context, s *Store, teamID int64, segs []segment, start, step int, cur *cursor, after any, plan searchPlan, need int, desc bool) ([]pageKey, error) {
+	var out []pageKey
+	for i := start; i >= 0 && i < len(segs) && len(out) < need; i += step {
+		var c *cursor
+		if i == start {
+			c = cur
+		}
+		keys, err := sp.segmentKeys(ctx, s, teamID, segs[i], c, after, plan, need-len(out), desc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, keys...)
+	}
+	return out, nil
+}
+
+// segmentKeys runs one segment's query.
+func (sp *listSpec) segmentKeys(ctx context.Context, s *Store, teamID int64, g segment, cur *cursor, after any, plan searchPlan, limit int, desc bool) ([]pageKey, error) {
+	var q strings.Builder
+	var args []any
+	q.WriteString("SELECT r.id")
+	if g.col != "" {
+		q.WriteString(", r." + g.col + " AS " + keyAlias(g.kind))
+	}
+	index := " FORCE INDEX (" + g.index + ")"
+	if s.Dialect == SQLite {
+		index = " INDEXED BY " + g.index
+	}
+	switch {
+	case plan.rare:
+		// A few candidates: read them by primary key and sort them.
+		if s.Dialect == MySQL {
+			index = " FORCE INDEX (PRIMARY)"
+		} else {
+			index = " NOT INDEXED"
+		}
+		q.WriteString(" FROM " + sp.table + " AS r" + index)
+	case plan.setSQL != "" && s.Dialect == MySQL:
+		// Walk the sort index, joined to the materialised matches (SQLite:
+		// an IN below).
+		q.WriteString(" FROM " + sp.table + " AS r" + index + " STRAIGHT_JOIN (" + plan.setSQL + ") AS m ON m.id = r.id")
+		args = append(args, plan.setArgs...)
+	default:
+		q.WriteString(" FROM " + sp.table + " AS r" + index)
+	}
+	q.WriteString(" WHERE r.team_id = ?")
+	args = append(args, teamID)
+	switch {
+	case plan.rare:
+		q.WriteString(" AND r.id IN (?)")
+		args = append(args, bun.In(plan.ids))
+	case plan.setSQL != "" && s.Dialect != MySQL:
+		q.WriteString(" AND r.id IN (" + plan.setSQL + ")")
+		args = append(args, plan.setArgs...)
+	}
+	if g.where != "" {
+		q.WriteString(" AND " + g.where)
+		args = append(args, g.args...)
+	}
+	op, dir := ">", "ASC"
+	if desc {
+		op, dir = "<", "DESC"
+	}
+	if cur != nil {
+		switch {
+		case g.unique:
+			q.WriteString(" AND r." + g.col + " " + op + " ?")
+			args = append(args, after)
+		case g.col == "":
+			q.WriteString(" AND r.id " + op + " ?")
+			args = append(args, cur.ID)
+		case s.Dialect == MySQL:
+			// The redundant bound keeps the range tight on the index.
+			q.WriteString(" AND r." + g.col + " " + op + "= ? AND (r." + g.col + " " + op + " ? OR (r." + g.col + " = ? AND r.id " + op + " ?))")
+			args = append(args, after, after, after, cur.ID)
+		default:
+			q.WriteString(" AND (r." + g.col + ", r.id) " + op + " (?, ?)")
+			args = append(args, after, cur.ID)
+		}
+	}
+	for i, w := range plan.probes {
+		alias := "t" + strconv.Itoa(i)
+		cond, cargs := prefixCond(alias, w)
+		byRecord := " FORCE INDEX (" + sp.terms.byRecord + ")"
+		if s.Dialect == SQLite {
+			byRecord = " INDEXED BY " + sp.terms.byRecord
+		}
+		// A scalar subquery rather than EXISTS: MariaDB rewrites EXISTS into
+		// a semi-join that first materialises every hit of the word, which
+		// for a common word is the slow plan this path exists to avoid. The
+		// probe reads the row's own terms through (record id, term).
+		q.WriteString(" AND (SELECT 1 FROM " + sp.terms.table + " AS " + alias + byRecord + " WHERE " + alias + "." + sp.terms.column + " = r.id AND " + alias + ".team_id = ? AND " + cond + " LIMIT 1) IS NOT NULL")
+		args = append(append(args, teamID), cargs...)
+	}
+	q.WriteString(" ORDER BY ")
+	switch {
+	case g.unique:
+		q.WriteString("r." + g.col + " " + dir)
+	case g.col != "":
+		q.WriteString("r." + g.col + " " + dir + ", r.id " + dir)
+	default:
+		q.WriteString("r.id " + dir)
+	}
+	q.WriteString(" LIMIT ?")
+	args = append(args, limit)
+
+	var keys []pageKey
+	if err := s.DB.NewRaw(q.String(), args...).Scan(ctx, &keys); err != nil {
+		return nil, fmt.Errorf("list %s: %w", sp.table, err)
+	}
+	for i := range keys {
+		keys[i].seg = g.key
+	}
+	return keys, nil
+}
+
+// orderByIDs puts rows in the order of ids (the page order).
+func orderByIDs[T any](rows []T, ids []int64, id func(*T) int64) []T {
+	pos := make(map[int64]int, len(ids))
+	for i, v := range ids {
+		pos[v] = i
+	}
+	slices.SortFunc(rows, func(a, b T) int { return pos[id(&a)] - pos[id(&b)] })
+	return rows
+}
