@@ -24,7 +24,7 @@ import (
 //
 // Fill it once (1,000,000 contacts and 200,000 deals by default) with
 //
-//	SHERPA_BENCH_SEED=1 SHERPA_BENCH_MYSQL_URL=… go test ./store -run TestSeedBenchDatabase -timeout 2h -v
+//	SHERPA_BENCH_SEED=1 SHERPA_BENCH_MYSQL_URL=… go test ./store -run '^$' -bench BenchmarkSeedDatabase -benchtime 1x -timeout 2h
 //
 // then
 //
@@ -38,38 +38,39 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// TestSeedBenchDatabase creates (if needed) and fills the benchmark
-// database. It is not part of the normal test run.
-func TestSeedBenchDatabase(t *testing.T) {
+// BenchmarkSeedDatabase creates (if needed) and fills the benchmark
+// database once (run it with -benchtime 1x); it is a benchmark so that the
+// normal test run never sees it.
+func BenchmarkSeedDatabase(b *testing.B) {
 	if os.Getenv("SHERPA_BENCH_SEED") != "1" {
-		t.Skip("set SHERPA_BENCH_SEED=1 and " + benchEnv + " to seed the benchmark database")
+		b.Skip("set SHERPA_BENCH_SEED=1 and " + benchEnv + " to seed the benchmark database")
 	}
 	raw := os.Getenv(benchEnv)
 	if raw == "" {
-		t.Fatal(benchEnv + " is not set")
+		b.Fatal(benchEnv + " is not set")
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
 	name := strings.TrimPrefix(u.Path, "/")
 	pass, _ := u.User.Password()
 	admin, err := sql.Open("mysql", u.User.Username()+":"+pass+"@tcp("+u.Host+")/")
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
 	defer admin.Close()
 	if _, err := admin.Exec("CREATE DATABASE IF NOT EXISTS `" + name + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
 	ctx := context.Background()
 	s, err := store.Open(ctx, raw)
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
 	defer s.Close()
 	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
 	began := time.Now()
 	last := map[string]time.Time{}
@@ -80,14 +81,14 @@ func TestSeedBenchDatabase(t *testing.T) {
 		Progress: func(stage string, done, total int) {
 			if time.Since(last[stage]) > 10*time.Second || done == total {
 				last[stage] = time.Now()
-				t.Logf("%6.1fs %s %d/%d", time.Since(began).Seconds(), stage, done, total)
+				b.Logf("%6.1fs %s %d/%d", time.Since(began).Seconds(), stage, done, total)
 			}
 		},
 	})
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
-	t.Logf("seeded team %d (%d contacts, %d deals, %d stage log rows, %d notes, %d activities) and team %d in %s",
+	b.Logf("seeded team %d (%d contacts, %d deals, %d stage log rows, %d notes, %d activities) and team %d in %s",
 		res.TeamID, res.Contacts, res.Deals, res.StageLogs, res.Notes, res.Activities, res.Second.TeamID, time.Since(began).Round(time.Second))
 }
 
@@ -104,7 +105,7 @@ func benchStore(b *testing.B) (*store.Store, int64, *store.User) {
 	b.Helper()
 	raw := os.Getenv(benchEnv)
 	if raw == "" {
-		b.Skip("set " + benchEnv + " to a seeded database (see TestSeedBenchDatabase)")
+		b.Skip("set " + benchEnv + " to a seeded database (see BenchmarkSeedDatabase)")
 	}
 	bench.once.Do(func() {
 		ctx := context.Background()

@@ -170,21 +170,22 @@ func TestListQueriesUseTheSortIndex(t *testing.T) {
 		if s.Dialect != store.MySQL {
 			// SQLite: the walking plans read the sort index in order and
 			// look matches up by key; nothing is scanned in full.
-			for _, plan := range store.SearchPlans {
-				restore := store.UseSearchPlan(plan)
+			for _, mode := range store.SearchModes(1)[1:] {
+				restore := mode.Use()
 				if _, err := lists[0].page(store.ViewAll, "name", false, "", "name acme"); err != nil {
 					t.Fatal(err)
 				}
 				restore()
 				for _, q := range log.take() {
 					detail := sqlitePlan(t, s, q)
+					rare := strings.HasPrefix(mode.Name, "rare")
 					switch {
 					case strings.Contains(detail, "SCAN "):
-						t.Errorf("plan %s scans: %s", plan, detail)
-					case plan == store.PlanRare && !strings.Contains(detail, "INTEGER PRIMARY KEY"):
+						t.Errorf("plan %s scans: %s", mode.Name, detail)
+					case rare && !strings.Contains(detail, "INTEGER PRIMARY KEY"):
 						t.Errorf("rare plan: %s", detail)
-					case plan != store.PlanRare && (!strings.Contains(detail, "INDEX contacts_name") || strings.Contains(detail, "FOR ORDER BY")):
-						t.Errorf("plan %s: %s", plan, detail)
+					case !rare && (!strings.Contains(detail, "INDEX contacts_name") || strings.Contains(detail, "FOR ORDER BY")):
+						t.Errorf("plan %s: %s", mode.Name, detail)
 					}
 				}
 			}
@@ -193,8 +194,8 @@ func TestListQueriesUseTheSortIndex(t *testing.T) {
 		// The three search plans: probe each row's terms while walking the
 		// sort index; walk joined to the materialised matches; or read the
 		// few candidates by primary key.
-		for _, plan := range store.SearchPlans {
-			restore := store.UseSearchPlan(plan)
+		for _, mode := range store.SearchModes(1)[1:4] {
+			restore := mode.Use()
 			if _, err := lists[0].page(store.ViewAll, "name", false, "", "name acme"); err != nil {
 				t.Fatal(err)
 			}
@@ -202,8 +203,8 @@ func TestListQueriesUseTheSortIndex(t *testing.T) {
 			for _, q := range log.take() {
 				rows := explain(t, sqlDB(s), q)
 				outer := rows[0]
-				switch plan {
-				case store.PlanProbe:
+				switch mode.Name {
+				case "probe":
 					if outer.key != "contacts_name" || outer.typ != "ref" || strings.Contains(outer.extra, "filesort") {
 						t.Errorf("probe plan: outer %+v", outer)
 					}
@@ -212,7 +213,7 @@ func TestListQueriesUseTheSortIndex(t *testing.T) {
 							t.Errorf("probe plan must probe terms per row, got %+v in\n%s", r, q)
 						}
 					}
-				case store.PlanMaterial:
+				case "material":
 					if outer.key != "contacts_name" || outer.typ != "ref" || strings.Contains(outer.extra, "filesort") {
 						t.Errorf("material plan: outer %+v", outer)
 					}
@@ -221,7 +222,7 @@ func TestListQueriesUseTheSortIndex(t *testing.T) {
 							t.Errorf("material plan: %+v in\n%s", r, q)
 						}
 					}
-				case store.PlanRare:
+				case "rare":
 					if outer.key != "PRIMARY" || outer.typ != "range" {
 						t.Errorf("rare plan: %+v in\n%s", outer, q)
 					}

@@ -5,30 +5,34 @@ import (
 	"fmt"
 )
 
-// Search plans, for tests that must take each one.
-const (
-	PlanProbe    = "probe"    // every word probed row by row while walking
-	PlanMaterial = "material" // walk joined to materialised matches
-	PlanRare     = "rare"     // candidates loaded by id and sorted
-)
-
-// UseSearchPlan makes every search take plan; it returns a function that
-// restores the thresholds.
-func UseSearchPlan(plan string) (restore func()) {
-	oldRare, oldMat := rareIDCap, materialCap
-	switch plan {
-	case PlanProbe:
-		materialCap = -1
-	case PlanMaterial:
-		rareIDCap, materialCap = -1, 1<<30
-	case PlanRare:
-		rareIDCap, materialCap = 1<<30, 1<<30
-	}
-	return func() { rareIDCap, materialCap = oldRare, oldMat }
+// SearchMode sets the search plan thresholds (see rareIDCap and
+// materialCap) so that tests take each plan.
+type SearchMode struct {
+	Name           string
+	Rare, Material int
 }
 
-// SearchPlans lists the plans UseSearchPlan takes.
-var SearchPlans = []string{PlanProbe, PlanMaterial, PlanRare}
+// SearchModes are the plans, pure and mixed: probe every word; materialise
+// every word; load rare candidates by id; and the mixes where words with
+// more than Material hits are probed while the others are materialised or
+// give the candidates. mixedAt is the hit count that splits the words.
+func SearchModes(mixedAt int) []SearchMode {
+	return []SearchMode{
+		{"default", rareIDCap, materialCap},
+		{"probe", 0, -1},
+		{"material", -1, 1 << 30},
+		{"rare", 1 << 30, 1 << 30},
+		{"material+probe", -1, mixedAt},
+		{"rare+probe", 1 << 30, mixedAt},
+	}
+}
+
+// Use applies the mode and returns a function that restores the defaults.
+func (m SearchMode) Use() (restore func()) {
+	oldRare, oldMat := rareIDCap, materialCap
+	rareIDCap, materialCap = m.Rare, m.Material
+	return func() { rareIDCap, materialCap = oldRare, oldMat }
+}
 
 // ContactTerms exposes the search tokens of a contact to tests.
 func ContactTerms(name, email, company, phone string) []string {

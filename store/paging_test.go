@@ -204,24 +204,25 @@ func TestContactPagingVisitsEveryRowOnceInOrder(t *testing.T) {
 			view, search string
 			keep         func(store.Contact) bool
 			limit        int
-			plan         string
+			mode         store.SearchMode
 		}
 		var runs []run
 		for v, keep := range views {
 			runs = append(runs, run{view: v, keep: keep, limit: 25})
 		}
 		runs = append(runs, run{view: store.ViewAll, keep: views[store.ViewAll], limit: 7})
-		for _, plan := range store.SearchPlans {
+		// "bob" has about 80 hits and "smith" about 40: 60 splits them.
+		for _, mode := range store.SearchModes(60) {
 			runs = append(runs,
-				run{view: store.ViewAll, search: "b", keep: searchB, limit: 10, plan: plan},
-				run{view: store.ViewUnassigned, search: "B", keep: func(c store.Contact) bool { return c.OwnerID == 0 && searchB(c) }, limit: 4, plan: plan},
+				run{view: store.ViewAll, search: "b", keep: searchB, limit: 10, mode: mode},
+				run{view: store.ViewUnassigned, search: "B", keep: func(c store.Contact) bool { return c.OwnerID == 0 && searchB(c) }, limit: 4, mode: mode},
 				run{view: store.ViewMine, search: "bob smith", keep: func(c store.Contact) bool {
 					return c.OwnerID == member.ID && wordPrefix(c.Name, "bob") && wordPrefix(c.Name, "smith")
-				}, limit: 3, plan: plan},
+				}, limit: 3, mode: mode},
 			)
 		}
 		for _, rn := range runs {
-			restore := store.UseSearchPlan(rn.plan)
+			restore := rn.mode.Use()
 			for _, sortKey := range store.ContactSorts {
 				for _, desc := range []bool{false, true} {
 					var want []store.Contact
@@ -241,7 +242,7 @@ func TestContactPagingVisitsEveryRowOnceInOrder(t *testing.T) {
 						}
 						return c
 					})
-					name := fmt.Sprintf("view=%s search=%q plan=%s sort=%s desc=%v limit=%d", rn.view, rn.search, rn.plan, sortKey, desc, rn.limit)
+					name := fmt.Sprintf("view=%s search=%q plan=%s sort=%s desc=%v limit=%d", rn.view, rn.search, rn.mode.Name, sortKey, desc, rn.limit)
 					checkWalk(t, name, func(cursor string) ([]int64, string, string, error) {
 						p, err := s.ListContacts(ctx, team.ID, store.ContactQuery{
 							View: rn.view, UserID: member.ID, Search: rn.search, Sort: sortKey, Desc: desc, Cursor: cursor, Limit: rn.limit,
@@ -374,21 +375,22 @@ func TestDealPagingVisitsEveryRowOnceInOrder(t *testing.T) {
 			view, search string
 			keep         func(store.Deal) bool
 			limit        int
-			plan         string
+			mode         store.SearchMode
 		}
+		modes := store.SearchModes(45) // "pil" has about 50 hits, "ann" about 40
 		runs := []run{
-			{store.ViewAll, "", func(store.Deal) bool { return true }, 25, ""},
-			{store.ViewAll, "", func(store.Deal) bool { return true }, 6, ""},
-			{store.ViewMine, "", func(d store.Deal) bool { return d.OwnerID == member.ID }, 8, ""},
+			{store.ViewAll, "", func(store.Deal) bool { return true }, 25, modes[0]},
+			{store.ViewAll, "", func(store.Deal) bool { return true }, 6, modes[0]},
+			{store.ViewMine, "", func(d store.Deal) bool { return d.OwnerID == member.ID }, 8, modes[0]},
 		}
-		for _, plan := range store.SearchPlans {
-			runs = append(runs, run{store.ViewAll, "PIL", searchPilot, 7, plan},
+		for _, mode := range modes {
+			runs = append(runs, run{store.ViewAll, "PIL", searchPilot, 7, mode},
 				run{store.ViewAll, "pil ann", func(d store.Deal) bool {
 					return searchPilot(d) && wordPrefix(d.ContactName, "ann")
-				}, 3, plan})
+				}, 3, mode})
 		}
 		for _, rn := range runs {
-			restore := store.UseSearchPlan(rn.plan)
+			restore := rn.mode.Use()
 			for _, sortKey := range store.DealSorts {
 				for _, desc := range []bool{false, true} {
 					var want []store.Deal
@@ -408,7 +410,7 @@ func TestDealPagingVisitsEveryRowOnceInOrder(t *testing.T) {
 						}
 						return c
 					})
-					name := fmt.Sprintf("view=%s search=%q plan=%s sort=%s desc=%v limit=%d", rn.view, rn.search, rn.plan, sortKey, desc, rn.limit)
+					name := fmt.Sprintf("view=%s search=%q plan=%s sort=%s desc=%v limit=%d", rn.view, rn.search, rn.mode.Name, sortKey, desc, rn.limit)
 					checkWalk(t, name, func(cursor string) ([]int64, string, string, error) {
 						p, err := s.ListDeals(ctx, team.ID, store.DealQuery{
 							View: rn.view, UserID: member.ID, Search: rn.search, Sort: sortKey, Desc: desc, Cursor: cursor, Limit: rn.limit,

@@ -89,8 +89,8 @@ func TestContactSearch(t *testing.T) {
 			{"x" + string(make([]byte, 70)), []*store.Contact{jm}}, // NUL bytes split words (x of jm_x)
 			{"annabelannabelannabelannabelannabelannabelannabelannabelannabelannabel", nil},
 		}
-		for _, plan := range append(store.SearchPlans, "") {
-			restore := store.UseSearchPlan(plan)
+		for _, mode := range store.SearchModes(1) {
+			restore := mode.Use()
 			for _, c := range cases {
 				var want []int64
 				for _, x := range c.want {
@@ -101,7 +101,7 @@ func TestContactSearch(t *testing.T) {
 				slices.Sort(got)
 				slices.Sort(want)
 				if !slices.Equal(got, want) {
-					t.Errorf("plan %q: search %q = %v, want %v", plan, c.q, got, want)
+					t.Errorf("plan %s: search %q = %v, want %v", mode.Name, c.q, got, want)
 				}
 			}
 			restore()
@@ -133,8 +133,8 @@ func TestDealSearch(t *testing.T) {
 		bob := addContact(t, s, team, owner, store.ContactInput{Name: "Bob Stone", Company: "Beta"})
 		pilot := addDeal(t, s, team, owner, ann, store.DealInput{Name: "Pilot project"})
 		renewal := addDeal(t, s, team, owner, bob, store.DealInput{Name: "Renewal 2026", Company: "Gamma Co"})
-		for _, plan := range append(store.SearchPlans, "") {
-			restore := store.UseSearchPlan(plan)
+		for _, mode := range store.SearchModes(1) {
+			restore := mode.Use()
 			for q, want := range map[string][]int64{
 				"pil": {pilot.ID}, "PROJECT": {pilot.ID}, "acme": {pilot.ID}, "lee": {pilot.ID}, "ann pilot": {pilot.ID},
 				"gamma": {renewal.ID}, "beta": nil, "stone": {renewal.ID}, "2026": {renewal.ID}, "renewal ann": nil,
@@ -144,7 +144,7 @@ func TestDealSearch(t *testing.T) {
 				got := dealIDs(p.Rows)
 				slices.Sort(got)
 				if err != nil || !slices.Equal(got, want) {
-					t.Errorf("plan %q: deal search %q = %v, %v; want %v", plan, q, got, err, want)
+					t.Errorf("plan %s: deal search %q = %v, %v; want %v", mode.Name, q, got, err, want)
 				}
 			}
 			restore()
