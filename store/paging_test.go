@@ -212,10 +212,11 @@ func TestContactPagingVisitsEveryRowOnceInOrder(t *testing.T) {
 		}
 		runs = append(runs, run{view: store.ViewAll, keep: views[store.ViewAll], limit: 7})
 		// "bob" has about 80 hits and "smith" about 40: 60 splits them.
-		for _, mode := range store.SearchModes(60) {
+		// (The default thresholds take the rare plan on data this small.)
+		for _, mode := range store.SearchModes(60)[1:] {
 			runs = append(runs,
 				run{view: store.ViewAll, search: "b", keep: searchB, limit: 10, mode: mode},
-				run{view: store.ViewUnassigned, search: "B", keep: func(c store.Contact) bool { return c.OwnerID == 0 && searchB(c) }, limit: 4, mode: mode},
+				run{view: store.ViewUnassigned, search: "B", keep: func(c store.Contact) bool { return c.OwnerID == 0 && searchB(c) }, limit: 6, mode: mode},
 				run{view: store.ViewMine, search: "bob smith", keep: func(c store.Contact) bool {
 					return c.OwnerID == member.ID && wordPrefix(c.Name, "bob") && wordPrefix(c.Name, "smith")
 				}, limit: 3, mode: mode},
@@ -383,7 +384,7 @@ func TestDealPagingVisitsEveryRowOnceInOrder(t *testing.T) {
 			{store.ViewAll, "", func(store.Deal) bool { return true }, 6, modes[0]},
 			{store.ViewMine, "", func(d store.Deal) bool { return d.OwnerID == member.ID }, 8, modes[0]},
 		}
-		for _, mode := range modes {
+		for _, mode := range modes[1:] {
 			runs = append(runs, run{store.ViewAll, "PIL", searchPilot, 7, mode},
 				run{store.ViewAll, "pil ann", func(d store.Deal) bool {
 					return searchPilot(d) && wordPrefix(d.ContactName, "ann")
