@@ -42,9 +42,13 @@ func (s *Server) contactsView(c *fiber.Ctx) (views.ContactsView, error) {
 		return views.ContactsView{}, err
 	}
 	l.Next, l.Prev = page.Next, page.Prev
-	members, err := s.store.TeamMembers(ctx, team.ID)
-	if err != nil {
-		return views.ContactsView{}, err
+	// The member list feeds the add form's owner select, which only the
+	// full page has; table fragments (paging, sorting, search) skip it.
+	var members []store.User
+	if !wantsFragment(c) {
+		if members, err = s.store.TeamMembers(ctx, team.ID); err != nil {
+			return views.ContactsView{}, err
+		}
 	}
 	return views.ContactsView{List: l, Rows: page.Rows, Members: members, CanAssign: me.CanManage(),
 		Add: views.ContactForm{Errors: views.Errors{}}}, nil

@@ -42,9 +42,13 @@ func (s *Server) dealsView(c *fiber.Ctx) (views.DealsView, error) {
 		return views.DealsView{}, err
 	}
 	l.Next, l.Prev = page.Next, page.Prev
-	members, err := s.store.TeamMembers(ctx, team.ID)
-	if err != nil {
-		return views.DealsView{}, err
+	// The member list feeds the add form's owner select, which only the
+	// full page has; table fragments (paging, sorting, search) skip it.
+	var members []store.User
+	if !wantsFragment(c) {
+		if members, err = s.store.TeamMembers(ctx, team.ID); err != nil {
+			return views.DealsView{}, err
+		}
 	}
 	add := views.DealForm{Stage: store.StageCreated, Stages: store.NextStages(""), Errors: views.Errors{}}
 	// "+ Deal" on a contact's page preselects that contact.

@@ -92,7 +92,7 @@ func (s *Server) loadUser(c *fiber.Ctx) error {
 	if id == 0 {
 		return c.Next()
 	}
-	u, err := s.store.UserByID(c.UserContext(), id)
+	u, team, err := s.store.UserAndTeam(c.UserContext(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		s.sessions.Remove(c.UserContext(), keyUserID)
 		return c.Next()
@@ -101,12 +101,8 @@ func (s *Server) loadUser(c *fiber.Ctx) error {
 		return err
 	}
 	c.Locals(localUser, u)
-	if u.TeamID != 0 {
-		t, err := s.store.TeamByID(c.UserContext(), u.TeamID)
-		if err != nil {
-			return err
-		}
-		c.Locals(localTeam, t)
+	if team != nil {
+		c.Locals(localTeam, team)
 	}
 	return c.Next()
 }

@@ -94,3 +94,31 @@ func (s *Store) UpdatePasswordHash(ctx context.Context, id int64, hash string) e
 	}
 	return nil
 }
+
+// UserAndTeam loads a user and, when they have one, their team, in one
+// query: every request of a logged-in user needs both.
+func (s *Store) UserAndTeam(ctx context.Context, id int64) (*User, *Team, error) {
+	var row struct {
+		User
+		TeamName     string    `bun:"t_name"`
+		TeamCurrency string    `bun:"t_currency"`
+		TeamTimeZone string    `bun:"t_time_zone"`
+		TeamCreated  time.Time `bun:"t_created_at"`
+	}
+	err := s.DB.NewSelect().Model((*User)(nil)).ColumnExpr("u.*").
+		ColumnExpr("COALESCE(t.name, '') AS t_name, COALESCE(t.currency, '') AS t_currency, COALESCE(t.time_zone, '') AS t_time_zone").
+		ColumnExpr("t.created_at AS t_created_at").
+		ModelTableExpr("users AS u").Join("LEFT JOIN teams AS t ON t.id = u.team_id").
+		Where("u.id = ?", id).Scan(ctx, &row)
+	if notFound(err) {
+		return nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("load user %d and team: %w", id, err)
+	}
+	u := row.User
+	if u.TeamID == 0 {
+		return &u, nil, nil
+	}
+	return &u, &Team{ID: u.TeamID, Name: row.TeamName, Currency: row.TeamCurrency, TimeZone: row.TeamTimeZone, CreatedAt: row.TeamCreated}, nil
+}
