@@ -92,24 +92,9 @@ func TestGoogleJourneyInSandbox(t *testing.T) {
 	srv := startSandboxServer(t)
 	b := startBrowser(t)
 	tb := b.tab()
-	tb.do(
-		inTimeZone("America/New_York"),
-		chromedp.Navigate(srv.URL+"/signup"),
-		chromedp.SendKeys(css("#name"), "Olga Owner"),
-		chromedp.SendKeys(css("#email"), "olga@example.com"),
-		chromedp.SendKeys(css("#password"), "a long enough password"),
-		chromedp.Click(css("[data-testid=signup-submit]")),
-		chromedp.WaitVisible(css("[data-testid=create-team-link]")),
-		chromedp.Navigate(srv.URL+"/team/new"),
-		chromedp.SendKeys(css("#name"), "Acme Sales"),
-		chromedp.Click(css("[data-testid=create-team-submit]")),
-		chromedp.WaitVisible(css("[data-testid=members]")),
-	)
+	tb.do(append([]chromedp.Action[chromedp.Void]{inTimeZone("America/New_York")}, signUpOwnerSteps(srv.URL)...)...)
 	ctx := context.Background()
-	owner, err := srv.St.UserByEmail(ctx, "olga@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
+	owner := userByEmail(t, srv.St, "olga@example.com")
 	contact, err := srv.St.CreateContact(ctx, owner.TeamID, owner, store.ContactInput{Name: "Zoë Zimmer", Email: "zoe@zimmer.example", Company: "Zimmer GmbH"})
 	if err != nil {
 		t.Fatal(err)

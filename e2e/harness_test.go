@@ -161,3 +161,30 @@ func (tb *tab) shot(name string) {
 }
 
 func css(s string) chromedp.CSS { return chromedp.CSS(s) }
+
+// signUpOwnerSteps signs Olga Owner up and creates the team "Acme Sales",
+// ending on the team page.
+func signUpOwnerSteps(base string) []chromedp.Action[chromedp.Void] {
+	return []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(base + "/signup"),
+		chromedp.SendKeys(css("#name"), "Olga Owner"),
+		chromedp.SendKeys(css("#email"), "olga@example.com"),
+		chromedp.SendKeys(css("#password"), "a long enough password"),
+		chromedp.Click(css("[data-testid=signup-submit]")),
+		chromedp.WaitVisible(css("[data-testid=create-team-link]")),
+		chromedp.Navigate(base + "/team/new"),
+		chromedp.SendKeys(css("#name"), "Acme Sales"),
+		chromedp.Click(css("[data-testid=create-team-submit]")),
+		chromedp.WaitVisible(css("[data-testid=members]")),
+	}
+}
+
+// userByEmail loads an account straight from the database.
+func userByEmail(t *testing.T, st *store.Store, email string) *store.User {
+	t.Helper()
+	u, err := st.UserByEmail(context.Background(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

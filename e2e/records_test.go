@@ -20,24 +20,10 @@ func TestContactsAndDealsJourney(t *testing.T) {
 	srv := startServer(t)
 	b := startBrowser(t)
 	tb := b.tab()
-	tb.do(
-		chromedp.Navigate(srv.URL+"/signup"),
-		chromedp.SendKeys(css("#name"), "Olga Owner"),
-		chromedp.SendKeys(css("#email"), "olga@example.com"),
-		chromedp.SendKeys(css("#password"), "a long enough password"),
-		chromedp.Click(css("[data-testid=signup-submit]")),
-		chromedp.WaitVisible(css("[data-testid=create-team-link]")),
-		chromedp.Navigate(srv.URL+"/team/new"),
-		chromedp.SendKeys(css("#name"), "Acme Sales"),
-		chromedp.Click(css("[data-testid=create-team-submit]")),
-		chromedp.WaitVisible(css("[data-testid=members]")),
-	)
+	tb.do(signUpOwnerSteps(srv.URL)...)
 	// Thirty contacts already there, so the table has a second page.
 	ctx := context.Background()
-	owner, err := srv.St.UserByEmail(ctx, "olga@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
+	owner := userByEmail(t, srv.St, "olga@example.com")
 	for i := 0; i < 30; i++ {
 		_, err := srv.St.CreateContact(ctx, owner.TeamID, owner, store.ContactInput{
 			Name: fmt.Sprintf("Customer %02d", i), Email: fmt.Sprintf("customer%02d@example.com", i),
