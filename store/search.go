@@ -87,8 +87,6 @@ var (
 	materialCap = 40000
 )
 
-var accentFolder = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-
 // fold lower-cases s and removes accents, so that "Müller" and "muller"
 // meet.
 func fold(s string) string {
@@ -103,7 +101,10 @@ func fold(s string) string {
 	if ascii {
 		return s
 	}
-	out, _, err := transform.String(accentFolder, s)
+	// A transform chain keeps state between calls, so each call makes its
+	// own: one shared chain panicked under concurrent searches.
+	folder := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	out, _, err := transform.String(folder, s)
 	if err != nil {
 		return s
 	}
