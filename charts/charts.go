@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -57,8 +58,18 @@ type config struct {
 	font    *truetype.Font // go-chart's Roboto, used to measure and draw text
 }
 
+// defaultFont is go-chart's Roboto, loaded once: go-chart's own
+// GetDefaultFont reads its cached font outside its lock, a data race when
+// charts are drawn at the same time.
+var defaultFont struct {
+	once sync.Once
+	font *truetype.Font
+	err  error
+}
+
 func newConfig(defaultID string, opts []Option) (config, error) {
-	font, err := chart.GetDefaultFont()
+	defaultFont.once.Do(func() { defaultFont.font, defaultFont.err = chart.GetDefaultFont() })
+	font, err := defaultFont.font, defaultFont.err
 	if err != nil {
 		return config{}, fmt.Errorf("charts: loading font: %w", err)
 	}
@@ -105,7 +116,7 @@ func svgRenderer(width, height int) (chart.Renderer, error) {
 		return nil, err
 	}
 	r.SetDPI(dpi)
-	return textRenderer{r}, nil
+	return textRenderer{Renderer: r, st: &textState{}}, nil
 }
 
 // finish turns go-chart's SVG into the chart the dashboard embeds: a root that

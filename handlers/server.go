@@ -81,11 +81,14 @@ type Server struct {
 	// dummyHash is checked against when a login names no account, so both
 	// cases take the same time.
 	dummyHash string
+	// dashCache holds each team's charts drawn at its current data version.
+	dashCache *dashboardCache
 }
 
 // New builds the Fiber app with every route and middleware.
 func New(cfg Config, st *store.Store, mailer Mailer, log zerolog.Logger) *fiber.App {
-	s := &Server{cfg: cfg, store: st, mailer: mailer, log: log, dummyHash: hashPassword(cfg.Password, "not a real password")}
+	s := &Server{cfg: cfg, store: st, mailer: mailer, log: log, dummyHash: hashPassword(cfg.Password, "not a real password"),
+		dashCache: newDashboardCache()}
 	s.sessions = newSessionManager(cfg, st)
 	app := fiber.New(fiber.Config{
 		AppName:                 "Sherpa",
@@ -129,12 +132,14 @@ func (s *Server) routes(app *fiber.App) {
 	app.Post("/invites/:token", s.requireUser, s.acceptInvite)
 
 	app.Get("/", s.requireUser, s.home)
+	app.Get("/dashboard/charts", s.requireTeam, s.dashboardPoll)
 	app.Get("/profile", s.requireUser, s.profilePage)
 	app.Post("/profile", s.requireUser, s.updateProfile)
 	app.Get("/team/new", s.requireUser, s.teamNewPage)
 	app.Post("/team", s.requireUser, s.createTeam)
 	app.Get("/team", s.requireTeam, s.teamPage)
 	app.Post("/team/leave", s.requireTeam, s.leaveTeam)
+	app.Post("/team/settings", s.requireTeam, s.requireOwner, s.updateTeamSettings)
 	app.Post("/team/invites", s.requireTeam, s.requireManager, s.invite)
 	app.Post("/team/invites/:id/revoke", s.requireTeam, s.requireManager, s.revokeInvite)
 	app.Post("/team/members/:id/role", s.requireTeam, s.requireOwner, s.setRole)

@@ -43,7 +43,9 @@ func (s *Server) createTeam(c *fiber.Ctx) error {
 
 func (s *Server) teamView(c *fiber.Ctx) (views.TeamView, error) {
 	ctx, team, me := c.UserContext(), currentTeam(c), currentUser(c)
-	v := views.TeamView{Team: team, Me: me, InviteErrs: views.Errors{}, LeaveErrs: views.Errors{}, Now: s.store.Now()}
+	v := views.TeamView{Team: team, Me: me, InviteErrs: views.Errors{}, LeaveErrs: views.Errors{}, Now: s.store.Now(),
+		Settings:     store.TeamSettings{TimeZone: team.TimeZone, Currency: team.Currency},
+		SettingsErrs: views.Errors{}, TimeZones: store.TimeZones, Currencies: store.Currencies}
 	var err error
 	if v.Members, err = s.store.TeamMembers(ctx, team.ID); err != nil {
 		return v, err
@@ -166,6 +168,27 @@ func (s *Server) removeMember(c *fiber.Ctx) error {
 	}
 	s.flash(c, "success", "Member removed. Records they owned are now unassigned.")
 	return s.redirect(c, "/team")
+}
+
+// updateTeamSettings saves the team's time zone and currency (owner only; the
+// route checks the role, the store checks it again).
+func (s *Server) updateTeamSettings(c *fiber.Ctx) error {
+	in := store.TeamSettings{TimeZone: c.FormValue("time_zone"), Currency: c.FormValue("currency")}
+	team, err := s.store.UpdateTeamSettings(c.UserContext(), currentTeam(c).ID, currentUser(c), in)
+	var fe store.FieldErrors
+	switch {
+	case errors.As(err, &fe):
+		v, verr := s.teamView(c)
+		if verr != nil {
+			return verr
+		}
+		v.Settings, v.SettingsErrs = in, views.Errors(fe)
+		return render(c, fiber.StatusUnprocessableEntity, views.TeamPage(s.shell(c, "Team", "team"), v))
+	case err != nil:
+		return s.memberAction(err)
+	}
+	s.flash(c, "success", "Settings saved: the dashboard counts months in "+team.TimeZone+" and shows amounts in "+team.Currency+".")
+	return s.redirect(c, "/team#settings")
 }
 
 // memberAction maps the store's membership refusals to HTTP errors.

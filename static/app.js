@@ -36,7 +36,8 @@
   "use strict";
   var fmt = {
     datetime: new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" }),
-    date: new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" })
+    date: new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric" }),
+    time: new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" })
   };
   function localize(root) {
     (root || document).querySelectorAll("time[data-local]").forEach(function (el) {
@@ -73,4 +74,22 @@ document.addEventListener("click", function (ev) {
   document.addEventListener("DOMContentLoaded", function () { fill(document); });
   document.addEventListener("htmx:load", function (ev) { fill(ev.detail.elt); });
   document.addEventListener("htmx:configRequest", function (ev) { if (tz) ev.detail.headers["X-Time-Zone"] = tz; });
+})();
+
+// The live dashboard polls with htmx (see views/dashboard.templ). A failed
+// poll keeps the charts on screen and marks the indicator offline instead of
+// swapping an error panel over them; the next good answer clears the mark.
+(function () {
+  "use strict";
+  function isPoll(ev) { return ev.detail && ev.detail.elt && ev.detail.elt.id === "dashboard"; }
+  function offline(on) {
+    var el = document.getElementById("dashboard");
+    if (el) el.classList.toggle("offline", on);
+  }
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    if (!isPoll(ev)) return;
+    if (ev.detail.xhr.status >= 400) { ev.detail.shouldSwap = false; ev.detail.isError = false; offline(true); }
+    else offline(false);
+  });
+  document.addEventListener("htmx:sendError", function (ev) { if (isPoll(ev)) offline(true); });
 })();

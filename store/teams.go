@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
+	_ "time/tzdata" // team time zones work on hosts without a zone database
 
 	"github.com/uptrace/bun"
 )
@@ -238,4 +241,81 @@ func memberForUpdate(ctx context.Context, tx bun.Tx, d Dialect, teamID, userID i
 		return nil, fmt.Errorf("load member %d of team %d: %w", userID, teamID, err)
 	}
 	return u, nil
+}
+
+// TimeZones is the curated list of IANA zones the team settings offer, UTC
+// first, then roughly west to east. Any zone the Go time package knows is
+// accepted (see UpdateTeamSettings); this list is what the form shows.
+var TimeZones = []string{
+	"UTC",
+	"Pacific/Honolulu", "America/Anchorage", "America/Los_Angeles", "America/Vancouver", "America/Tijuana",
+	"America/Denver", "America/Phoenix", "America/Edmonton", "America/Chicago", "America/Mexico_City",
+	"America/Winnipeg", "America/New_York", "America/Toronto", "America/Bogota", "America/Lima",
+	"America/Caracas", "America/Halifax", "America/Santiago", "America/Sao_Paulo", "America/Argentina/Buenos_Aires",
+	"America/St_Johns", "Atlantic/Azores", "Atlantic/Reykjavik", "Europe/London", "Europe/Dublin",
+	"Europe/Lisbon", "Africa/Casablanca", "Africa/Lagos", "Europe/Berlin", "Europe/Amsterdam",
+	"Europe/Brussels", "Europe/Madrid", "Europe/Paris", "Europe/Rome", "Europe/Stockholm",
+	"Europe/Oslo", "Europe/Copenhagen", "Europe/Vienna", "Europe/Zurich", "Europe/Warsaw",
+	"Europe/Prague", "Europe/Budapest", "Europe/Athens", "Europe/Helsinki", "Europe/Kyiv",
+	"Europe/Bucharest", "Europe/Istanbul", "Africa/Cairo", "Africa/Johannesburg", "Africa/Nairobi",
+	"Europe/Moscow", "Asia/Jerusalem", "Asia/Riyadh", "Asia/Dubai", "Asia/Tehran",
+	"Asia/Karachi", "Asia/Kolkata", "Asia/Kathmandu", "Asia/Dhaka", "Asia/Bangkok",
+	"Asia/Jakarta", "Asia/Ho_Chi_Minh", "Asia/Singapore", "Asia/Kuala_Lumpur", "Asia/Manila",
+	"Asia/Hong_Kong", "Asia/Shanghai", "Asia/Taipei", "Australia/Perth", "Asia/Seoul",
+	"Asia/Tokyo", "Australia/Adelaide", "Australia/Brisbane", "Australia/Sydney", "Australia/Melbourne",
+	"Pacific/Auckland",
+}
+
+// Currencies are the currencies a team may keep its amounts in: all with
+// two minor digits, since money is stored in hundredths.
+var Currencies = []string{"EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "CAD", "AUD", "NZD"}
+
+// TeamSettings are the team-wide settings the owner edits.
+type TeamSettings struct {
+	TimeZone string // an IANA zone name, e.g. Europe/Berlin
+	Currency string // one of Currencies
+}
+
+// LoadTimeZone returns the location of an IANA zone name, refusing the
+// empty name and "Local" (the server's zone, which means nothing to a
+// team).
+func LoadTimeZone(name string) (*time.Location, error) {
+	if name == "" || name == "Local" || len(name) > 64 {
+		return nil, fmt.Errorf("unknown time zone %q", name)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("unknown time zone %q", name)
+	}
+	return loc, nil
+}
+
+// Validate checks the settings; the messages are for the settings form.
+func (ts TeamSettings) Validate() FieldErrors {
+	fe := FieldErrors{}
+	if _, err := LoadTimeZone(ts.TimeZone); err != nil {
+		fe["time_zone"] = "Choose a time zone from the list."
+	}
+	if !slices.Contains(Currencies, ts.Currency) {
+		fe["currency"] = "Choose a currency from the list."
+	}
+	return fe
+}
+
+// UpdateTeamSettings saves the team's time zone and currency. Only the
+// owner may (ErrNotAllowed); invalid settings are FieldErrors and change
+// nothing. Amounts are not converted: a new currency relabels them.
+func (s *Store) UpdateTeamSettings(ctx context.Context, teamID int64, actor *User, ts TeamSettings) (*Team, error) {
+	if err := checkActor(actor, teamID); err != nil || actor.Role != RoleOwner {
+		return nil, fmt.Errorf("update settings of team %d: %w", teamID, ErrNotAllowed)
+	}
+	ts.TimeZone, ts.Currency = strings.TrimSpace(ts.TimeZone), strings.ToUpper(strings.TrimSpace(ts.Currency))
+	if err := ts.Validate().err(); err != nil {
+		return nil, err
+	}
+	if _, err := s.DB.NewUpdate().Model((*Team)(nil)).Set("time_zone = ?", ts.TimeZone).Set("currency = ?", ts.Currency).
+		Where("id = ?", teamID).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("update settings of team %d: %w", teamID, err)
+	}
+	return s.TeamByID(ctx, teamID)
 }
