@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -148,13 +147,18 @@ func (s *Server) deal(c *fiber.Ctx) (*store.Deal, error) {
 	return s.store.DealByID(c.UserContext(), currentTeam(c).ID, id)
 }
 
-// showDeal has no page of its own yet: it opens the deals table on the deal.
+// showDeal is a deal's page: details and its stage history.
 func (s *Server) showDeal(c *fiber.Ctx) error {
 	deal, err := s.deal(c)
 	if err != nil {
 		return err
 	}
-	return s.redirect(c, fmt.Sprintf("/deals?q=%s", urlQueryEscape(deal.Name)))
+	log, err := s.store.DealStageLog(c.UserContext(), currentTeam(c).ID, deal.ID)
+	if err != nil {
+		return err
+	}
+	v := views.DealView{Deal: *deal, Log: log, Money: money(currentTeam(c))}
+	return render(c, fiber.StatusOK, views.DealPage(s.shell(c, deal.Name, "deals"), v))
 }
 
 func editDealForm(d *store.Deal) views.DealForm {

@@ -85,6 +85,13 @@ func TestDealsFormsStagesAndIsolation(t *testing.T) {
 		if strings.Join(moves, ",") != ">Created,Created>Contract Sent,Contract Sent>Closed Won" {
 			t.Errorf("stage log %v", moves)
 		}
+		// The deal's page shows its stage history.
+		page := owner.get(path)
+		expectStatus(t, page, http.StatusOK)
+		entries := page.doc(t).Find("[data-testid=stage-entry] .badge").Map(func(_ int, s *goquerySelection) string { return s.Text() })
+		if strings.Join(entries, ",") != "Created,Contract Sent,Closed Won" {
+			t.Errorf("stage history on the deal page: %v", entries)
+		}
 		// Closed deals are read-only.
 		expectStatus(t, owner.get(path+"/edit", "HX-Request", "true"), http.StatusConflict)
 		r = save("stage", "Closed Won", "amount", "5", "close_date", time.Now().Format("2006-01-02"))
