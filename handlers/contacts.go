@@ -1,8 +1,8 @@
 package handlers
 
 import (
-	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -139,12 +139,7 @@ func (s *Server) showContact(c *fiber.Ctx) error {
 }
 
 func isContactTab(tab string) bool {
-	for _, t := range views.ContactTabs {
-		if t[0] == tab {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(views.ContactTabs, func(t [2]string) bool { return t[0] == tab })
 }
 
 func (s *Server) editContactRow(c *fiber.Ctx) error {
@@ -156,10 +151,10 @@ func (s *Server) editContactRow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, views.ContactEditRow(editForm(contact), members, currentUser(c).CanManage()))
+	return render(c, fiber.StatusOK, views.ContactEditRow(editContactForm(contact), members, currentUser(c).CanManage()))
 }
 
-func editForm(contact *store.Contact) views.ContactForm {
+func editContactForm(contact *store.Contact) views.ContactForm {
 	return views.ContactForm{ID: contact.ID, Version: contact.Version, Name: contact.Name, Email: contact.Email,
 		Phone: contact.Phone, Company: contact.Company, Status: contact.Status, OwnerID: contact.OwnerID, Errors: views.Errors{}}
 }
@@ -181,37 +176,27 @@ func (s *Server) updateContact(c *fiber.Ctx) error {
 		return err
 	}
 	in, errs := contactInput(c)
-	version, verr := strconvAtoi(c.FormValue("version"))
-	if verr != nil {
-		errs[""] = "This form is out of date; reload the page."
-	}
+	version := formVersion(c, errs)
 	form := contactForm(in)
-	form.ID, form.Version = id, version
+	form.ID, form.Version, form.Errors = id, version, errs
 	status := fiber.StatusUnprocessableEntity
 	if !errs.Any() {
 		contact, err := s.store.UpdateContact(ctx, team.ID, me, id, version, in)
-		switch {
-		case err == nil:
+		if err == nil {
 			if !isHTMX(c) {
 				s.flash(c, "success", "Contact saved.")
 				return s.redirect(c, fmt.Sprintf("/contacts/%d", id))
 			}
 			return render(c, fiber.StatusOK, views.ContactRow(*contact))
-		case errors.Is(err, store.ErrConflict) && contact != nil:
-			form = editForm(contact)
-			form.Conflict = "Someone else saved this contact while you were editing. Their values are shown; make your change again."
-			status = fiber.StatusConflict
-		case errors.Is(err, store.ErrNotFound):
-			return err
-		default:
-			var ok bool
-			if errs, form.DuplicateID, ok = fieldErrors(err); !ok {
-				return err
-			}
 		}
-	}
-	if status != fiber.StatusConflict {
-		form.Errors = errs
+		var fail error
+		if status, form.Errors, form.DuplicateID, fail = refusedSave(err, contact != nil); fail != nil {
+			return fail
+		}
+		if status == fiber.StatusConflict {
+			form = editContactForm(contact)
+			form.Conflict = "Someone else saved this contact while you were editing. Their values are shown; make your change again."
+		}
 	}
 	members, err := s.store.TeamMembers(ctx, team.ID)
 	if err != nil {

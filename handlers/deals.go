@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"errors"
-
 	"github.com/gofiber/fiber/v2"
 
 	"sherpa/charts"
@@ -209,37 +207,27 @@ func (s *Server) updateDeal(c *fiber.Ctx) error {
 		return err
 	}
 	in, errs := dealInput(c)
-	version, verr := strconvAtoi(c.FormValue("version"))
-	if verr != nil {
-		errs[""] = "This form is out of date; reload the page."
-	}
+	version := formVersion(c, errs)
 	form := s.dealForm(c, in, store.NextStages(current.Stage))
-	form.ID, form.Version = current.ID, version
+	form.ID, form.Version, form.Errors = current.ID, version, errs
 	status := fiber.StatusUnprocessableEntity
 	if !errs.Any() {
 		deal, err := s.store.UpdateDeal(ctx, team.ID, me, current.ID, version, in)
-		switch {
-		case err == nil:
+		if err == nil {
 			if !isHTMX(c) {
 				s.flash(c, "success", "Deal saved.")
 				return s.redirect(c, "/deals")
 			}
 			return render(c, fiber.StatusOK, views.DealRow(*deal, money(team)))
-		case errors.Is(err, store.ErrConflict) && deal != nil:
+		}
+		var fail error
+		if status, form.Errors, _, fail = refusedSave(err, deal != nil); fail != nil {
+			return fail
+		}
+		if status == fiber.StatusConflict {
 			form = editDealForm(deal)
 			form.Conflict = "Someone else saved this deal while you were editing. Their values are shown; make your change again."
-			status = fiber.StatusConflict
-		case errors.Is(err, store.ErrNotFound):
-			return err
-		default:
-			var ok bool
-			if errs, _, ok = fieldErrors(err); !ok {
-				return err
-			}
 		}
-	}
-	if status != fiber.StatusConflict {
-		form.Errors = errs
 	}
 	members, err := s.store.TeamMembers(ctx, team.ID)
 	if err != nil {

@@ -315,7 +315,7 @@ func (s *Server) sendEmail(c *fiber.Ctx) error {
 			v.Compose = views.EmailForm{Token: newFormToken(), Errors: views.Errors{}}
 			if !isHTMX(c) {
 				s.flash(c, v.Notice.Kind, v.Notice.Message)
-				return s.redirect(c, "/contacts/"+idString(contact.ID)+"?tab=emails")
+				return s.redirect(c, contactTabURL(contact.ID, "emails"))
 			}
 		}
 	}
@@ -378,7 +378,7 @@ func (s *Server) replyEmail(c *fiber.Ctx) error {
 		}
 		if status == fiber.StatusOK && !isHTMX(c) {
 			s.flash(c, v.Notice.Kind, v.Notice.Message)
-			return s.redirect(c, "/contacts/"+idString(contact.ID)+"?tab=emails")
+			return s.redirect(c, contactTabURL(contact.ID, "emails"))
 		}
 	}
 	if err := s.loadThreads(c, cl, contact, &v, threadID); err != nil {
@@ -558,7 +558,7 @@ func (s *Server) addTask(c *fiber.Ctx) error {
 			v.Add = views.TaskForm{Token: newFormToken(), Errors: views.Errors{}}
 			if !isHTMX(c) {
 				s.flash(c, v.Notice.Kind, v.Notice.Message)
-				return s.redirect(c, "/contacts/"+idString(contact.ID)+"?tab=tasks")
+				return s.redirect(c, contactTabURL(contact.ID, "tasks"))
 			}
 		}
 	}
@@ -632,7 +632,7 @@ func (s *Server) completeTask(c *fiber.Ctx) error {
 		}
 		if status == fiber.StatusOK && !isHTMX(c) {
 			s.flash(c, v.Notice.Kind, v.Notice.Message)
-			return s.redirect(c, "/contacts/"+idString(contact.ID)+"?tab=tasks")
+			return s.redirect(c, contactTabURL(contact.ID, "tasks"))
 		}
 	}
 	if err := s.loadTasks(c, cl, contact, &v); err != nil {
@@ -827,7 +827,7 @@ func (s *Server) scheduleMeeting(c *fiber.Ctx) error {
 			v.Schedule = meetingFormIn(viewerLocation(c, v.Schedule.TZ))
 			if !isHTMX(c) {
 				s.flash(c, v.Notice.Kind, v.Notice.Message)
-				return s.redirect(c, "/contacts/"+idString(contact.ID)+"?tab=meetings")
+				return s.redirect(c, contactTabURL(contact.ID, "meetings"))
 			}
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -120,4 +122,13 @@ func (s *Server) acceptInvite(c *fiber.Ctx) error {
 	return render(c, fiber.StatusGone, views.InvitePage(s.shell(c, "Invitation", ""), v))
 }
 
-func sentence(err error) string { return capitalize(err.Error()) + "." }
+// sentence turns a store error such as "this invitation has expired" into a
+// message for people: capitalised, with a full stop.
+func sentence(err error) string {
+	msg := err.Error()
+	if msg == "" {
+		return msg
+	}
+	r, size := utf8.DecodeRuneInString(msg)
+	return string(unicode.ToUpper(r)) + msg[size:] + "."
+}

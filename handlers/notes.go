@@ -40,7 +40,7 @@ func (s *Server) addNote(c *fiber.Ctx) error {
 		return err
 	}
 	if !isHTMX(c) {
-		return s.redirect(c, "/contacts/"+idString(contact.ID)+"?tab=notes")
+		return s.redirect(c, contactTabURL(contact.ID, "notes"))
 	}
 	return s.notesPanel(c, fiber.StatusOK, contact.ID, "", views.Errors{})
 }
@@ -63,7 +63,7 @@ func (s *Server) deleteNote(c *fiber.Ctx) error {
 		return err
 	}
 	if !isHTMX(c) {
-		return s.redirect(c, "/contacts/"+idString(contact.ID)+"?tab=notes")
+		return s.redirect(c, contactTabURL(contact.ID, "notes"))
 	}
 	return s.notesPanel(c, fiber.StatusOK, contact.ID, "", views.Errors{})
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,12 +15,12 @@ import (
 // listState reads a table's view, search, sort and position from the URL.
 // Unknown values fall back to the defaults instead of failing: a hand-edited
 // URL still shows a page.
-func listState(c *fiber.Ctx, path string, views_ []string, sorts []string) views.ListState {
+func listState(c *fiber.Ctx, path string, viewNames, sorts []string) views.ListState {
 	l := views.ListState{Path: path, View: c.Query("view"), Q: strings.TrimSpace(c.Query("q")), Sort: c.Query("sort"), Cursor: c.Query("cursor")}
-	if !contains(views_, l.View) {
+	if !slices.Contains(viewNames, l.View) {
 		l.View = "all"
 	}
-	if !contains(sorts, l.Sort) {
+	if !slices.Contains(sorts, l.Sort) {
 		l.Sort = ""
 	}
 	l.Desc = c.Query("dir") == "desc" && l.Sort != ""
@@ -30,15 +31,6 @@ func listState(c *fiber.Ctx, path string, views_ []string, sorts []string) views
 		l.Cursor = ""
 	}
 	return l
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // wantsFragment reports whether htmx asked for a table fragment rather than
@@ -79,6 +71,34 @@ func fieldErrors(err error) (errs views.Errors, duplicateID int64, ok bool) {
 	return nil, 0, false
 }
 
-func idString(id int64) string { return strconv.FormatInt(id, 10) }
+// contactTabURL is the contact page opened on one of its tabs.
+func contactTabURL(id int64, tab string) string {
+	return "/contacts/" + strconv.FormatInt(id, 10) + "?tab=" + tab
+}
 
-func strconvAtoi(s string) (int, error) { return strconv.Atoi(s) }
+// formVersion reads the version an edit form was opened at.
+func formVersion(c *fiber.Ctx, errs views.Errors) int {
+	version, err := strconv.Atoi(c.FormValue("version"))
+	if err != nil {
+		errs[""] = "This form is out of date; reload the page."
+	}
+	return version
+}
+
+// refusedSave sorts why an inline save of a contact or deal did not happen:
+// someone else saved first (409; the caller shows the fresh record), or the
+// input was refused (422 with the messages). Anything else comes back as an
+// error for the error handler.
+func refusedSave(err error, fresh bool) (status int, errs views.Errors, duplicateID int64, fail error) {
+	switch {
+	case errors.Is(err, store.ErrConflict) && fresh:
+		return fiber.StatusConflict, views.Errors{}, 0, nil
+	case errors.Is(err, store.ErrNotFound):
+		return 0, nil, 0, err
+	}
+	errs, duplicateID, ok := fieldErrors(err)
+	if !ok {
+		return 0, nil, 0, err
+	}
+	return fiber.StatusUnprocessableEntity, errs, duplicateID, nil
+}

@@ -197,7 +197,7 @@ func (s *Server) memberAction(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, store.ErrNotAllowed), errors.Is(err, store.ErrCannotChangeOwner):
-		return fiber.NewError(fiber.StatusForbidden, capitalize(err.Error())+".")
+		return fiber.NewError(fiber.StatusForbidden, sentence(err))
 	}
 	return err
 }
@@ -236,18 +236,4 @@ func pathID(c *fiber.Ctx, name string) (int64, error) {
 		return 0, fiber.ErrNotFound
 	}
 	return id, nil
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return string(s[0]-('a'-'A')*boolByte(s[0] >= 'a' && s[0] <= 'z')) + s[1:]
-}
-
-func boolByte(b bool) byte {
-	if b {
-		return 1
-	}
-	return 0
 }

@@ -192,8 +192,6 @@ func TestInvitationAcceptFlows(t *testing.T) {
 func TestInvitationRefusalsChangeNothing(t *testing.T) {
 	eachDB(t, func(t *testing.T, a *testApp) {
 		owner, _ := a.owner("Olga", "Acme")
-		ownerTeam := func() int64 { return a.store.Now().Unix() }
-		_ = ownerTeam
 		other, otherEmail := a.signup("Other")
 		inTeam, inTeamEmail := a.owner("Busy", "Elsewhere")
 		invited, invitedEmail := a.signup("Invited")
@@ -219,8 +217,6 @@ func TestInvitationRefusalsChangeNothing(t *testing.T) {
 		check("unknown", invited, "/invites/not-a-real-token", http.StatusNotFound, "not valid")
 		check("odd characters", invited, "/invites/%3Cscript%3E", http.StatusNotFound, "not valid")
 		// Revoked from the team page.
-		teamID := a.user(invitedEmail).TeamID
-		_ = teamID
 		ownerID := a.user(a.userEmailOf(owner)).TeamID
 		pending, _ := a.store.PendingInvitations(context.Background(), ownerID)
 		var invID int64
@@ -253,11 +249,10 @@ func TestInvitationRefusalsChangeNothing(t *testing.T) {
 			t.Errorf("invited user joined through a refused link")
 		}
 		// Revoking another team's invitation is a 404.
-		path = a.invite(owner, uniqueEmail("x"))
+		a.invite(owner, uniqueEmail("x"))
 		pending, _ = a.store.PendingInvitations(context.Background(), ownerID)
 		expectStatus(t, inTeam.post("/team/invites/"+strconv.FormatInt(pending[0].ID, 10)+"/revoke", nil), http.StatusNotFound)
 		expectStatus(t, owner.post("/team/invites/abc/revoke", nil), http.StatusNotFound)
-		_ = other
 	})
 }
 
