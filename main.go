@@ -26,7 +26,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"sherpa/google"
-	"sherpa/google/googletest"
+	"sherpa/google/sandbox"
 	"sherpa/handlers"
 	"sherpa/mail"
 	"sherpa/store"
@@ -246,22 +246,11 @@ func googleConfig(hc *handlers.Config, cfg Config, log zerolog.Logger) (func(), 
 		}
 		return func() {}, nil
 	}
-	fake := googletest.New(googletest.Options{RedirectURLs: []string{redirect}})
-	if err := fake.Start(); err != nil {
-		return nil, fmt.Errorf("google sandbox: %w", err)
+	fake, err := handlers.StartGoogleSandbox(hc, sandbox.Options{})
+	if err != nil {
+		return nil, err
 	}
-	browser, direct := fake.Endpoints(public+handlers.SandboxGooglePath), fake.Endpoints("")
-	hc.Google = google.Config{
-		ClientID:     googletest.DefaultClientID,
-		ClientSecret: googletest.DefaultClientSecret,
-		RedirectURL:  redirect,
-		AuthURL:      browser.AuthURL,
-		TokenURL:     direct.TokenURL,
-		RevokeURL:    direct.RevokeURL,
-		APIBaseURL:   direct.APIBaseURL,
-	}.WithDefaults()
-	hc.GoogleSandbox = fake.Handler()
-	log.Warn().Str("consent_page", browser.AuthURL).Str("api", fake.URL()).
+	log.Warn().Str("consent_page", hc.Google.AuthURL).Str("api", fake.URL()).
 		Msg("Google sandbox mode: Google is simulated in this process; no real email, task or meeting leaves it")
 	return fake.Close, nil
 }

@@ -15,8 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/rs/zerolog"
 
-	"sherpa/google"
-	"sherpa/google/googletest"
+	"sherpa/google/sandbox"
 	"sherpa/handlers"
 	"sherpa/store"
 	"sherpa/store/storetest"
@@ -27,7 +26,7 @@ import (
 type sandboxServer struct {
 	URL  string
 	St   *store.Store
-	Fake *googletest.Server
+	Fake *sandbox.Server
 }
 
 func startSandboxServer(t *testing.T) *sandboxServer {
@@ -37,30 +36,16 @@ func startSandboxServer(t *testing.T) *sandboxServer {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	redirect := base + "/google/callback"
-	fake := googletest.New(googletest.Options{RedirectURLs: []string{redirect}})
-	if err := fake.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fake.Close)
-	browser, direct := fake.Endpoints(base+handlers.SandboxGooglePath), fake.Endpoints("")
-
 	st := storetest.Open(t, store.SQLite)
 	public, _ := url.Parse(base)
 	cfg := handlers.DefaultConfig(public)
 	cfg.Password = handlers.PasswordParams{Memory: 1024, Time: 1, Threads: 1}
-	cfg.Sandbox = true
 	cfg.SecretKey = []byte("an e2e secret key, long enough..")
-	cfg.GoogleSandbox = fake.Handler()
-	cfg.Google = google.Config{
-		ClientID:     googletest.DefaultClientID,
-		ClientSecret: googletest.DefaultClientSecret,
-		RedirectURL:  redirect,
-		AuthURL:      browser.AuthURL,
-		TokenURL:     direct.TokenURL,
-		RevokeURL:    direct.RevokeURL,
-		APIBaseURL:   direct.APIBaseURL,
-	}.WithDefaults()
+	fake, err := handlers.StartGoogleSandbox(&cfg, sandbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
 	app := handlers.New(cfg, st, nil, zerolog.New(os.Stderr).Level(zerolog.WarnLevel))
 	go app.Listener(ln)
 	t.Cleanup(func() { app.ShutdownWithTimeout(5 * time.Second) })
@@ -243,18 +228,18 @@ func TestGoogleJourneyInSandbox(t *testing.T) {
 	tb.shot("23-google-activity")
 
 	// Google down: the tab says so, and the typed email stays.
-	srv.Fake.Fail(googletest.ServerError)
+	srv.Fake.Fail(sandbox.ServerError)
 	tb.do(
 		chromedp.Click(css("[data-testid=tab-emails]")),
 		chromedp.WaitVisible(css("[data-testid=google-problem]")),
 	)
-	srv.Fake.Fail(googletest.None)
+	srv.Fake.Fail(sandbox.None)
 	tb.do(
 		chromedp.Click(css("[data-testid=google-retry]")),
 		chromedp.WaitVisible(css("[data-testid=compose]")),
 		chromedp.WaitVisible(css("[data-testid=thread]")),
 	)
-	srv.Fake.Fail(googletest.RateLimit)
+	srv.Fake.Fail(sandbox.RateLimit)
 	tb.do(
 		chromedp.SendKeys(css("[data-testid=email-subject]"), "Follow-up"),
 		chromedp.SendKeys(css("[data-testid=email-body]"), "Any news?"),
@@ -266,5 +251,5 @@ func TestGoogleJourneyInSandbox(t *testing.T) {
 	}
 	tb.do(scrollTop())
 	tb.shot("24-emails-google-down")
-	srv.Fake.Fail(googletest.None)
+	srv.Fake.Fail(sandbox.None)
 }

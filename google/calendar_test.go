@@ -8,11 +8,11 @@ import (
 
 	"google.golang.org/api/calendar/v3"
 
-	"sherpa/google/googletest"
+	"sherpa/google/sandbox"
 )
 
 func TestCreateMeetingAsksForMeetAndInvitesTheContact(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	cl := e.client(t, userEmail)
 	berlin := time.FixedZone("CET", 3600)
 	start := time.Date(2026, 4, 1, 10, 0, 0, 0, berlin)
@@ -52,7 +52,7 @@ func TestCreateMeetingAsksForMeetAndInvitesTheContact(t *testing.T) {
 		t.Errorf("UTC start sent with time zone %q", tz)
 	}
 
-	if want := "https://meet.google.com/" + googletest.MeetCode("req-1"); m.JoinURL != want {
+	if want := "https://meet.google.com/" + sandbox.MeetCode("req-1"); m.JoinURL != want {
 		t.Errorf("JoinURL %q, want %q", m.JoinURL, want)
 	}
 	if m.ID == "" || m.HTMLLink == "" || !m.Start.Equal(start) || !m.End.Equal(start.Add(30*time.Minute)) ||
@@ -62,7 +62,7 @@ func TestCreateMeetingAsksForMeetAndInvitesTheContact(t *testing.T) {
 }
 
 func TestCreateMeetingTwiceWithOneRequestIDMakesOneEvent(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	cl := e.client(t, userEmail)
 	ctx := context.Background()
 	start := time.Now().Add(24 * time.Hour).Truncate(time.Minute)
@@ -82,7 +82,7 @@ func TestCreateMeetingTwiceWithOneRequestIDMakesOneEvent(t *testing.T) {
 }
 
 func TestCreateMeetingRefusesBadInput(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	cl := e.client(t, userEmail)
 	start := time.Now().Add(time.Hour)
 	for name, in := range map[string]MeetingInput{
@@ -100,7 +100,7 @@ func TestCreateMeetingRefusesBadInput(t *testing.T) {
 }
 
 func TestListMeetingsWithTheContactInOrder(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	cl := e.client(t, userEmail)
 	ctx := context.Background()
 	base := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)

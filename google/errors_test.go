@@ -12,7 +12,7 @@ import (
 	"golang.org/x/oauth2"
 	"google.golang.org/api/googleapi"
 
-	"sherpa/google/googletest"
+	"sherpa/google/sandbox"
 )
 
 // everyCall runs each Client method once and answers its error by name.
@@ -35,18 +35,18 @@ func everyCall(cl *Client, listID string) map[string]error {
 
 func TestFailureModesAnswerTheirSentinel(t *testing.T) {
 	tests := []struct {
-		mode googletest.Mode
+		mode sandbox.Mode
 		want error
 	}{
-		{googletest.InvalidGrant, ErrReauth},
-		{googletest.Forbidden, ErrForbidden},
-		{googletest.RateLimit, ErrUnavailable},
-		{googletest.ServerError, ErrUnavailable},
-		{googletest.Slow, ErrUnavailable},
+		{sandbox.InvalidGrant, ErrReauth},
+		{sandbox.Forbidden, ErrForbidden},
+		{sandbox.RateLimit, ErrUnavailable},
+		{sandbox.ServerError, ErrUnavailable},
+		{sandbox.Slow, ErrUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.mode), func(t *testing.T) {
-			e := newEnv(t, googletest.Options{SlowDelay: 5 * time.Second})
+			e := newEnv(t, sandbox.Options{SlowDelay: 5 * time.Second})
 			e.cfg.Timeout = 300 * time.Millisecond
 			cl := e.client(t, userEmail)
 			listID, err := cl.EnsureTaskList(context.Background(), "", "Sherpa: Bob")
@@ -62,7 +62,7 @@ func TestFailureModesAnswerTheirSentinel(t *testing.T) {
 			}
 
 			// Nothing was done while failing.
-			e.fake.Fail(googletest.None)
+			e.fake.Fail(sandbox.None)
 			if meetings, err := cl.ListMeetings(context.Background(), contactEmail, time.Time{}, time.Time{}); err != nil || len(meetings) != 0 {
 				t.Errorf("after the failure: %d meetings, %v; want none", len(meetings), err)
 			}
@@ -75,17 +75,17 @@ func TestFailureModesAnswerTheirSentinel(t *testing.T) {
 
 func TestFailedRefreshAnswersItsSentinel(t *testing.T) {
 	tests := []struct {
-		mode googletest.Mode
+		mode sandbox.Mode
 		want error
 	}{
-		{googletest.InvalidGrant, ErrReauth},
-		{googletest.ServerError, ErrUnavailable},
-		{googletest.Slow, ErrUnavailable},
+		{sandbox.InvalidGrant, ErrReauth},
+		{sandbox.ServerError, ErrUnavailable},
+		{sandbox.Slow, ErrUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.mode), func(t *testing.T) {
 			// Every call must refresh first; only the token endpoint fails.
-			e := newEnv(t, googletest.Options{TokenLifetime: 5 * time.Second, SlowDelay: 5 * time.Second})
+			e := newEnv(t, sandbox.Options{TokenLifetime: 5 * time.Second, SlowDelay: 5 * time.Second})
 			e.cfg.Timeout = 300 * time.Millisecond
 			tok := e.connect(t, userEmail)
 			refreshed := false
@@ -108,9 +108,9 @@ func TestFailedRefreshAnswersItsSentinel(t *testing.T) {
 }
 
 func TestFailPathOnlyFailsThatPath(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	cl := e.client(t, userEmail)
-	e.fake.FailPath("/gmail/", googletest.ServerError)
+	e.fake.FailPath("/gmail/", sandbox.ServerError)
 	if _, err := cl.SendEmail(context.Background(), EmailDraft{To: contactEmail, Subject: "s", Body: "b"}); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("SendEmail: %v, want ErrUnavailable", err)
 	}
@@ -120,7 +120,7 @@ func TestFailPathOnlyFailsThatPath(t *testing.T) {
 }
 
 func TestUnreachableGoogleIsUnavailable(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	cl := e.client(t, userEmail)
 	e.fake.Close()
 	if _, err := cl.UserEmail(context.Background()); !errors.Is(err, ErrUnavailable) {

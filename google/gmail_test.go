@@ -15,7 +15,7 @@ import (
 
 	"google.golang.org/api/gmail/v1"
 
-	"sherpa/google/googletest"
+	"sherpa/google/sandbox"
 )
 
 // sentMessage answers the raw MIME and threadId of the n-th messages.send.
@@ -55,7 +55,7 @@ func decodedBody(t *testing.T, msg *mail.Message) string {
 }
 
 func TestSendEmailWritesUTF8MIME(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	cl := e.client(t, userEmail)
 	body := "Hallo Bob,\nanbei das Angebot über 1.234,50 € = fair.\n\n" + strings.Repeat("lang ", 40) + "\nGrüße"
 	sent, err := cl.SendEmail(context.Background(), EmailDraft{To: "Bob Ähm <" + contactEmail + ">", Subject: "Grüße — Angebot", Body: body})
@@ -106,7 +106,7 @@ func TestSendEmailWritesUTF8MIME(t *testing.T) {
 }
 
 func TestSendEmailRefusesHeaderInjection(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	cl := e.client(t, userEmail)
 	_, err := cl.SendEmail(context.Background(), EmailDraft{To: contactEmail + "\r\nBcc: eve@example.com", Subject: "x", Body: "x"})
 	if !errors.Is(err, ErrInvalid) {
@@ -122,7 +122,7 @@ func TestSendEmailRefusesHeaderInjection(t *testing.T) {
 }
 
 func TestReplyAnswersTheLatestMessageInItsThread(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	cl := e.client(t, userEmail)
 	ctx := context.Background()
 	first, err := cl.SendEmail(ctx, EmailDraft{To: contactEmail, Subject: "Grüße — Angebot", Body: "Angebot anbei."})
@@ -173,7 +173,7 @@ func TestReplyAnswersTheLatestMessageInItsThread(t *testing.T) {
 }
 
 func TestReplyToOwnMessageGoesToItsRecipient(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	cl := e.client(t, userEmail)
 	first, err := cl.SendEmail(context.Background(), EmailDraft{To: contactEmail, Subject: "Follow-up", Body: "one"})
 	if err != nil {
@@ -189,7 +189,7 @@ func TestReplyToOwnMessageGoesToItsRecipient(t *testing.T) {
 }
 
 func TestListThreadsShowsTheContactsThreadsNewestFirst(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	cl := e.client(t, userEmail)
 	ctx := context.Background()
 	older, err := cl.SendEmail(ctx, EmailDraft{To: contactEmail, Subject: "Older", Body: "first"})
@@ -216,7 +216,7 @@ func TestListThreadsShowsTheContactsThreadsNewestFirst(t *testing.T) {
 	if strings.Join(ids, ",") != newer+","+older.ThreadID {
 		t.Fatalf("threads %v, want [%s %s]", ids, newer, older.ThreadID)
 	}
-	var lists []googletest.Request
+	var lists []sandbox.Request
 	for _, r := range e.fake.RequestsTo("GET", "/threads") {
 		if strings.HasSuffix(r.Path, "/threads") {
 			lists = append(lists, r)
@@ -252,7 +252,7 @@ func TestListThreadsShowsTheContactsThreadsNewestFirst(t *testing.T) {
 }
 
 func TestListThreadsRefusesAddressesThatChangeTheSearch(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	cl := e.client(t, userEmail)
 	for _, bad := range []string{"", "bob@example.com OR from:carol@example.com", "not an address"} {
 		if _, err := cl.ListThreads(context.Background(), bad, 0); !errors.Is(err, ErrInvalid) {

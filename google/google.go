@@ -8,7 +8,7 @@
 // so a handler can tell "connect", "reconnect" and "try again later" apart.
 //
 // All endpoints come from Config, so the same code talks to Google or to the
-// in-process stand-in in google/googletest (tests and the sandbox).
+// in-process stand-in in google/sandbox (tests and the sandbox).
 package google
 
 import (

@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"sherpa/google/googletest"
+	"sherpa/google/sandbox"
 )
 
 func TestAuthCodeURLAsksForOfflineConsentWithPKCE(t *testing.T) {
@@ -73,7 +73,7 @@ func contains(list []string, s string) bool {
 }
 
 func TestConnectAnswersRefreshableTokenForTheChosenAccount(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	tok := e.connect(t, userEmail)
 	if tok.AccessToken == "" || tok.RefreshToken == "" || tok.Expiry.Before(time.Now().Add(30*time.Minute)) {
 		t.Fatalf("token %+v: want access, refresh and an expiry about an hour away", tok)
@@ -96,7 +96,7 @@ func TestConnectAnswersRefreshableTokenForTheChosenAccount(t *testing.T) {
 }
 
 func TestExchangeWithWrongVerifierIsRefused(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	code := e.authorize(t, userEmail, "s", NewVerifier())
 	_, err := e.cfg.Exchange(context.Background(), code, NewVerifier())
 	if !errors.Is(err, ErrReauth) {
@@ -109,7 +109,7 @@ func TestExchangeWithWrongVerifierIsRefused(t *testing.T) {
 }
 
 func TestAuthorizationCodeWorksOnce(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	verifier := NewVerifier()
 	code := e.authorize(t, userEmail, "s", verifier)
 	if _, err := e.cfg.Exchange(context.Background(), code, verifier); err != nil {
@@ -122,7 +122,7 @@ func TestAuthorizationCodeWorksOnce(t *testing.T) {
 
 func TestExpiredTokenIsRefreshedAndHandedToTheCaller(t *testing.T) {
 	// Tokens living 5s are inside oauth2's 10s expiry margin: every call refreshes.
-	e := newEnv(t, googletest.Options{TokenLifetime: 5 * time.Second})
+	e := newEnv(t, sandbox.Options{TokenLifetime: 5 * time.Second})
 	tok := e.connect(t, userEmail)
 
 	var mu sync.Mutex
@@ -168,7 +168,7 @@ func TestExpiredTokenIsRefreshedAndHandedToTheCaller(t *testing.T) {
 }
 
 func TestValidTokenIsNotRefreshed(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	calls := 0
 	cl, err := e.cfg.NewClient(context.Background(), e.connect(t, userEmail), func(*oauth2.Token) { calls++ })
 	if err != nil {
@@ -186,7 +186,7 @@ func TestValidTokenIsNotRefreshed(t *testing.T) {
 }
 
 func TestRevokeEndsTheGrant(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	tok := e.connect(t, userEmail)
 	cl, err := e.cfg.NewClient(context.Background(), tok, nil)
 	if err != nil {
@@ -228,7 +228,7 @@ func TestNoTokenIsNotConnected(t *testing.T) {
 func TestFakeMountedUnderAPrefixServesTheWholeFlow(t *testing.T) {
 	// The sandbox mounts the fake inside the app, so the browser reaches the
 	// consent page at the app's own address.
-	fake := googletest.New(googletest.Options{RedirectURLs: []string{testRedirect}})
+	fake := sandbox.New(sandbox.Options{RedirectURLs: []string{testRedirect}})
 	defer fake.Close()
 	mux := http.NewServeMux()
 	mux.Handle("/sandbox/google/", http.StripPrefix("/sandbox/google", fake.Handler()))
@@ -237,7 +237,7 @@ func TestFakeMountedUnderAPrefixServesTheWholeFlow(t *testing.T) {
 
 	ep := fake.Endpoints(app.URL + "/sandbox/google")
 	e := &env{fake: fake, cfg: Config{
-		ClientID: googletest.DefaultClientID, ClientSecret: googletest.DefaultClientSecret,
+		ClientID: sandbox.DefaultClientID, ClientSecret: sandbox.DefaultClientSecret,
 		RedirectURL: testRedirect, AuthURL: ep.AuthURL, TokenURL: ep.TokenURL,
 		RevokeURL: ep.RevokeURL, APIBaseURL: ep.APIBaseURL,
 	}}

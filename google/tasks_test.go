@@ -9,11 +9,11 @@ import (
 
 	"google.golang.org/api/tasks/v1"
 
-	"sherpa/google/googletest"
+	"sherpa/google/sandbox"
 )
 
 func TestEnsureTaskListCreatesOnceAndRecreatesWhenDeleted(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	cl := e.client(t, userEmail)
 	ctx := context.Background()
 
@@ -47,7 +47,7 @@ func TestEnsureTaskListCreatesOnceAndRecreatesWhenDeleted(t *testing.T) {
 }
 
 func TestAddTaskSendsTheDueDateAtMidnightUTC(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	cl := e.client(t, userEmail)
 	ctx := context.Background()
 	list, err := cl.EnsureTaskList(ctx, "", "Sherpa: Bob")
@@ -82,7 +82,7 @@ func TestAddTaskSendsTheDueDateAtMidnightUTC(t *testing.T) {
 }
 
 func TestCompleteTaskMarksItCompletedInGoogle(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	cl := e.client(t, userEmail)
 	ctx := context.Background()
 	list, _ := cl.EnsureTaskList(ctx, "", "Sherpa: Bob")
@@ -107,7 +107,7 @@ func TestCompleteTaskMarksItCompletedInGoogle(t *testing.T) {
 }
 
 func TestListTasksIncludesCompletedAndHiddenTasks(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	cl := e.client(t, userEmail)
 	ctx := context.Background()
 	list, _ := cl.EnsureTaskList(ctx, "", "Sherpa: Bob")
@@ -146,7 +146,7 @@ func TestListTasksIncludesCompletedAndHiddenTasks(t *testing.T) {
 }
 
 func TestListTasksReadsEveryPage(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	cl := e.client(t, userEmail)
 	ctx := context.Background()
 	list, _ := cl.EnsureTaskList(ctx, "", "Sherpa: Bob")
@@ -166,7 +166,7 @@ func TestListTasksReadsEveryPage(t *testing.T) {
 }
 
 func TestTasksOfADeletedListAreNotFound(t *testing.T) {
-	e := newEnv(t, googletest.Options{})
+	e := newEnv(t, sandbox.Options{})
 	cl := e.client(t, userEmail)
 	ctx := context.Background()
 	list, _ := cl.EnsureTaskList(ctx, "", "Sherpa: Bob")

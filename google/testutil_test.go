@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"sherpa/google/googletest"
+	"sherpa/google/sandbox"
 )
 
 const (
@@ -24,16 +24,16 @@ const (
 
 // env is a running fake and a Config pointing at it.
 type env struct {
-	fake *googletest.Server
+	fake *sandbox.Server
 	cfg  Config
 }
 
-func newEnv(t *testing.T, opts googletest.Options) *env {
+func newEnv(t *testing.T, opts sandbox.Options) *env {
 	t.Helper()
 	if opts.RedirectURLs == nil {
 		opts.RedirectURLs = []string{testRedirect}
 	}
-	fake := googletest.New(opts)
+	fake := sandbox.New(opts)
 	if err := fake.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func (e *env) client(t *testing.T, email string) *Client {
 }
 
 // onlyRequest answers the single recorded request matching, failing otherwise.
-func (e *env) onlyRequest(t *testing.T, method, pathPart string) googletest.Request {
+func (e *env) onlyRequest(t *testing.T, method, pathPart string) sandbox.Request {
 	t.Helper()
 	reqs := e.fake.RequestsTo(method, pathPart)
 	if len(reqs) != 1 {

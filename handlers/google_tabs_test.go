@@ -13,7 +13,7 @@ import (
 
 	"google.golang.org/api/calendar/v3"
 
-	"sherpa/google/googletest"
+	"sherpa/google/sandbox"
 	"sherpa/store"
 	"sherpa/store/storetest"
 )
@@ -32,7 +32,7 @@ type tabs struct {
 
 const tabsContactName = "Zoë Zimmer"
 
-func newTabs(t *testing.T, st *store.Store, opts googletest.Options) *tabs {
+func newTabs(t *testing.T, st *store.Store, opts sandbox.Options) *tabs {
 	t.Helper()
 	g := newGoogleApp(t, st, opts)
 	c, email := g.owner("Olga", "Acme")
@@ -109,7 +109,7 @@ type sentMessage struct {
 	user     string
 }
 
-func sentMessages(t *testing.T, fake *googletest.Server) []sentMessage {
+func sentMessages(t *testing.T, fake *sandbox.Server) []sentMessage {
 	t.Helper()
 	var out []sentMessage
 	for _, r := range fake.RequestsTo("POST", "/messages/send") {
@@ -139,7 +139,7 @@ func sentMessages(t *testing.T, fake *googletest.Server) []sentMessage {
 
 func TestEmailsTabSendsRepliesAndActsOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		x := newTabs(t, st, googletest.Options{})
+		x := newTabs(t, st, sandbox.Options{})
 		tab := x.open(x.c, "emails")
 		expectStatus(t, tab, http.StatusOK)
 		if got := tab.text(t, "[data-testid=google-account]"); !strings.Contains(got, x.account) {
@@ -266,7 +266,7 @@ func TestEmailsTabSendsRepliesAndActsOnce(t *testing.T) {
 
 func TestTasksTabAddsCompletesAndRecreatesTheList(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		x := newTabs(t, st, googletest.Options{})
+		x := newTabs(t, st, sandbox.Options{})
 		tab := x.open(x.c, "tasks")
 		expectStatus(t, tab, http.StatusOK)
 		if n := len(x.fake.RequestsTo("", "/tasks/v1/")); n != 0 {
@@ -395,7 +395,7 @@ func mustDate(t *testing.T, s string) time.Time {
 
 func TestMeetingsTabSchedulesWithMeetOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		x := newTabs(t, st, googletest.Options{})
+		x := newTabs(t, st, sandbox.Options{})
 		tab := x.open(x.c, "meetings")
 		expectStatus(t, tab, http.StatusOK)
 		requestID := value(t, tab, "[data-testid=schedule-form] input[name=request_id]")
@@ -432,7 +432,7 @@ func TestMeetingsTabSchedulesWithMeetOnce(t *testing.T) {
 			t.Errorf("conference request %+v", cr)
 		}
 		join := r.doc(t).Find("[data-testid=meetings-upcoming] [data-testid=join-link]").AttrOr("href", "")
-		if join != "https://meet.google.com/"+googletest.MeetCode(requestID) {
+		if join != "https://meet.google.com/"+sandbox.MeetCode(requestID) {
 			t.Errorf("Join link %q", join)
 		}
 		if v := value(t, r, "[data-testid=schedule-form] input[name=request_id]"); v == requestID {
@@ -472,7 +472,7 @@ func TestMeetingsTabSchedulesWithMeetOnce(t *testing.T) {
 }
 
 func TestGoogleTabFormsAreValidated(t *testing.T) {
-	x := newTabs(t, storetest.Open(t, store.SQLite), googletest.Options{})
+	x := newTabs(t, storetest.Open(t, store.SQLite), sandbox.Options{})
 	threadID, err := x.fake.DeliverMessage(x.account, x.contact, "Question", "Hello?")
 	if err != nil {
 		t.Fatal(err)
@@ -523,7 +523,7 @@ func TestGoogleTabFormsAreValidated(t *testing.T) {
 // each action, says what happened, offers the way out, and logs nothing.
 func TestGoogleFailuresAreShownAndLogNothing(t *testing.T) {
 	st := storetest.Open(t, store.SQLite)
-	x := newTabs(t, st, googletest.Options{SlowDelay: 5 * time.Second})
+	x := newTabs(t, st, sandbox.Options{SlowDelay: 5 * time.Second})
 	// A short Google timeout on the same database and fake, for Slow.
 	cfg := x.cfg
 	cfg.Google.Timeout = 300 * time.Millisecond
@@ -540,23 +540,23 @@ func TestGoogleFailuresAreShownAndLogNothing(t *testing.T) {
 		}},
 	}
 	modes := []struct {
-		mode   googletest.Mode
+		mode   sandbox.Mode
 		status int
 		kind   string
 		text   string
 		button string
 	}{
-		{googletest.InvalidGrant, http.StatusConflict, "reconnect", "Google access expired or was revoked", "google-reconnect"},
-		{googletest.Forbidden, http.StatusConflict, "forbidden", "permission", "google-reconnect"},
-		{googletest.RateLimit, http.StatusServiceUnavailable, "unavailable", "Google is not answering right now", "google-retry"},
-		{googletest.ServerError, http.StatusServiceUnavailable, "unavailable", "Google is not answering right now", "google-retry"},
-		{googletest.Slow, http.StatusServiceUnavailable, "unavailable", "Google is not answering right now", "google-retry"},
+		{sandbox.InvalidGrant, http.StatusConflict, "reconnect", "Google access expired or was revoked", "google-reconnect"},
+		{sandbox.Forbidden, http.StatusConflict, "forbidden", "permission", "google-reconnect"},
+		{sandbox.RateLimit, http.StatusServiceUnavailable, "unavailable", "Google is not answering right now", "google-retry"},
+		{sandbox.ServerError, http.StatusServiceUnavailable, "unavailable", "Google is not answering right now", "google-retry"},
+		{sandbox.Slow, http.StatusServiceUnavailable, "unavailable", "Google is not answering right now", "google-retry"},
 	}
 	// A task list exists, so opening the Tasks tab calls Google too.
 	expectStatus(t, x.submit(x.c, "/tasks", form("title", "Before")), http.StatusOK)
 	for _, m := range modes {
 		x.fake.Fail(m.mode)
-		if m.mode == googletest.Slow {
+		if m.mode == sandbox.Slow {
 			x.c.a = quick
 		}
 		for _, a := range actions {
@@ -590,7 +590,7 @@ func TestGoogleFailuresAreShownAndLogNothing(t *testing.T) {
 		}
 		x.c.a = x.testApp
 	}
-	x.fake.Fail(googletest.None)
+	x.fake.Fail(sandbox.None)
 	x.expectActivities("task: Task: Before")
 	if n := x.open(x.c, "emails").doc(t).Find("[data-testid=message]").Length(); n != 0 {
 		t.Errorf("%d messages sent while Google failed", n)
@@ -604,10 +604,10 @@ func TestGoogleFailuresAreShownAndLogNothing(t *testing.T) {
 
 	// Once Google is back, the same form (same token) goes through, once.
 	token := value(t, x.open(x.c, "emails"), "[data-testid=compose] input[name=token]")
-	x.fake.Fail(googletest.ServerError)
+	x.fake.Fail(sandbox.ServerError)
 	f := form("token", token, "subject", "Retry", "body", "Second try")
 	expectStatus(t, x.submit(x.c, "/emails", f), http.StatusServiceUnavailable)
-	x.fake.Fail(googletest.None)
+	x.fake.Fail(sandbox.None)
 	expectStatus(t, x.submit(x.c, "/emails", f), http.StatusOK)
 	r := x.submit(x.c, "/emails", f)
 	expectStatus(t, r, http.StatusOK)
@@ -619,20 +619,20 @@ func TestGoogleFailuresAreShownAndLogNothing(t *testing.T) {
 	// Failures of a reply and a completion log nothing either.
 	tab := x.open(x.c, "emails")
 	threadID := tab.doc(t).Find("[data-testid=thread]").AttrOr("data-thread", "")
-	x.fake.Fail(googletest.RateLimit)
+	x.fake.Fail(sandbox.RateLimit)
 	r = x.submit(x.c, "/emails/"+threadID+"/reply", form("body", "Typed reply"))
 	expectStatus(t, r, http.StatusServiceUnavailable)
 	if got := r.text(t, "[data-testid=unsent-reply] [data-testid=reply-body]"); got != "Typed reply" {
 		t.Errorf("the failed reply's text is not shown again: %q", got)
 	}
-	x.fake.Fail(googletest.None)
+	x.fake.Fail(sandbox.None)
 	x.submit(x.c, "/tasks", form("title", "To complete"))
 	tab = x.open(x.c, "tasks")
 	taskID := tab.doc(t).Find("[data-testid=task]").Last().AttrOr("data-task", "")
-	x.fake.Fail(googletest.InvalidGrant)
+	x.fake.Fail(sandbox.InvalidGrant)
 	r = x.submit(x.c, "/tasks/"+taskID+"/complete", form("token", value(t, tab, "[data-task='"+taskID+"'] input[name=token]")))
 	expectStatus(t, r, http.StatusConflict)
-	x.fake.Fail(googletest.None)
+	x.fake.Fail(sandbox.None)
 	x.expectActivities("task: Task: Before", "email: Email sent: Retry", "task: Task: To complete")
 	// A thread or task that is not (any more) in Google says so.
 	r = x.submit(x.c, "/emails/nosuchthread/reply", form("body", "Hello?"))
@@ -646,7 +646,7 @@ func TestGoogleFailuresAreShownAndLogNothing(t *testing.T) {
 }
 
 func TestGoogleTabsWithoutAConnection(t *testing.T) {
-	x := newTabs(t, storetest.Open(t, store.SQLite), googletest.Options{})
+	x := newTabs(t, storetest.Open(t, store.SQLite), sandbox.Options{})
 	expectRedirect(t, x.c.post("/google/disconnect", form("return", "/profile")), "/profile")
 	for _, tab := range []string{"emails", "tasks", "meetings"} {
 		r := x.open(x.c, tab)
@@ -686,7 +686,7 @@ func TestGoogleTabsWithoutAConnection(t *testing.T) {
 }
 
 func TestGoogleRoutesOfAnotherTeamsContactAre404(t *testing.T) {
-	x := newTabs(t, storetest.Open(t, store.SQLite), googletest.Options{})
+	x := newTabs(t, storetest.Open(t, store.SQLite), sandbox.Options{})
 	eve, _ := x.owner("Eve", "Rivals")
 	x.connect(eve, "eve@example.com")
 	x.fake.ResetRequests()
@@ -731,7 +731,7 @@ func TestGoogleRoutesOfAnotherTeamsContactAre404(t *testing.T) {
 // TestGoogleDataIsPerUser: two members of one team, each with their own
 // Google account, see their own mail and tasks on the same contact.
 func TestGoogleDataIsPerUser(t *testing.T) {
-	x := newTabs(t, storetest.Open(t, store.SQLite), googletest.Options{})
+	x := newTabs(t, storetest.Open(t, store.SQLite), sandbox.Options{})
 	bob, _ := x.member(x.c, "Bob")
 	x.connect(bob, "bob.sales@example.com")
 	if _, err := x.fake.DeliverMessage("bob.sales@example.com", x.contact, "For Bob only", "Hi Bob"); err != nil {

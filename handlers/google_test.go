@@ -14,7 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"sherpa/google"
-	"sherpa/google/googletest"
+	"sherpa/google/sandbox"
 	"sherpa/handlers"
 	"sherpa/store"
 	"sherpa/store/storetest"
@@ -33,33 +33,20 @@ const (
 // app's own calls going to the stand-in's loopback listener.
 type googleApp struct {
 	*testApp
-	fake *googletest.Server
+	fake *sandbox.Server
 	cfg  handlers.Config
 }
 
-func newGoogleApp(t *testing.T, st *store.Store, opts googletest.Options) *googleApp {
+func newGoogleApp(t *testing.T, st *store.Store, opts sandbox.Options) *googleApp {
 	t.Helper()
-	opts.RedirectURLs = []string{testCallback}
-	fake := googletest.New(opts)
-	if err := fake.Start(); err != nil {
+	cfg := testConfig()
+	cfg.SecretKey = []byte(testSecret)
+	fake, err := handlers.StartGoogleSandbox(&cfg, opts)
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(fake.Close)
-	browser, direct := fake.Endpoints("http://sherpa.test"+handlers.SandboxGooglePath), fake.Endpoints("")
-	cfg := testConfig()
-	cfg.SecretKey = []byte(testSecret)
-	cfg.Sandbox = true
-	cfg.GoogleSandbox = fake.Handler()
-	cfg.Google = google.Config{
-		ClientID:     googletest.DefaultClientID,
-		ClientSecret: googletest.DefaultClientSecret,
-		RedirectURL:  testCallback,
-		AuthURL:      browser.AuthURL,
-		TokenURL:     direct.TokenURL,
-		RevokeURL:    direct.RevokeURL,
-		APIBaseURL:   direct.APIBaseURL,
-		Timeout:      5 * time.Second,
-	}.WithDefaults()
+	cfg.Google.Timeout = 5 * time.Second
 	return &googleApp{testApp: newApp(t, st, nil, cfg), fake: fake, cfg: cfg}
 }
 
@@ -141,7 +128,7 @@ func countRows(t *testing.T, st *store.Store, table string) int {
 
 func TestConnectGoogleFromTheProfile(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		g := newGoogleApp(t, st, googletest.Options{})
+		g := newGoogleApp(t, st, sandbox.Options{})
 		c, email := g.signup("Ann")
 		me := g.user(email)
 
@@ -216,7 +203,7 @@ func TestConnectGoogleFromTheProfile(t *testing.T) {
 }
 
 func TestConnectGoogleReturnsToWhereItStarted(t *testing.T) {
-	g := newGoogleApp(t, storetest.Open(t, store.SQLite), googletest.Options{})
+	g := newGoogleApp(t, storetest.Open(t, store.SQLite), sandbox.Options{})
 	c, _ := g.signup("Tab")
 	cases := map[string]string{
 		"/contacts/12?tab=emails":      "/contacts/12?tab=emails",
@@ -234,7 +221,7 @@ func TestConnectGoogleReturnsToWhereItStarted(t *testing.T) {
 }
 
 func TestGoogleStateWorksOnce(t *testing.T) {
-	g := newGoogleApp(t, storetest.Open(t, store.SQLite), googletest.Options{})
+	g := newGoogleApp(t, storetest.Open(t, store.SQLite), sandbox.Options{})
 	c, email := g.signup("Once")
 	callback := g.consent(c, g.startConnect(c, "/contacts/3?tab=tasks", "once@example.com", "allow"))
 	expectRedirect(t, c.get(callback), "/contacts/3?tab=tasks")
@@ -259,7 +246,7 @@ func TestGoogleStateWorksOnce(t *testing.T) {
 }
 
 func TestGoogleStateOfAnotherUserIsRefused(t *testing.T) {
-	g := newGoogleApp(t, storetest.Open(t, store.SQLite), googletest.Options{})
+	g := newGoogleApp(t, storetest.Open(t, store.SQLite), sandbox.Options{})
 	ann, annEmail := g.signup("Ann")
 	eve, eveEmail := g.signup("Eve")
 	callback := g.consent(ann, g.startConnect(ann, "/profile", "ann@example.com", "allow"))
@@ -287,7 +274,7 @@ func TestGoogleStateOfAnotherUserIsRefused(t *testing.T) {
 
 func TestExpiredGoogleStateIsRefused(t *testing.T) {
 	st := storetest.Open(t, store.SQLite)
-	g := newGoogleApp(t, st, googletest.Options{})
+	g := newGoogleApp(t, st, sandbox.Options{})
 	c, email := g.signup("Slow")
 	callback := g.consent(c, g.startConnect(c, "/contacts/5?tab=meetings", "slow@example.com", "allow"))
 	later := time.Now().UTC().Add(11 * time.Minute)
@@ -305,7 +292,7 @@ func TestExpiredGoogleStateIsRefused(t *testing.T) {
 }
 
 func TestCancelledGoogleConsent(t *testing.T) {
-	g := newGoogleApp(t, storetest.Open(t, store.SQLite), googletest.Options{})
+	g := newGoogleApp(t, storetest.Open(t, store.SQLite), sandbox.Options{})
 	c, email := g.signup("Cancel")
 	callback := g.consent(c, g.startConnect(c, "/contacts/7?tab=emails", "cancel@example.com", "deny"))
 	if !strings.Contains(callback, "error=access_denied") {
@@ -325,10 +312,10 @@ func TestCancelledGoogleConsent(t *testing.T) {
 }
 
 func TestGoogleFailingDuringConnectIsReported(t *testing.T) {
-	g := newGoogleApp(t, storetest.Open(t, store.SQLite), googletest.Options{})
+	g := newGoogleApp(t, storetest.Open(t, store.SQLite), sandbox.Options{})
 	c, email := g.signup("Down")
 	callback := g.consent(c, g.startConnect(c, "/profile", "down@example.com", "allow"))
-	g.fake.FailPath("/oauth2/", googletest.ServerError)
+	g.fake.FailPath("/oauth2/", sandbox.ServerError)
 	expectRedirect(t, c.get(callback), "/profile")
 	if got := c.get("/profile").text(t, "[data-testid=flash] p"); !strings.Contains(got, "try again later") {
 		t.Errorf("flash %q", got)
@@ -340,7 +327,7 @@ func TestGoogleFailingDuringConnectIsReported(t *testing.T) {
 
 func TestDisconnectGoogleRevokesAndDeletes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		g := newGoogleApp(t, st, googletest.Options{})
+		g := newGoogleApp(t, st, sandbox.Options{})
 		c, email := g.signup("Dana")
 		me := g.user(email)
 		g.connect(c, "dana@example.com")
@@ -382,7 +369,7 @@ func TestDisconnectGoogleRevokesAndDeletes(t *testing.T) {
 
 func TestDisconnectGoogleWhenGoogleIsUnreachable(t *testing.T) {
 	st := storetest.Open(t, store.SQLite)
-	g := newGoogleApp(t, st, googletest.Options{})
+	g := newGoogleApp(t, st, sandbox.Options{})
 	c, email := g.signup("Offline")
 	g.connect(c, "offline@example.com")
 
@@ -407,7 +394,7 @@ func TestDisconnectGoogleWhenGoogleIsUnreachable(t *testing.T) {
 func TestRefreshedGoogleTokenIsSaved(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		// Tokens living under 10s are refreshed before every call.
-		g := newGoogleApp(t, st, googletest.Options{TokenLifetime: time.Second})
+		g := newGoogleApp(t, st, sandbox.Options{TokenLifetime: time.Second})
 		c, email := g.signup("Rita")
 		me := g.user(email)
 		g.connect(c, "rita@example.com")
@@ -447,7 +434,7 @@ func TestRefreshedGoogleTokenIsSaved(t *testing.T) {
 
 func TestGoogleTokenUnderAnotherSecretMeansReconnect(t *testing.T) {
 	st := storetest.Open(t, store.SQLite)
-	g := newGoogleApp(t, st, googletest.Options{})
+	g := newGoogleApp(t, st, sandbox.Options{})
 	c, email := g.signup("Key")
 	g.connect(c, "key@example.com")
 	cfg := g.cfg
@@ -459,7 +446,7 @@ func TestGoogleTokenUnderAnotherSecretMeansReconnect(t *testing.T) {
 }
 
 func TestGoogleRoutesNeedALogin(t *testing.T) {
-	g := newGoogleApp(t, storetest.Open(t, store.SQLite), googletest.Options{})
+	g := newGoogleApp(t, storetest.Open(t, store.SQLite), sandbox.Options{})
 	c := g.client()
 	r := c.get("/google/connect?return=/profile")
 	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login?next=") {
@@ -476,7 +463,7 @@ func TestGoogleRoutesNeedALogin(t *testing.T) {
 }
 
 func TestCrossSiteDisconnectIsRefused(t *testing.T) {
-	g := newGoogleApp(t, storetest.Open(t, store.SQLite), googletest.Options{})
+	g := newGoogleApp(t, storetest.Open(t, store.SQLite), sandbox.Options{})
 	c, email := g.signup("Cross")
 	g.connect(c, "cross@example.com")
 	expectStatus(t, c.post("/google/disconnect", nil, "Sec-Fetch-Site", "cross-site", "Origin", "http://evil.example"), http.StatusForbidden)
@@ -510,7 +497,7 @@ func TestGoogleNotConfigured(t *testing.T) {
 }
 
 func TestSandboxConsentPageIsServedSafely(t *testing.T) {
-	g := newGoogleApp(t, storetest.Open(t, store.SQLite), googletest.Options{})
+	g := newGoogleApp(t, storetest.Open(t, store.SQLite), sandbox.Options{})
 	c, _ := g.signup("Sandy")
 	r := c.get("/google/connect?return=/profile")
 	page := c.get(strings.TrimPrefix(r.Header.Get("Location"), "http://sherpa.test"))

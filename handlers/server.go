@@ -42,7 +42,7 @@ type Config struct {
 	// derived from it.
 	SecretKey []byte
 	// GoogleSandbox, when not nil, is the sandbox's stand-in for Google
-	// (googletest), served at /sandbox/google so the browser reaches its
+	// (google/sandbox), served at /sandbox/google so the browser reaches its
 	// consent page.
 	GoogleSandbox http.Handler
 }

@@ -1,4 +1,4 @@
-// Package googletest is an in-process stand-in for the Google endpoints Sherpa
+// Package sandbox is an in-process stand-in for the Google endpoints Sherpa
 // uses: OAuth 2.0 (consent page, token, revoke, userinfo), Gmail v1, Tasks v1 and
 // Calendar v3. The real client libraries talk to it over HTTP, so tests exercise
 // the same code that talks to Google.
@@ -21,20 +21,15 @@
 //
 // # Sandbox
 //
-// The browser must reach the consent page, so mount Handler inside the app
-// (any prefix, with http.StripPrefix, e.g. via Fiber's adaptor) and point the
-// Google configuration at that prefix:
-//
-//	fake := googletest.New(googletest.Options{RedirectURLs: []string{publicURL + "/google/callback"}})
-//	app.Use("/sandbox/google", adaptor.HTTPHandler(http.StripPrefix("/sandbox/google", fake.Handler())))
-//	ep := fake.Endpoints(publicURL + "/sandbox/google")
-//	cfg := google.Config{ClientID: googletest.DefaultClientID, ClientSecret: googletest.DefaultClientSecret,
-//		AuthURL: ep.AuthURL, TokenURL: ep.TokenURL, RevokeURL: ep.RevokeURL, APIBaseURL: ep.APIBaseURL, …}
+// The browser must reach the consent page, so the app mounts Handler inside
+// itself (any prefix, with http.StripPrefix) and points its Google
+// configuration at that prefix; handlers.StartGoogleSandbox is the one place
+// that wiring is done, for the app's sandbox mode and for its tests.
 //
 // If the app cannot call its own public URL, also Start the fake (loopback) and
 // take TokenURL, RevokeURL and APIBaseURL from Endpoints(""): both routes share
 // one state. State is per process: a sandbox runs as a single instance.
-package googletest
+package sandbox
 
 import (
 	"bytes"
@@ -116,7 +111,7 @@ func ParseMode(s string) (Mode, error) {
 			return m, nil
 		}
 	}
-	return None, fmt.Errorf("googletest: unknown failure mode %q", s)
+	return None, fmt.Errorf("sandbox: unknown failure mode %q", s)
 }
 
 // Endpoints are the URLs to put in the app's Google configuration.
@@ -223,7 +218,7 @@ func (s *Server) Start() error { return s.Listen("127.0.0.1:0") }
 func (s *Server) Listen(addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("googletest: listen: %w", err)
+		return fmt.Errorf("sandbox: listen: %w", err)
 	}
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	s.url = "http://" + ln.Addr().String()

@@ -1,4 +1,4 @@
-package googletest
+package sandbox
 
 import (
 	"bytes"
@@ -600,7 +600,7 @@ func (s *Server) DeliverReply(userEmail, threadID, from, body string) (string, e
 	a := s.account(userEmail)
 	t := a.threads[threadID]
 	if t == nil {
-		return "", fmt.Errorf("googletest: %s has no thread %q", userEmail, threadID)
+		return "", fmt.Errorf("sandbox: %s has no thread %q", userEmail, threadID)
 	}
 	last := t.last()
 	// RFC 5322: the parent's References (or In-Reply-To), then its Message-ID.
@@ -630,7 +630,7 @@ func headerOf(m *mailMessage, name string) string {
 // alternative with a base64 text/plain part and a quoted-printable HTML part.
 func inbound(from, to, subject, body string, refs []string) (*mailMessage, error) {
 	if _, err := mail.ParseAddress(from); err != nil {
-		return nil, fmt.Errorf("googletest: sender %q: %w", from, err)
+		return nil, fmt.Errorf("sandbox: sender %q: %w", from, err)
 	}
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)

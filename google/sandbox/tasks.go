@@ -1,4 +1,4 @@
-package googletest
+package sandbox
 
 import (
 	"encoding/json"
