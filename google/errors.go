@@ -132,3 +132,26 @@ func sentinelForStatus(code int, ge *googleapi.Error) error {
 	}
 	return nil
 }
+
+// MaybeDone reports whether a failed write may still have been carried out
+// by Google: it timed out, the connection broke, or Google answered a server
+// error. A refusal (4xx, a rate limit, a failed token refresh) means nothing
+// was done.
+func MaybeDone(err error) bool {
+	if err == nil || !errors.Is(err, ErrUnavailable) {
+		return false
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return false
+	}
+	var ge *googleapi.Error
+	if errors.As(err, &ge) {
+		return ge.Code >= 500
+	}
+	var se *statusError
+	if errors.As(err, &se) {
+		return se.code >= 500
+	}
+	return true
+}

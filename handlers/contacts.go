@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
 	"sherpa/store"
@@ -121,6 +122,17 @@ func (s *Server) showContact(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	tab := c.Query("tab", "activity")
+	if !isContactTab(tab) {
+		tab = "activity"
+	}
+	return s.renderContactPage(c, contact, tab, nil, fiber.StatusOK)
+}
+
+// renderContactPage renders the contact page opened on tab; panel, when not
+// nil, is the tab's content already rendered (a form posted without htmx),
+// otherwise the page loads the tab itself.
+func (s *Server) renderContactPage(c *fiber.Ctx, contact *store.Contact, tab string, panel templ.Component, status int) error {
 	ctx, team := c.UserContext(), currentTeam(c)
 	deals, err := s.store.DealsOfContact(ctx, team.ID, contact.ID)
 	if err != nil {
@@ -130,12 +142,8 @@ func (s *Server) showContact(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	tab := c.Query("tab", "activity")
-	if !isContactTab(tab) {
-		tab = "activity"
-	}
-	v := views.ContactView{Contact: *contact, Deals: deals, Tab: tab, Members: members, Me: currentUser(c)}
-	return render(c, fiber.StatusOK, views.ContactPage(s.shell(c, contact.Name, "contacts"), v))
+	v := views.ContactView{Contact: *contact, Deals: deals, Tab: tab, Members: members, Me: currentUser(c), Panel: panel}
+	return render(c, status, views.ContactPage(s.shell(c, contact.Name, "contacts"), v))
 }
 
 func isContactTab(tab string) bool {

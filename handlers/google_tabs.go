@@ -1,5 +1,11 @@
 package handlers
 
+// The contact page's Google tabs share what is in this file: the form token
+// that makes a double submit act once, opening the viewer's Google, what a
+// failed Google call tells the user, and googleAction, the one path every
+// write to Google takes. The tabs themselves are google_emails.go,
+// google_tasks.go and google_meetings.go.
+
 import (
 	"context"
 	"crypto/rand"
@@ -7,12 +13,12 @@ import (
 	"errors"
 	"net/mail"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 	_ "time/tzdata" // IANA zones for the meetings form, also on hosts without a zone database
 	"unicode/utf8"
 
+	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
 	"sherpa/google"
@@ -31,7 +37,8 @@ const (
 	// dateRange bounds due dates and meeting times around today: a typo
 	// such as year 20255 is refused instead of sent to Google.
 	dateRange = 10 * 366 * 24 * time.Hour
-	// threadsShown is how many threads with a contact the Emails tab lists.
+	// threadsShown is how many threads with a contact the Emails tab lists
+	// at a time; "Older threads" pages on.
 	threadsShown = 20
 	// meetingsSince is how far back the Meetings tab looks for past meetings.
 	meetingsSince = 365 * 24 * time.Hour
@@ -133,10 +140,7 @@ func (s *Server) openGoogle(c *fiber.Ctx, t *views.GoogleTab) (*google.Client, e
 	}
 	cl, err := s.googleClient(c)
 	if err != nil {
-		if t.Problem = googleTrouble(err, t.Tab, ""); t.Problem == nil {
-			return nil, err
-		}
-		return nil, nil
+		return nil, googleTroubleOf(err, t.Tab, nil).show(t, err)
 	}
 	email, err := s.connectedGoogleEmail(c.UserContext(), currentUser(c).ID)
 	if err != nil {
@@ -146,31 +150,70 @@ func (s *Server) openGoogle(c *fiber.Ctx, t *views.GoogleTab) (*google.Client, e
 	return cl, nil
 }
 
-// googleTrouble turns a failed Google call into what the tab tells the
-// user; nothing says what did not happen ("" when only loading failed). It
-// answers nil for errors that are Sherpa's own.
-func googleTrouble(err error, tab, nothing string) *views.GoogleProblem {
-	then := ""
-	if nothing != "" {
-		then = " " + nothing
+// writeWords say what a failed write did to Google: nothing ("Nothing was
+// sent."), or, when Google did not answer in time, perhaps something
+// ("The email may have been sent; check below …").
+type writeWords struct{ nothing, unsure string }
+
+// googleTrouble is a failed Google call as a tab shows it: the problem, and
+// the status the tab answers with. A nil *googleTrouble is an error of
+// Sherpa's own, for the error handler.
+type googleTrouble struct {
+	problem *views.GoogleProblem
+	status  int
+}
+
+// googleTroubleOf turns a failed Google call into what the tab tells the
+// user; words is nil when only loading failed. A load answers 200 around its
+// Connect or Reconnect button and 503 when Google is unavailable; a write
+// answers 503, 422 (Google refused the input) or 409 (the account must be
+// connected again, or the item is gone).
+func googleTroubleOf(err error, tab string, words *writeWords) *googleTrouble {
+	then, nothing := "", ""
+	if words != nil {
+		then, nothing = " "+words.nothing, words.nothing
+	}
+	t := &googleTrouble{status: fiber.StatusConflict}
+	if words == nil {
+		t.status = fiber.StatusOK
 	}
 	switch {
 	case errors.Is(err, google.ErrNotConnected):
-		return &views.GoogleProblem{Kind: "connect", Message: "Connect your Google account to " + tabPurpose[tab] + "."}
+		t.problem = &views.GoogleProblem{Kind: "connect", Message: "Connect your Google account to " + tabPurpose[tab] + "."}
 	case errors.Is(err, google.ErrReauth):
-		return &views.GoogleProblem{Kind: "reconnect", Message: "Google access expired or was revoked." + then + " Reconnect your Google account to go on."}
+		t.problem = &views.GoogleProblem{Kind: "reconnect", Message: "Google access expired or was revoked." + then + " Reconnect your Google account to go on."}
 	case errors.Is(err, google.ErrForbidden):
-		return &views.GoogleProblem{Kind: "forbidden", Message: "Google refused: your account has not given Sherpa a permission it needs." + then + " Reconnect and allow everything Sherpa asks for."}
+		t.problem = &views.GoogleProblem{Kind: "forbidden", Message: "Google refused: your account has not given Sherpa a permission it needs." + then + " Reconnect and allow everything Sherpa asks for."}
 	case errors.Is(err, google.ErrUnavailable):
-		if nothing == "" {
-			return &views.GoogleProblem{Kind: "unavailable", Message: "Google is not answering right now, so this list cannot be shown. Try again in a minute."}
+		t.status = fiber.StatusServiceUnavailable
+		switch {
+		case words == nil:
+			t.problem = &views.GoogleProblem{Kind: "unavailable", Message: "Google is not answering right now, so this list cannot be shown. Try again in a minute."}
+		case google.MaybeDone(err):
+			t.problem = &views.GoogleProblem{Kind: "unavailable", Message: "Google is not answering right now, so Sherpa cannot tell whether it went through. " + words.unsure}
+		default:
+			t.problem = &views.GoogleProblem{Kind: "unavailable", Message: "Google is not answering right now;" + strings.TrimSuffix(" "+lowerFirst(nothing), ".") + ". Try again in a minute."}
 		}
-		return &views.GoogleProblem{Kind: "unavailable", Message: "Google is not answering right now;" + strings.TrimSuffix(" "+lowerFirst(nothing), ".") + ". Try again in a minute."}
 	case errors.Is(err, google.ErrNotFound):
-		return &views.GoogleProblem{Kind: "gone", Message: "Google no longer has this: it was deleted in Google." + then}
+		t.problem = &views.GoogleProblem{Kind: "gone", Message: "Google no longer has this: it was deleted in Google." + then}
 	case errors.Is(err, google.ErrInvalid):
-		return &views.GoogleProblem{Kind: "invalid", Message: "Google refused this as invalid; check the contact's email address." + then}
+		t.problem = &views.GoogleProblem{Kind: "invalid", Message: "Google refused this as invalid; check the contact's email address." + then}
+		if words != nil {
+			t.status = fiber.StatusUnprocessableEntity
+		}
+	default:
+		return nil
 	}
+	return t
+}
+
+// show puts the problem on the tab; it answers err back when the trouble is
+// Sherpa's own (t is nil), so callers can return it.
+func (t *googleTrouble) show(tab *views.GoogleTab, err error) error {
+	if t == nil {
+		return err
+	}
+	tab.Problem = t.problem
 	return nil
 }
 
@@ -181,37 +224,6 @@ func lowerFirst(s string) string {
 	return strings.ToLower(s[:1]) + s[1:]
 }
 
-// troubleStatus is the status of a tab that shows a problem: 503 when
-// Google is unavailable; for an action 409 (the account must be connected
-// again, or the item is gone) or 422 (Google refused the input); a tab that
-// merely loads answers 200 around its Connect or Reconnect button.
-func troubleStatus(p *views.GoogleProblem, action bool) int {
-	switch {
-	case p == nil:
-		return fiber.StatusOK
-	case p.Kind == "unavailable":
-		return fiber.StatusServiceUnavailable
-	case !action:
-		return fiber.StatusOK
-	case p.Kind == "invalid":
-		return fiber.StatusUnprocessableEntity
-	}
-	return fiber.StatusConflict
-}
-
-// googleFailed handles a failed Google action: the claim is released, and
-// the tab shows what happened; nothing is logged. Errors that are not
-// Google's go to the error handler.
-func googleFailed(err error, release func(), t *views.GoogleTab, nothing string) (int, error) {
-	release()
-	p := googleTrouble(err, t.Tab, nothing)
-	if p == nil {
-		return 0, err
-	}
-	t.Problem = p
-	return troubleStatus(p, true), nil
-}
-
 func tooLong(s string, max int) bool { return utf8.RuneCountInString(s) > max }
 
 // contactAddress is the contact as an email recipient, "Name <address>".
@@ -219,649 +231,115 @@ func contactAddress(contact *store.Contact) string {
 	return (&mail.Address{Name: contact.Name, Address: contact.Email}).String()
 }
 
-// ---- Emails ----
-
-func (s *Server) emailsTab(c *fiber.Ctx) error {
-	contact, err := s.contact(c)
-	if err != nil {
-		return err
-	}
-	v := views.EmailsView{GoogleTab: googleTab(contact, "emails"), Compose: views.EmailForm{Token: newFormToken(), Errors: views.Errors{}}}
-	cl, err := s.openGoogle(c, &v.GoogleTab)
-	if err != nil {
-		return err
-	}
-	if err := s.loadThreads(c, cl, contact, &v, ""); err != nil {
-		return err
-	}
-	return render(c, troubleStatus(v.Problem, false), views.EmailsTab(v))
+// googleAction is one write to Google from a contact's tab. A tab's handler
+// fills it in; run carries it out the same way for every write.
+type googleAction struct {
+	contact *store.Contact
+	tab     *views.GoogleTab
+	// kind, token and item name the form claim (claimForm).
+	kind, token, item string
+	// errs are the form's validation errors; any means nothing is done.
+	errs views.Errors
+	// already is the notice when the same form was already submitted.
+	already string
+	// gone, when set, is the problem shown when what the action acts on is
+	// no longer in Google.
+	gone  string
+	words writeWords
+	// do writes to Google and logs the activity; it answers the notice.
+	do func(ctx context.Context, cl *google.Client) (string, error)
+	// reset, when set, offers a fresh form after a success.
+	reset func()
+	// show loads the tab's list and answers the tab's fragment.
+	show func(cl *google.Client) (templ.Component, error)
 }
 
-// loadThreads fills in the threads with the contact, unless a problem is
-// already shown; openThread is shown expanded.
-func (s *Server) loadThreads(c *fiber.Ctx, cl *google.Client, contact *store.Contact, v *views.EmailsView, openThread string) error {
-	if cl == nil || v.Problem != nil || v.Loaded {
-		return nil
-	}
-	threads, err := cl.ListThreads(c.UserContext(), contact.Email, threadsShown)
-	if err != nil {
-		if v.Problem = googleTrouble(err, v.Tab, ""); v.Problem == nil {
-			return err
-		}
-		return nil
-	}
-	v.Loaded = true
-	for _, th := range threads {
-		et := views.EmailThread{ID: th.ID, Subject: th.Subject, Snippet: th.Snippet, LastDate: th.LastDate,
-			ReplyToken: newFormToken(), Open: th.ID == openThread}
-		for _, m := range th.Messages {
-			et.Messages = append(et.Messages, views.EmailMessage{From: m.From, To: m.To, Date: m.Date, Body: m.Body, Sent: m.Sent})
-		}
-		v.Threads = append(v.Threads, et)
-	}
-	return nil
-}
-
-func validateEmail(subject, body string) views.Errors {
-	errs := views.Errors{}
-	switch {
-	case subject == "":
-		errs["subject"] = "Enter a subject."
-	case tooLong(subject, emailSubjectMax):
-		errs["subject"] = "The subject can be at most 200 characters."
-	}
-	validateEmailBody(errs, body)
-	return errs
-}
-
-func validateEmailBody(errs views.Errors, body string) {
-	switch {
-	case strings.TrimSpace(body) == "":
-		errs["body"] = "Write a message."
-	case tooLong(body, emailBodyMax):
-		errs["body"] = "The message can be at most 20,000 characters."
-	case !utf8.ValidString(body):
-		errs["body"] = "The message contains characters that are not text."
-	}
-}
-
-// sendEmail sends the compose form from the viewer's Gmail to the contact
-// and logs an email activity. The form's token makes a second submit of the
-// same form answer "already sent" and send nothing.
-func (s *Server) sendEmail(c *fiber.Ctx) error {
-	contact, err := s.contact(c)
-	if err != nil {
-		return err
-	}
-	f := views.EmailForm{Token: formToken(c, "token"), Subject: cleanText(c.FormValue("subject")), Body: c.FormValue("body")}
-	f.Errors = validateEmail(f.Subject, f.Body)
-	v := views.EmailsView{GoogleTab: googleTab(contact, "emails"), Compose: f}
-	cl, err := s.openGoogle(c, &v.GoogleTab)
+// run is the protocol of a write: open the viewer's Google, refuse invalid
+// input, claim the form so a second submit acts once, write, and show the
+// outcome. A success without htmx is flashed on the contact page after a
+// redirect; everything else renders the tab (inside the contact page when the
+// request is not htmx's).
+func (s *Server) runGoogleAction(c *fiber.Ctx, a googleAction) error {
+	cl, err := s.openGoogle(c, a.tab)
 	if err != nil {
 		return err
 	}
 	status := fiber.StatusOK
 	switch {
 	case cl == nil:
-		status = troubleStatus(v.Problem, true)
-	case f.Errors.Any():
+		status = fiber.StatusConflict
+		if a.tab.Problem.Kind == "unavailable" {
+			status = fiber.StatusServiceUnavailable
+		}
+	case a.errs.Any():
 		status = fiber.StatusUnprocessableEntity
 	default:
-		status, err = s.sendEmailOnce(c, cl, contact, &v)
-		if err != nil {
+		if status, err = s.actOnce(c, cl, a); err != nil {
 			return err
 		}
 		if status == fiber.StatusOK {
-			v.Compose = views.EmailForm{Token: newFormToken(), Errors: views.Errors{}}
+			if a.reset != nil {
+				a.reset()
+			}
 			if !isHTMX(c) {
-				s.flash(c, v.Notice.Kind, v.Notice.Message)
-				return s.redirect(c, contactTabURL(contact.ID, "emails"))
+				s.flash(c, a.tab.Notice.Kind, a.tab.Notice.Message)
+				return s.redirect(c, contactTabURL(a.contact.ID, a.tab.Tab))
 			}
 		}
 	}
-	if err := s.loadThreads(c, cl, contact, &v, ""); err != nil {
-		return err
-	}
-	return render(c, status, views.EmailsTab(v))
+	return s.renderGoogleTab(c, a.contact, a.tab, status, func() (templ.Component, error) { return a.show(cl) })
 }
 
-// sendEmailOnce claims the form, sends, and logs; it answers the status of
-// the tab to render, with the outcome in v.
-func (s *Server) sendEmailOnce(c *fiber.Ctx, cl *google.Client, contact *store.Contact, v *views.EmailsView) (int, error) {
-	f := v.Compose
-	ok, release, err := s.claimForm(c, claimEmail, f.Token, "")
+// actOnce claims the form and writes; it answers the status of the tab, with
+// the outcome on it. A failed write releases the claim, so the same form can
+// be sent again: Google writes are tagged with the form's token and looked
+// for before writing again, so a retry after a timeout does not repeat one
+// that went through. The outcome of every Google call an action makes is
+// decided here (where a metrics counter belongs).
+func (s *Server) actOnce(c *fiber.Ctx, cl *google.Client, a googleAction) (int, error) {
+	ok, release, err := s.claimForm(c, a.kind, a.token, a.item)
 	if err != nil {
 		return 0, err
 	}
 	if !ok {
-		v.Notice = &views.Flash{Kind: "info", Message: "This email was already sent; it was not sent again."}
+		a.tab.Notice = &views.Flash{Kind: "info", Message: a.already}
 		return fiber.StatusOK, nil
 	}
-	_, err = cl.SendEmail(c.UserContext(), google.EmailDraft{To: contactAddress(contact), Subject: f.Subject, Body: f.Body})
+	notice, err := a.do(c.UserContext(), cl)
 	if err != nil {
-		return googleFailed(err, release, &v.GoogleTab, "Nothing was sent.")
-	}
-	if _, err := s.store.LogActivity(c.UserContext(), currentTeam(c).ID, contact.ID, currentUser(c).ID, store.ActivityEmail, "Email sent: "+f.Subject); err != nil {
-		return 0, err
-	}
-	v.Notice = &views.Flash{Kind: "success", Message: "Email sent to " + contact.Email + "."}
-	return fiber.StatusOK, nil
-}
-
-// replyEmail answers the latest message of one of the viewer's threads, in
-// that thread, to the contact; it logs an email activity.
-func (s *Server) replyEmail(c *fiber.Ctx) error {
-	contact, err := s.contact(c)
-	if err != nil {
-		return err
-	}
-	threadID := c.Params("thread")
-	if !googleIDRe.MatchString(threadID) {
-		return fiber.ErrNotFound
-	}
-	r := views.ReplyForm{ThreadID: threadID, Token: formToken(c, "token"), Body: c.FormValue("body"), Errors: views.Errors{}}
-	validateEmailBody(r.Errors, r.Body)
-	v := views.EmailsView{GoogleTab: googleTab(contact, "emails"), Compose: views.EmailForm{Token: newFormToken(), Errors: views.Errors{}}, Reply: r}
-	cl, err := s.openGoogle(c, &v.GoogleTab)
-	if err != nil {
-		return err
-	}
-	status := fiber.StatusOK
-	switch {
-	case cl == nil:
-		status = troubleStatus(v.Problem, true)
-	case r.Errors.Any():
-		status = fiber.StatusUnprocessableEntity
-	default:
-		if status, err = s.replyOnce(c, cl, contact, &v); err != nil {
-			return err
-		}
-		if status == fiber.StatusOK && !isHTMX(c) {
-			s.flash(c, v.Notice.Kind, v.Notice.Message)
-			return s.redirect(c, contactTabURL(contact.ID, "emails"))
-		}
-	}
-	if err := s.loadThreads(c, cl, contact, &v, threadID); err != nil {
-		return err
-	}
-	return render(c, status, views.EmailsTab(v))
-}
-
-func (s *Server) replyOnce(c *fiber.Ctx, cl *google.Client, contact *store.Contact, v *views.EmailsView) (int, error) {
-	r := v.Reply
-	ok, release, err := s.claimForm(c, claimReply, r.Token, r.ThreadID)
-	if err != nil {
-		return 0, err
-	}
-	if !ok {
-		v.Reply = views.ReplyForm{}
-		v.Notice = &views.Flash{Kind: "info", Message: "This reply was already sent; it was not sent again."}
-		return fiber.StatusOK, nil
-	}
-	if _, err := cl.Reply(c.UserContext(), r.ThreadID, contactAddress(contact), r.Body); err != nil {
-		if errors.Is(err, google.ErrNotFound) {
-			release()
-			v.Problem = &views.GoogleProblem{Kind: "gone", Message: "This thread is no longer in your Gmail; nothing was sent."}
+		release()
+		if a.gone != "" && errors.Is(err, google.ErrNotFound) {
+			a.tab.Problem = &views.GoogleProblem{Kind: "gone", Message: a.gone}
 			return fiber.StatusConflict, nil
 		}
-		return googleFailed(err, release, &v.GoogleTab, "Nothing was sent.")
-	}
-	// The thread's subject names the reply in the activity log.
-	subject := ""
-	if err := s.loadThreads(c, cl, contact, v, r.ThreadID); err != nil {
-		return 0, err
-	}
-	for _, th := range v.Threads {
-		if th.ID == r.ThreadID {
-			subject = th.Subject
-		}
-	}
-	desc := "Email reply sent"
-	if subject != "" {
-		desc += ": " + subject
-	}
-	if _, err := s.store.LogActivity(c.UserContext(), currentTeam(c).ID, contact.ID, currentUser(c).ID, store.ActivityEmail, desc); err != nil {
-		return 0, err
-	}
-	v.Reply = views.ReplyForm{}
-	v.Notice = &views.Flash{Kind: "success", Message: "Reply sent to " + contact.Email + "."}
-	return fiber.StatusOK, nil
-}
-
-// ---- Tasks ----
-
-func (s *Server) tasksTab(c *fiber.Ctx) error {
-	contact, err := s.contact(c)
-	if err != nil {
-		return err
-	}
-	v := views.TasksView{GoogleTab: googleTab(contact, "tasks"), Add: views.TaskForm{Token: newFormToken(), Errors: views.Errors{}}}
-	cl, err := s.openGoogle(c, &v.GoogleTab)
-	if err != nil {
-		return err
-	}
-	if err := s.loadTasks(c, cl, contact, &v); err != nil {
-		return err
-	}
-	return render(c, troubleStatus(v.Problem, false), views.TasksTab(v))
-}
-
-// taskListID is the id of the viewer's Google Tasks list for the contact,
-// "" before the first task.
-func (s *Server) taskListID(c *fiber.Ctx, contact *store.Contact) (string, error) {
-	id, err := s.store.TaskListID(c.UserContext(), currentUser(c).ID, contact.ID)
-	if errors.Is(err, store.ErrNotFound) {
-		return "", nil
-	}
-	return id, err
-}
-
-// loadTasks fills in the three sections from the viewer's list for the
-// contact, unless a problem is already shown. Overdue means due before
-// today in the viewer's time zone.
-func (s *Server) loadTasks(c *fiber.Ctx, cl *google.Client, contact *store.Contact, v *views.TasksView) error {
-	if cl == nil || v.Problem != nil {
-		return nil
-	}
-	v.Token = newFormToken()
-	listID, err := s.taskListID(c, contact)
-	if err != nil {
-		return err
-	}
-	var items []google.Task
-	if listID != "" {
-		items, err = cl.ListTasks(c.UserContext(), listID)
-		// A list deleted in Google is made again by the next task added.
-		if err != nil && !errors.Is(err, google.ErrNotFound) {
-			if v.Problem = googleTrouble(err, v.Tab, ""); v.Problem == nil {
-				return err
-			}
-			return nil
-		}
-	}
-	v.Loaded = true
-	y, m, d := time.Now().In(viewerLocation(c, "")).Date()
-	today := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	for _, t := range items {
-		it := views.TaskItem{ID: t.ID, Title: t.Title, Due: t.Due, Completed: t.Completed, CompletedAt: t.CompletedAt}
-		switch {
-		case t.Completed:
-			v.Completed = append(v.Completed, it)
-		case !t.Due.IsZero() && t.Due.Before(today):
-			v.Overdue = append(v.Overdue, it)
-		default:
-			v.Upcoming = append(v.Upcoming, it)
-		}
-	}
-	byDue := func(list []views.TaskItem) {
-		sort.SliceStable(list, func(i, j int) bool {
-			a, b := list[i].Due, list[j].Due
-			if a.IsZero() != b.IsZero() {
-				return b.IsZero() // tasks without a due date last
-			}
-			return a.Before(b)
-		})
-	}
-	byDue(v.Overdue)
-	byDue(v.Upcoming)
-	sort.SliceStable(v.Completed, func(i, j int) bool { return v.Completed[i].CompletedAt.After(v.Completed[j].CompletedAt) })
-	return nil
-}
-
-// parseDue reads a date input (YYYY-MM-DD, or "" for none).
-func parseDue(s string, errs views.Errors) time.Time {
-	if s == "" {
-		return time.Time{}
-	}
-	due, err := time.Parse(time.DateOnly, s)
-	switch {
-	case err != nil:
-		errs["due"] = "Enter a date such as " + time.Now().Format(time.DateOnly) + ", or leave it empty."
-	case due.Sub(time.Now()).Abs() > dateRange:
-		errs["due"] = "Choose a date within ten years of today."
-	}
-	return due
-}
-
-// addTask adds a task to the viewer's list for the contact (making the list
-// on first use, or again after it was deleted in Google) and logs a task
-// activity.
-func (s *Server) addTask(c *fiber.Ctx) error {
-	contact, err := s.contact(c)
-	if err != nil {
-		return err
-	}
-	f := views.TaskForm{Token: formToken(c, "token"), Title: cleanText(c.FormValue("title")), Due: strings.TrimSpace(c.FormValue("due")), Errors: views.Errors{}}
-	switch {
-	case f.Title == "":
-		f.Errors["title"] = "Enter what there is to do."
-	case tooLong(f.Title, taskTitleMax):
-		f.Errors["title"] = "A task can be at most 500 characters."
-	}
-	due := parseDue(f.Due, f.Errors)
-	v := views.TasksView{GoogleTab: googleTab(contact, "tasks"), Add: f}
-	cl, err := s.openGoogle(c, &v.GoogleTab)
-	if err != nil {
-		return err
-	}
-	status := fiber.StatusOK
-	switch {
-	case cl == nil:
-		status = troubleStatus(v.Problem, true)
-	case f.Errors.Any():
-		status = fiber.StatusUnprocessableEntity
-	default:
-		if status, err = s.addTaskOnce(c, cl, contact, &v, due); err != nil {
-			return err
-		}
-		if status == fiber.StatusOK {
-			v.Add = views.TaskForm{Token: newFormToken(), Errors: views.Errors{}}
-			if !isHTMX(c) {
-				s.flash(c, v.Notice.Kind, v.Notice.Message)
-				return s.redirect(c, contactTabURL(contact.ID, "tasks"))
-			}
-		}
-	}
-	if err := s.loadTasks(c, cl, contact, &v); err != nil {
-		return err
-	}
-	return render(c, status, views.TasksTab(v))
-}
-
-func (s *Server) addTaskOnce(c *fiber.Ctx, cl *google.Client, contact *store.Contact, v *views.TasksView, due time.Time) (int, error) {
-	ctx, f := c.UserContext(), v.Add
-	ok, release, err := s.claimForm(c, claimTask, f.Token, "")
-	if err != nil {
-		return 0, err
-	}
-	if !ok {
-		v.Notice = &views.Flash{Kind: "info", Message: "This task was already added; it was not added again."}
-		return fiber.StatusOK, nil
-	}
-	const nothing = "No task was added."
-	listID, err := s.taskListID(c, contact)
-	if err != nil {
-		release()
-		return 0, err
-	}
-	ensured, err := cl.EnsureTaskList(ctx, listID, "Sherpa: "+contact.Name)
-	if err != nil {
-		return googleFailed(err, release, &v.GoogleTab, nothing)
-	}
-	if ensured != listID {
-		if err := s.store.SetTaskListID(ctx, currentUser(c).ID, contact.ID, ensured); err != nil {
-			release()
+		t := googleTroubleOf(err, a.tab.Tab, &a.words)
+		if err := t.show(a.tab, err); err != nil {
 			return 0, err
 		}
+		return t.status, nil
 	}
-	task, err := cl.AddTask(ctx, ensured, f.Title, due)
-	if err != nil {
-		return googleFailed(err, release, &v.GoogleTab, nothing)
-	}
-	desc := "Task: " + task.Title
-	if !task.Due.IsZero() {
-		desc += " (due " + task.Due.Format("2 Jan 2006") + ")"
-	}
-	if _, err := s.store.LogActivity(ctx, currentTeam(c).ID, contact.ID, currentUser(c).ID, store.ActivityTask, desc); err != nil {
-		return 0, err
-	}
-	v.Notice = &views.Flash{Kind: "success", Message: "Task added to your Google Tasks."}
+	a.tab.Notice = &views.Flash{Kind: "success", Message: notice}
 	return fiber.StatusOK, nil
 }
 
-// completeTask marks one of the viewer's tasks for the contact completed in
-// Google and logs a task_completed activity.
-func (s *Server) completeTask(c *fiber.Ctx) error {
-	contact, err := s.contact(c)
+// renderGoogleTab loads a tab's list and renders it: the fragment for htmx,
+// otherwise the contact page opened on the tab, so a form posted without
+// JavaScript comes back inside the page's layout. A status of 0 is the
+// load's: 503 when Google is unavailable, else 200 (around a Connect or
+// Reconnect button if need be).
+func (s *Server) renderGoogleTab(c *fiber.Ctx, contact *store.Contact, t *views.GoogleTab, status int, show func() (templ.Component, error)) error {
+	panel, err := show()
 	if err != nil {
 		return err
 	}
-	taskID := c.Params("task")
-	if !googleIDRe.MatchString(taskID) {
-		return fiber.ErrNotFound
-	}
-	v := views.TasksView{GoogleTab: googleTab(contact, "tasks"), Add: views.TaskForm{Token: newFormToken(), Errors: views.Errors{}}}
-	cl, err := s.openGoogle(c, &v.GoogleTab)
-	if err != nil {
-		return err
-	}
-	status := troubleStatus(v.Problem, true)
-	if cl != nil {
-		if status, err = s.completeTaskOnce(c, cl, contact, &v, taskID, formToken(c, "token")); err != nil {
-			return err
-		}
-		if status == fiber.StatusOK && !isHTMX(c) {
-			s.flash(c, v.Notice.Kind, v.Notice.Message)
-			return s.redirect(c, contactTabURL(contact.ID, "tasks"))
+	if status == 0 {
+		status = fiber.StatusOK
+		if t.Problem != nil && t.Problem.Kind == "unavailable" {
+			status = fiber.StatusServiceUnavailable
 		}
 	}
-	if err := s.loadTasks(c, cl, contact, &v); err != nil {
-		return err
+	if isHTMX(c) {
+		return render(c, status, panel)
 	}
-	return render(c, status, views.TasksTab(v))
-}
-
-func (s *Server) completeTaskOnce(c *fiber.Ctx, cl *google.Client, contact *store.Contact, v *views.TasksView, taskID, token string) (int, error) {
-	listID, err := s.taskListID(c, contact)
-	if err != nil {
-		return 0, err
-	}
-	gone := &views.GoogleProblem{Kind: "gone", Message: "This task is no longer in your Google Tasks; nothing was changed."}
-	if listID == "" {
-		v.Problem = gone
-		return fiber.StatusConflict, nil
-	}
-	ok, release, err := s.claimForm(c, claimTaskComplete, token, taskID)
-	if err != nil {
-		return 0, err
-	}
-	if !ok {
-		v.Notice = &views.Flash{Kind: "info", Message: "This task was already completed."}
-		return fiber.StatusOK, nil
-	}
-	task, err := cl.CompleteTask(c.UserContext(), listID, taskID)
-	if errors.Is(err, google.ErrNotFound) {
-		release()
-		v.Problem = gone
-		return fiber.StatusConflict, nil
-	}
-	if err != nil {
-		return googleFailed(err, release, &v.GoogleTab, "The task was not marked complete.")
-	}
-	if _, err := s.store.LogActivity(c.UserContext(), currentTeam(c).ID, contact.ID, currentUser(c).ID, store.ActivityTaskCompleted, "Task completed: "+task.Title); err != nil {
-		return 0, err
-	}
-	v.Notice = &views.Flash{Kind: "success", Message: "Completed: " + task.Title}
-	return fiber.StatusOK, nil
-}
-
-// ---- Meetings ----
-
-// datetimeLocal is the layout of a datetime-local input's value.
-const datetimeLocal = "2006-01-02T15:04"
-
-func (s *Server) meetingsTab(c *fiber.Ctx) error {
-	contact, err := s.contact(c)
-	if err != nil {
-		return err
-	}
-	v := views.MeetingsView{GoogleTab: googleTab(contact, "meetings"), Schedule: newMeetingForm(c)}
-	cl, err := s.openGoogle(c, &v.GoogleTab)
-	if err != nil {
-		return err
-	}
-	if err := s.loadMeetings(c, cl, contact, &v); err != nil {
-		return err
-	}
-	return render(c, troubleStatus(v.Problem, false), views.MeetingsTab(v))
-}
-
-// newMeetingForm is an empty schedule form with a fresh request id. When
-// the browser told its time zone, it proposes tomorrow 10:00–10:30 there.
-func newMeetingForm(c *fiber.Ctx) views.MeetingForm {
-	if c.Get("X-Time-Zone") == "" {
-		return views.MeetingForm{RequestID: newFormToken(), Errors: views.Errors{}}
-	}
-	return meetingFormIn(viewerLocation(c, ""))
-}
-
-// meetingFormIn is an empty schedule form in a known time zone, proposing
-// tomorrow 10:00–10:30 there.
-func meetingFormIn(loc *time.Location) views.MeetingForm {
-	y, m, d := time.Now().In(loc).AddDate(0, 0, 1).Date()
-	start := time.Date(y, m, d, 10, 0, 0, 0, loc)
-	return views.MeetingForm{RequestID: newFormToken(), TZ: loc.String(), Errors: views.Errors{},
-		Start: start.Format(datetimeLocal), End: start.Add(30 * time.Minute).Format(datetimeLocal)}
-}
-
-// loadMeetings fills in the meetings with the contact of the last year and
-// to come, unless a problem is already shown.
-func (s *Server) loadMeetings(c *fiber.Ctx, cl *google.Client, contact *store.Contact, v *views.MeetingsView) error {
-	if cl == nil || v.Problem != nil {
-		return nil
-	}
-	now := time.Now()
-	meetings, err := cl.ListMeetings(c.UserContext(), contact.Email, now.Add(-meetingsSince), time.Time{})
-	if err != nil {
-		if v.Problem = googleTrouble(err, v.Tab, ""); v.Problem == nil {
-			return err
-		}
-		return nil
-	}
-	v.Loaded = true
-	for _, m := range meetings {
-		it := views.MeetingItem{Title: m.Title, Description: m.Description, Start: m.Start, End: m.End, JoinURL: m.JoinURL, CalendarURL: m.HTMLLink}
-		if m.End.After(now) {
-			v.Upcoming = append(v.Upcoming, it)
-		} else {
-			v.Past = append(v.Past, it)
-		}
-	}
-	sort.SliceStable(v.Upcoming, func(i, j int) bool { return v.Upcoming[i].Start.Before(v.Upcoming[j].Start) })
-	sort.SliceStable(v.Past, func(i, j int) bool { return v.Past[i].Start.After(v.Past[j].Start) })
-	return nil
-}
-
-// parseLocal reads a datetime-local value in loc.
-func parseLocal(s string, loc *time.Location) (time.Time, bool) {
-	for _, layout := range []string{datetimeLocal, "2006-01-02T15:04:05"} {
-		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
-			return t, true
-		}
-	}
-	return time.Time{}, false
-}
-
-// meetingInput reads and checks the schedule form; times are in the form's
-// time zone (UTC when it names none it knows).
-func meetingInput(c *fiber.Ctx) (views.MeetingForm, time.Time, time.Time) {
-	f := views.MeetingForm{
-		RequestID: formToken(c, "request_id"), Title: cleanText(c.FormValue("title")),
-		Description: strings.TrimSpace(c.FormValue("description")),
-		Start:       strings.TrimSpace(c.FormValue("start")), End: strings.TrimSpace(c.FormValue("end")),
-		Errors: views.Errors{},
-	}
-	loc := viewerLocation(c, c.FormValue("tz"))
-	f.TZ = loc.String()
-	switch {
-	case f.Title == "":
-		f.Errors["title"] = "Enter a title."
-	case tooLong(f.Title, meetingTitleMax):
-		f.Errors["title"] = "The title can be at most 200 characters."
-	}
-	switch {
-	case tooLong(f.Description, meetingDescriptionMax):
-		f.Errors["description"] = "The description can be at most 5,000 characters."
-	case !utf8.ValidString(f.Description):
-		f.Errors["description"] = "The description contains characters that are not text."
-	}
-	start, okStart := parseLocal(f.Start, loc)
-	end, okEnd := parseLocal(f.End, loc)
-	switch {
-	case f.Start == "":
-		f.Errors["start"] = "Choose when the meeting starts."
-	case !okStart:
-		f.Errors["start"] = "Enter a date and time such as 2025-03-31T14:30."
-	case start.Sub(time.Now()).Abs() > dateRange:
-		f.Errors["start"] = "Choose a time within ten years of today."
-	}
-	switch {
-	case f.End == "":
-		f.Errors["end"] = "Choose when the meeting ends."
-	case !okEnd:
-		f.Errors["end"] = "Enter a date and time such as 2025-03-31T15:00."
-	case okStart && !end.After(start):
-		f.Errors["end"] = "The meeting must end after it starts."
-	case okStart && end.Sub(start) > meetingLongest:
-		f.Errors["end"] = "A meeting can last at most 24 hours."
-	}
-	return f, start, end
-}
-
-// scheduleMeeting creates a Calendar event with the contact as attendee and
-// a Meet conference, has Google send the invitation, and logs a meeting
-// activity. The form's request id is the conference's requestId, so Google
-// makes one conference per form, and Sherpa acts once per form.
-func (s *Server) scheduleMeeting(c *fiber.Ctx) error {
-	contact, err := s.contact(c)
-	if err != nil {
-		return err
-	}
-	f, start, end := meetingInput(c)
-	v := views.MeetingsView{GoogleTab: googleTab(contact, "meetings"), Schedule: f}
-	cl, err := s.openGoogle(c, &v.GoogleTab)
-	if err != nil {
-		return err
-	}
-	status := fiber.StatusOK
-	switch {
-	case cl == nil:
-		status = troubleStatus(v.Problem, true)
-	case f.Errors.Any():
-		status = fiber.StatusUnprocessableEntity
-	default:
-		if status, err = s.scheduleOnce(c, cl, contact, &v, start, end); err != nil {
-			return err
-		}
-		if status == fiber.StatusOK {
-			v.Schedule = meetingFormIn(viewerLocation(c, v.Schedule.TZ))
-			if !isHTMX(c) {
-				s.flash(c, v.Notice.Kind, v.Notice.Message)
-				return s.redirect(c, contactTabURL(contact.ID, "meetings"))
-			}
-		}
-	}
-	if err := s.loadMeetings(c, cl, contact, &v); err != nil {
-		return err
-	}
-	return render(c, status, views.MeetingsTab(v))
-}
-
-func (s *Server) scheduleOnce(c *fiber.Ctx, cl *google.Client, contact *store.Contact, v *views.MeetingsView, start, end time.Time) (int, error) {
-	f := v.Schedule
-	ok, release, err := s.claimForm(c, claimMeeting, f.RequestID, "")
-	if err != nil {
-		return 0, err
-	}
-	if !ok {
-		v.Notice = &views.Flash{Kind: "info", Message: "This meeting was already scheduled; no second one was created."}
-		return fiber.StatusOK, nil
-	}
-	m, err := cl.CreateMeeting(c.UserContext(), google.MeetingInput{
-		Title: f.Title, Description: f.Description, Start: start, End: end,
-		Attendee: contact.Email, RequestID: f.RequestID,
-	})
-	if err != nil {
-		return googleFailed(err, release, &v.GoogleTab, "No meeting was created.")
-	}
-	desc := "Meeting: " + f.Title + " (" + start.Format("Mon 2 Jan 2006, 15:04") + " " + f.TZ + ")"
-	if _, err := s.store.LogActivity(c.UserContext(), currentTeam(c).ID, contact.ID, currentUser(c).ID, store.ActivityMeeting, desc); err != nil {
-		return 0, err
-	}
-	msg := "Meeting scheduled; Google emailed the invitation to " + contact.Email + "."
-	if m.JoinURL == "" {
-		msg += " Google did not add a Meet link."
-	}
-	v.Notice = &views.Flash{Kind: "success", Message: msg}
-	return fiber.StatusOK, nil
+	return s.renderContactPage(c, contact, t.Tab, panel, status)
 }
