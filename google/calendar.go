@@ -16,11 +16,17 @@ type MeetingInput struct {
 	Description string
 	Start, End  time.Time // their location becomes the event's time zone
 	Attendee    string    // the contact's email, invited by Google
-	// RequestID names the Meet conference request. Google creates one conference
-	// per id, so a form that carries a stable id makes a double submit harmless.
-	// Empty means a fresh random id.
+	// RequestID names the Meet conference request (Google makes one
+	// conference per id) and tags the event (the private extended property
+	// TokenProperty): CreateMeeting first looks for an event with the tag and
+	// creates none when one is there, so a retry after a timeout makes one
+	// event. Empty means a fresh random id.
 	RequestID string
 }
+
+// TokenProperty is the private extended property of an event that holds
+// the request id of the form that created it.
+const TokenProperty = "sherpaToken"
 
 // Meeting is a calendar event with the contact.
 type Meeting struct {
@@ -31,6 +37,9 @@ type Meeting struct {
 	JoinURL     string // Google Meet link, empty if none
 	HTMLLink    string // the event in Google Calendar
 	Attendees   []string
+	// Earlier is true when the event was already there (an earlier try went
+	// through) and nothing was created now.
+	Earlier bool
 }
 
 // CreateMeeting adds the event with a Google Meet conference and the attendee,
@@ -43,8 +52,15 @@ func (cl *Client) CreateMeeting(ctx context.Context, in MeetingInput) (Meeting, 
 	if in.Start.IsZero() || !in.End.After(in.Start) {
 		return Meeting{}, fmt.Errorf("%w: a meeting must end after it starts", ErrInvalid)
 	}
+	ctx, cancel := cl.call(ctx)
+	defer cancel()
 	if in.RequestID == "" {
 		in.RequestID = randomID(16)
+	} else if earlier, err := cl.findEvent(ctx, in.RequestID); err != nil || earlier != nil {
+		if earlier == nil {
+			return Meeting{}, err
+		}
+		return *earlier, nil
 	}
 	ev := &calendar.Event{
 		Summary:     strings.TrimSpace(in.Title),
@@ -52,6 +68,9 @@ func (cl *Client) CreateMeeting(ctx context.Context, in MeetingInput) (Meeting, 
 		Start:       eventTime(in.Start),
 		End:         eventTime(in.End),
 		Attendees:   []*calendar.EventAttendee{{Email: attendee.Address}},
+		ExtendedProperties: &calendar.EventExtendedProperties{
+			Private: map[string]string{TokenProperty: in.RequestID},
+		},
 		ConferenceData: &calendar.ConferenceData{
 			CreateRequest: &calendar.CreateConferenceRequest{
 				RequestId:             in.RequestID,
@@ -59,8 +78,6 @@ func (cl *Client) CreateMeeting(ctx context.Context, in MeetingInput) (Meeting, 
 			},
 		},
 	}
-	ctx, cancel := cl.call(ctx)
-	defer cancel()
 	created, err := cl.calendar.Events.Insert("primary", ev).
 		ConferenceDataVersion(1). // without it Google ignores ConferenceData
 		SendUpdates("all").
@@ -69,6 +86,24 @@ func (cl *Client) CreateMeeting(ctx context.Context, in MeetingInput) (Meeting, 
 		return Meeting{}, classify(err)
 	}
 	return meetingFrom(created), nil
+}
+
+// findEvent answers the primary calendar's event tagged with the request id,
+// nil when there is none.
+func (cl *Client) findEvent(ctx context.Context, requestID string) (*Meeting, error) {
+	list, err := cl.calendar.Events.List("primary").
+		PrivateExtendedProperty(TokenProperty + "=" + requestID).MaxResults(5).Context(ctx).Do()
+	if err != nil {
+		return nil, classify(err)
+	}
+	for _, ev := range list.Items {
+		if ev.Status != "cancelled" {
+			m := meetingFrom(ev)
+			m.Earlier = true
+			return &m, nil
+		}
+	}
+	return nil, nil
 }
 
 // ListMeetings answers the events of the primary calendar between from and to

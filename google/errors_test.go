@@ -22,10 +22,10 @@ func everyCall(cl *Client, listID string) map[string]error {
 	errs := map[string]error{}
 	_, errs["UserEmail"] = cl.UserEmail(ctx)
 	_, errs["SendEmail"] = cl.SendEmail(ctx, EmailDraft{To: contactEmail, Subject: "s", Body: "b"})
-	_, errs["ListThreads"] = cl.ListThreads(ctx, contactEmail, 5)
-	_, errs["Reply"] = cl.Reply(ctx, "some-thread", contactEmail, "b")
+	_, _, errs["ListThreads"] = cl.ListThreads(ctx, contactEmail, 5, "")
+	_, errs["Reply"] = cl.Reply(ctx, "some-thread", contactEmail, "b", "")
 	_, errs["EnsureTaskList"] = cl.EnsureTaskList(ctx, listID, "Sherpa: Bob")
-	_, errs["AddTask"] = cl.AddTask(ctx, listID, "t", start)
+	_, errs["AddTask"] = cl.AddTask(ctx, listID, "t", start, "")
 	_, errs["ListTasks"] = cl.ListTasks(ctx, listID)
 	_, errs["CompleteTask"] = cl.CompleteTask(ctx, listID, "some-task")
 	_, errs["CreateMeeting"] = cl.CreateMeeting(ctx, MeetingInput{Title: "m", Start: start, End: start.Add(time.Hour), Attendee: contactEmail})
@@ -66,7 +66,7 @@ func TestFailureModesAnswerTheirSentinel(t *testing.T) {
 			if meetings, err := cl.ListMeetings(context.Background(), contactEmail, time.Time{}, time.Time{}); err != nil || len(meetings) != 0 {
 				t.Errorf("after the failure: %d meetings, %v; want none", len(meetings), err)
 			}
-			if threads, err := cl.ListThreads(context.Background(), contactEmail, 5); err != nil || len(threads) != 0 {
+			if threads, _, err := cl.ListThreads(context.Background(), contactEmail, 5, ""); err != nil || len(threads) != 0 {
 				t.Errorf("after the failure: %d threads, %v; want none", len(threads), err)
 			}
 		})

@@ -32,13 +32,25 @@ type EmailDraft struct {
 	ThreadID   string
 	InReplyTo  string
 	References string
+
+	// MessageID, when set ("<token@sherpa>"), is the message's Message-ID.
+	// SendEmail first looks for a message with it in the account and sends
+	// nothing when one is there, so a retry after a timeout sends once.
+	MessageID string
 }
 
 // SentMessage identifies a message Gmail accepted.
 type SentMessage struct {
 	ID       string
 	ThreadID string
+	// Earlier is true when the message was already in the account (an
+	// earlier try went through) and nothing was sent now.
+	Earlier bool
 }
+
+// MessageIDFor is the Message-ID that tags an email sent from a form with
+// this token.
+func MessageIDFor(token string) string { return "<" + oneLine(token) + "@sherpa>" }
 
 // Thread is a Gmail conversation, messages oldest first.
 type Thread struct {
@@ -73,6 +85,11 @@ func (cl *Client) SendEmail(ctx context.Context, d EmailDraft) (SentMessage, err
 }
 
 func (cl *Client) send(ctx context.Context, d EmailDraft) (SentMessage, error) {
+	if d.MessageID != "" {
+		if earlier, err := cl.findMessage(ctx, d.MessageID); err != nil || earlier != nil {
+			return SentMessage{}.or(earlier), err
+		}
+	}
 	raw, err := buildMessage(d, time.Now())
 	if err != nil {
 		return SentMessage{}, err
@@ -85,11 +102,35 @@ func (cl *Client) send(ctx context.Context, d EmailDraft) (SentMessage, error) {
 	return SentMessage{ID: sent.Id, ThreadID: sent.ThreadId}, nil
 }
 
+// findMessage answers the account's message with this Message-ID, nil when
+// there is none.
+func (cl *Client) findMessage(ctx context.Context, messageID string) (*SentMessage, error) {
+	id := strings.Trim(oneLine(messageID), "<>")
+	list, err := cl.gmail.Users.Messages.List("me").Q("rfc822msgid:" + id).MaxResults(1).Context(ctx).Do()
+	if err != nil {
+		return nil, classify(err)
+	}
+	if len(list.Messages) == 0 {
+		return nil, nil
+	}
+	m := list.Messages[0]
+	return &SentMessage{ID: m.Id, ThreadID: m.ThreadId, Earlier: true}, nil
+}
+
+// or is the earlier message if there is one, else m.
+func (m SentMessage) or(earlier *SentMessage) SentMessage {
+	if earlier != nil {
+		return *earlier
+	}
+	return m
+}
+
 // Reply answers the latest message of a thread in the same thread: subject
 // "Re: …", In-Reply-To its Message-ID and References extended by it. The reply
 // goes to `to` (the contact); if empty, to the latest message's sender, or its
-// recipient when the connected account sent it.
-func (cl *Client) Reply(ctx context.Context, threadID, to, body string) (SentMessage, error) {
+// recipient when the connected account sent it. A messageID tags the reply
+// as in EmailDraft: when a message with it is already there, nothing is sent.
+func (cl *Client) Reply(ctx context.Context, threadID, to, body, messageID string) (SentMessage, error) {
 	ctx, cancel := cl.call(ctx)
 	defer cancel()
 	th, err := cl.gmail.Users.Threads.Get("me", threadID).Format("metadata").
@@ -124,15 +165,18 @@ func (cl *Client) Reply(ctx context.Context, threadID, to, body string) (SentMes
 		ThreadID:   th.Id,
 		InReplyTo:  last.MessageID,
 		References: strings.TrimSpace(last.References + " " + last.MessageID),
+		MessageID:  messageID,
 	})
 }
 
 // ListThreads answers up to max threads (DefaultThreads if max <= 0, at most 100)
-// that the contact sent or received, newest first, with their messages.
-func (cl *Client) ListThreads(ctx context.Context, contactEmail string, max int) ([]Thread, error) {
+// that the contact sent or received, newest first, with their messages, from
+// the page pageToken names ("" for the first); next names the page of older
+// threads, "" when there is none.
+func (cl *Client) ListThreads(ctx context.Context, contactEmail string, max int, pageToken string) (threads []Thread, next string, err error) {
 	addr, err := searchableAddress(contactEmail)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if max <= 0 {
 		max = DefaultThreads
@@ -141,17 +185,26 @@ func (cl *Client) ListThreads(ctx context.Context, contactEmail string, max int)
 	ctx, cancel := cl.call(ctx)
 	defer cancel()
 	q := fmt.Sprintf("from:%s OR to:%s", addr, addr)
-	list, err := cl.gmail.Users.Threads.List("me").Q(q).MaxResults(int64(max)).Context(ctx).Do()
-	if err != nil {
-		return nil, classify(err)
+	call := cl.gmail.Users.Threads.List("me").Q(q).MaxResults(int64(max))
+	if pageToken != "" {
+		call = call.PageToken(pageToken)
 	}
+	list, err := call.Context(ctx).Do()
+	if err != nil {
+		return nil, "", classify(err)
+	}
+	threads, err = cl.getThreads(ctx, list.Threads)
+	return threads, list.NextPageToken, err
+}
 
+// getThreads reads the listed threads in full, newest first.
+func (cl *Client) getThreads(ctx context.Context, listed []*gmail.Thread) ([]Thread, error) {
 	// One threads.get per thread, a few at a time.
-	threads := make([]*Thread, len(list.Threads))
-	errs := make([]error, len(list.Threads))
+	threads := make([]*Thread, len(listed))
+	errs := make([]error, len(listed))
 	sem := make(chan struct{}, 4)
 	var wg sync.WaitGroup
-	for i, t := range list.Threads {
+	for i, t := range listed {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -371,6 +424,9 @@ func buildMessage(d EmailDraft, now time.Time) ([]byte, error) {
 	header("MIME-Version", "1.0")
 	header("Content-Type", "text/plain; charset=UTF-8")
 	header("Content-Transfer-Encoding", "quoted-printable")
+	if v := oneLine(d.MessageID); v != "" {
+		header("Message-ID", v)
+	}
 	if v := oneLine(d.InReplyTo); v != "" {
 		header("In-Reply-To", v)
 	}

@@ -132,13 +132,13 @@ func TestReplyAnswersTheLatestMessageInItsThread(t *testing.T) {
 	if _, err := e.fake.DeliverReply(userEmail, first.ThreadID, "Bob <"+contactEmail+">", "Danke, passt!"); err != nil {
 		t.Fatal(err)
 	}
-	threads, err := cl.ListThreads(ctx, contactEmail, 0)
+	threads, _, err := cl.ListThreads(ctx, contactEmail, 0, "")
 	if err != nil || len(threads) != 1 || len(threads[0].Messages) != 2 {
 		t.Fatalf("before the reply: %+v, %v; want one thread of two", threads, err)
 	}
 	firstMsg, bobMsg := threads[0].Messages[0], threads[0].Messages[1]
 
-	reply, err := cl.Reply(ctx, first.ThreadID, "", "Schön, bis bald.")
+	reply, err := cl.Reply(ctx, first.ThreadID, "", "Schön, bis bald.", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestReplyAnswersTheLatestMessageInItsThread(t *testing.T) {
 		t.Errorf("reply To %q, want Bob, who wrote last", msg.Header.Get("To"))
 	}
 
-	threads, err = cl.ListThreads(ctx, contactEmail, 0)
+	threads, _, err = cl.ListThreads(ctx, contactEmail, 0, "")
 	if err != nil || len(threads) != 1 || len(threads[0].Messages) != 3 {
 		t.Fatalf("after the reply: %d threads, %v; want one thread of three", len(threads), err)
 	}
@@ -179,7 +179,7 @@ func TestReplyToOwnMessageGoesToItsRecipient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cl.Reply(context.Background(), first.ThreadID, "", "two"); err != nil {
+	if _, err := cl.Reply(context.Background(), first.ThreadID, "", "two", ""); err != nil {
 		t.Fatal(err)
 	}
 	msg, _, _ := sentMessage(t, e, 1)
@@ -205,7 +205,7 @@ func TestListThreadsShowsTheContactsThreadsNewestFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	threads, err := cl.ListThreads(ctx, strings.ToUpper(contactEmail), 10)
+	threads, _, err := cl.ListThreads(ctx, strings.ToUpper(contactEmail), 10, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +255,7 @@ func TestListThreadsRefusesAddressesThatChangeTheSearch(t *testing.T) {
 	e := newEnv(t, sandbox.Options{})
 	cl := e.client(t, userEmail)
 	for _, bad := range []string{"", "bob@example.com OR from:carol@example.com", "not an address"} {
-		if _, err := cl.ListThreads(context.Background(), bad, 0); !errors.Is(err, ErrInvalid) {
+		if _, _, err := cl.ListThreads(context.Background(), bad, 0, ""); !errors.Is(err, ErrInvalid) {
 			t.Errorf("ListThreads(%q): %v, want ErrInvalid", bad, err)
 		}
 	}

@@ -18,7 +18,13 @@ type Task struct {
 	Due         time.Time
 	Completed   bool
 	CompletedAt time.Time
+	// Earlier is true when AddTask found the task already there (an earlier
+	// try went through) and added nothing.
+	Earlier bool
 }
+
+// taskNote is what a task's notes carry of the form that added it.
+func taskNote(token string) string { return "Added from Sherpa (ref: " + token + ")" }
 
 // EnsureTaskList answers a task list to use: listID itself if it still exists,
 // otherwise (no id yet, or deleted in Google) a new list called title. The caller
@@ -49,8 +55,10 @@ func (cl *Client) EnsureTaskList(ctx context.Context, listID, title string) (str
 }
 
 // AddTask adds a task to the list, due on due's calendar date (in due's own
-// location); a zero due means no due date.
-func (cl *Client) AddTask(ctx context.Context, listID, title string, due time.Time) (Task, error) {
+// location); a zero due means no due date. A token tags the task (in its
+// notes, as "ref: token"): when the list already has a task with it, that
+// task is answered and none is added, so a retry after a timeout adds one.
+func (cl *Client) AddTask(ctx context.Context, listID, title string, due time.Time, token string) (Task, error) {
 	title = strings.TrimSpace(title)
 	if title == "" {
 		return Task{}, fmt.Errorf("%w: task title is empty", ErrInvalid)
@@ -61,6 +69,17 @@ func (cl *Client) AddTask(ctx context.Context, listID, title string, due time.Ti
 	}
 	ctx, cancel := cl.call(ctx)
 	defer cancel()
+	if token = oneLine(token); token != "" {
+		t.Notes = taskNote(token)
+		earlier, err := cl.listTasks(ctx, listID, func(t *tasks.Task) bool { return strings.Contains(t.Notes, taskNote(token)) })
+		if err != nil {
+			return Task{}, err
+		}
+		if len(earlier) > 0 {
+			earlier[0].Earlier = true
+			return earlier[0], nil
+		}
+	}
 	created, err := cl.tasks.Tasks.Insert(listID, t).Context(ctx).Do()
 	if err != nil {
 		return Task{}, classify(err)
@@ -73,11 +92,16 @@ func (cl *Client) AddTask(ctx context.Context, listID, title string, due time.Ti
 func (cl *Client) ListTasks(ctx context.Context, listID string) ([]Task, error) {
 	ctx, cancel := cl.call(ctx)
 	defer cancel()
+	return cl.listTasks(ctx, listID, func(*tasks.Task) bool { return true })
+}
+
+// listTasks answers the list's tasks that keep says to keep.
+func (cl *Client) listTasks(ctx context.Context, listID string, keep func(*tasks.Task) bool) ([]Task, error) {
 	var out []Task
 	err := cl.tasks.Tasks.List(listID).ShowCompleted(true).ShowHidden(true).MaxResults(100).
 		Pages(ctx, func(page *tasks.Tasks) error {
 			for _, t := range page.Items {
-				if !t.Deleted {
+				if !t.Deleted && keep(t) {
 					out = append(out, taskFrom(t))
 				}
 			}

@@ -56,7 +56,7 @@ func TestAddTaskSendsTheDueDateAtMidnightUTC(t *testing.T) {
 	}
 	// 23:30 on 5 March in UTC-5 is already 6 March in UTC; the date meant is the 5th.
 	due := time.Date(2026, 3, 5, 23, 30, 0, 0, time.FixedZone("UTC-5", -5*3600))
-	task, err := cl.AddTask(ctx, list, "Send the contract", due)
+	task, err := cl.AddTask(ctx, list, "Send the contract", due, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,11 +72,11 @@ func TestAddTaskSendsTheDueDateAtMidnightUTC(t *testing.T) {
 		t.Errorf("task %+v", task)
 	}
 
-	undated, err := cl.AddTask(ctx, list, "Someday", time.Time{})
+	undated, err := cl.AddTask(ctx, list, "Someday", time.Time{}, "")
 	if err != nil || !undated.Due.IsZero() {
 		t.Errorf("task without due date: %+v, %v", undated, err)
 	}
-	if _, err := cl.AddTask(ctx, list, "  ", due); !errors.Is(err, ErrInvalid) {
+	if _, err := cl.AddTask(ctx, list, "  ", due, ""); !errors.Is(err, ErrInvalid) {
 		t.Errorf("blank title: %v, want ErrInvalid", err)
 	}
 }
@@ -86,7 +86,7 @@ func TestCompleteTaskMarksItCompletedInGoogle(t *testing.T) {
 	cl := e.client(t, userEmail)
 	ctx := context.Background()
 	list, _ := cl.EnsureTaskList(ctx, "", "Sherpa: Bob")
-	task, err := cl.AddTask(ctx, list, "Call back", time.Now())
+	task, err := cl.AddTask(ctx, list, "Call back", time.Now(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,9 +111,9 @@ func TestListTasksIncludesCompletedAndHiddenTasks(t *testing.T) {
 	cl := e.client(t, userEmail)
 	ctx := context.Background()
 	list, _ := cl.EnsureTaskList(ctx, "", "Sherpa: Bob")
-	open, _ := cl.AddTask(ctx, list, "open", time.Now())
-	doneA, _ := cl.AddTask(ctx, list, "done and cleared", time.Now())
-	doneB, _ := cl.AddTask(ctx, list, "done", time.Now())
+	open, _ := cl.AddTask(ctx, list, "open", time.Now(), "")
+	doneA, _ := cl.AddTask(ctx, list, "done and cleared", time.Now(), "")
+	doneB, _ := cl.AddTask(ctx, list, "done", time.Now(), "")
 	for _, id := range []string{doneA.ID, doneB.ID} {
 		if _, err := cl.CompleteTask(ctx, list, id); err != nil {
 			t.Fatal(err)
@@ -152,7 +152,7 @@ func TestListTasksReadsEveryPage(t *testing.T) {
 	list, _ := cl.EnsureTaskList(ctx, "", "Sherpa: Bob")
 	const n = 105 // more than the 100 a page can hold
 	for i := range n {
-		if _, err := cl.AddTask(ctx, list, fmt.Sprint("task ", i), time.Time{}); err != nil {
+		if _, err := cl.AddTask(ctx, list, fmt.Sprint("task ", i), time.Time{}, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -171,7 +171,7 @@ func TestTasksOfADeletedListAreNotFound(t *testing.T) {
 	ctx := context.Background()
 	list, _ := cl.EnsureTaskList(ctx, "", "Sherpa: Bob")
 	e.fake.DeleteTaskList(userEmail, list)
-	if _, err := cl.AddTask(ctx, list, "x", time.Time{}); !errors.Is(err, ErrNotFound) {
+	if _, err := cl.AddTask(ctx, list, "x", time.Time{}, ""); !errors.Is(err, ErrNotFound) {
 		t.Errorf("AddTask: %v, want ErrNotFound", err)
 	}
 	if _, err := cl.ListTasks(ctx, list); !errors.Is(err, ErrNotFound) {

@@ -22,11 +22,20 @@ func (s *Server) emailsTab(c *fiber.Ctx) error {
 		return err
 	}
 	v := views.EmailsView{GoogleTab: googleTab(contact, "emails"), Compose: newEmailForm()}
+	if page := c.Query("page"); googleIDRe.MatchString(page) {
+		v.Page = page
+	}
 	cl, err := s.openGoogle(c, &v.GoogleTab)
 	if err != nil {
 		return err
 	}
+	// "Older threads" with htmx asks for the next page alone, to append.
+	more := c.Query("more") != "" && isHTMX(c)
 	return s.renderGoogleTab(c, contact, &v.GoogleTab, 0, func() (templ.Component, error) {
+		if more {
+			err := s.loadThreads(c, cl, contact, &v, "")
+			return views.EmailThreadsPage(v), err
+		}
 		return s.showEmails(c, cl, contact, &v, "")
 	})
 }
@@ -49,11 +58,11 @@ func (s *Server) loadThreads(c *fiber.Ctx, cl *google.Client, contact *store.Con
 	if cl == nil || v.Problem != nil || v.Loaded {
 		return nil
 	}
-	threads, err := cl.ListThreads(c.UserContext(), contact.Email, threadsShown)
+	threads, older, err := cl.ListThreads(c.UserContext(), contact.Email, threadsShown, v.Page)
 	if err != nil {
 		return googleTroubleOf(err, v.Tab, nil).show(&v.GoogleTab, err)
 	}
-	v.Loaded = true
+	v.Loaded, v.Older = true, older
 	for _, th := range threads {
 		et := views.EmailThread{ID: th.ID, Subject: th.Subject, Snippet: th.Snippet, LastDate: th.LastDate,
 			ReplyToken: newFormToken(), Open: th.ID == openThread}
@@ -110,12 +119,16 @@ func (s *Server) sendEmail(c *fiber.Ctx) error {
 		already: "This email was already sent; it was not sent again.",
 		words:   sentWords,
 		do: func(ctx context.Context, cl *google.Client) (string, error) {
-			draft := google.EmailDraft{To: contactAddress(contact), Subject: f.Subject, Body: f.Body}
-			if _, err := cl.SendEmail(ctx, draft); err != nil {
+			draft := google.EmailDraft{To: contactAddress(contact), Subject: f.Subject, Body: f.Body, MessageID: google.MessageIDFor(f.Token)}
+			sent, err := cl.SendEmail(ctx, draft)
+			if err != nil {
 				return "", err
 			}
 			if err := s.logActivity(c, contact, store.ActivityEmail, "Email sent: "+f.Subject); err != nil {
 				return "", err
+			}
+			if sent.Earlier {
+				return "This email had already gone through to " + contact.Email + " on the earlier try; it was not sent again.", nil
 			}
 			return "Email sent to " + contact.Email + ".", nil
 		},
@@ -144,7 +157,8 @@ func (s *Server) replyEmail(c *fiber.Ctx) error {
 		gone:    "This thread is no longer in your Gmail; nothing was sent.",
 		words:   sentWords,
 		do: func(ctx context.Context, cl *google.Client) (string, error) {
-			if _, err := cl.Reply(ctx, threadID, contactAddress(contact), r.Body); err != nil {
+			sent, err := cl.Reply(ctx, threadID, contactAddress(contact), r.Body, google.MessageIDFor(r.Token))
+			if err != nil {
 				return "", err
 			}
 			// The thread's subject names the reply in the activity log.
@@ -159,6 +173,9 @@ func (s *Server) replyEmail(c *fiber.Ctx) error {
 			}
 			if err := s.logActivity(c, contact, store.ActivityEmail, desc); err != nil {
 				return "", err
+			}
+			if sent.Earlier {
+				return "This reply had already gone through to " + contact.Email + " on the earlier try; it was not sent again.", nil
 			}
 			return "Reply sent to " + contact.Email + ".", nil
 		},

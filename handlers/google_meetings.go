@@ -170,6 +170,9 @@ func (s *Server) scheduleMeeting(c *fiber.Ctx) error {
 				return "", err
 			}
 			msg := "Meeting scheduled; Google emailed the invitation to " + contact.Email + "."
+			if m.Earlier {
+				msg = "This meeting had already been scheduled on the earlier try; no second one was created."
+			}
 			if m.JoinURL == "" {
 				msg += " Google did not add a Meet link."
 			}

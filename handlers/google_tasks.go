@@ -144,7 +144,7 @@ func (s *Server) addTask(c *fiber.Ctx) error {
 			if err != nil {
 				return "", err
 			}
-			task, err := cl.AddTask(ctx, listID, f.Title, due)
+			task, err := cl.AddTask(ctx, listID, f.Title, due, f.Token)
 			if err != nil {
 				return "", err
 			}
@@ -154,6 +154,9 @@ func (s *Server) addTask(c *fiber.Ctx) error {
 			}
 			if err := s.logActivity(c, contact, store.ActivityTask, desc); err != nil {
 				return "", err
+			}
+			if task.Earlier {
+				return "This task had already been added to your Google Tasks on the earlier try; it was not added again.", nil
 			}
 			return "Task added to your Google Tasks.", nil
 		},

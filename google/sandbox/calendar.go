@@ -50,7 +50,8 @@ func MeetCode(requestID string) string {
 
 // eventsInsert is events.insert. With conferenceDataVersion=1 and a
 // createRequest of type hangoutsMeet it creates a Meet conference; the same
-// requestId again answers the event already created (no duplicate).
+// requestId again reuses that conference but makes a new event, as Google
+// does, so only a lookup by a private extended property avoids a duplicate.
 func (s *Server) eventsInsert(w http.ResponseWriter, r *http.Request, a *account) {
 	if !calendarOf(w, r, a) {
 		return
@@ -107,32 +108,31 @@ func (s *Server) eventsInsert(w http.ResponseWriter, r *http.Request, a *account
 			badRequest(w, "Invalid conference type value.")
 			return
 		}
-		if id, ok := a.eventByRequest[req.RequestId]; ok {
-			if existing := a.findEvent(id); existing != nil {
-				writeJSON(w, http.StatusOK, existing)
-				return
+		// As Google does, a requestId seen before answers the conference it
+		// made (no second one); the event itself is not deduplicated.
+		conference = a.conferences[req.RequestId]
+		if conference == nil {
+			code := MeetCode(req.RequestId)
+			conference = &calendar.ConferenceData{
+				ConferenceId: code,
+				CreateRequest: &calendar.CreateConferenceRequest{
+					RequestId:             req.RequestId,
+					ConferenceSolutionKey: &calendar.ConferenceSolutionKey{Type: "hangoutsMeet"},
+					Status:                &calendar.ConferenceRequestStatus{StatusCode: "success"},
+				},
+				ConferenceSolution: &calendar.ConferenceSolution{
+					Key:  &calendar.ConferenceSolutionKey{Type: "hangoutsMeet"},
+					Name: "Google Meet",
+				},
+				EntryPoints: []*calendar.EntryPoint{{
+					EntryPointType: "video",
+					Uri:            "https://meet.google.com/" + code,
+					Label:          "meet.google.com/" + code,
+				}},
 			}
+			a.conferences[req.RequestId] = conference
 		}
-		code := MeetCode(req.RequestId)
-		link := "https://meet.google.com/" + code
-		conference = &calendar.ConferenceData{
-			ConferenceId: code,
-			CreateRequest: &calendar.CreateConferenceRequest{
-				RequestId:             req.RequestId,
-				ConferenceSolutionKey: &calendar.ConferenceSolutionKey{Type: "hangoutsMeet"},
-				Status:                &calendar.ConferenceRequestStatus{StatusCode: "success"},
-			},
-			ConferenceSolution: &calendar.ConferenceSolution{
-				Key:  &calendar.ConferenceSolutionKey{Type: "hangoutsMeet"},
-				Name: "Google Meet",
-			},
-			EntryPoints: []*calendar.EntryPoint{{
-				EntryPointType: "video",
-				Uri:            link,
-				Label:          "meet.google.com/" + code,
-			}},
-		}
-		ev.HangoutLink = link
+		ev.HangoutLink = conference.EntryPoints[0].Uri
 	} else {
 		ev.HangoutLink = "" // Google ignores conference data without version 1
 	}
@@ -159,9 +159,6 @@ func (s *Server) eventsInsert(w http.ResponseWriter, r *http.Request, a *account
 		}
 	}
 	a.events = append(a.events, &ev)
-	if conference != nil {
-		a.eventByRequest[conference.CreateRequest.RequestId] = ev.Id
-	}
 	writeJSON(w, http.StatusOK, &ev)
 }
 
@@ -202,8 +199,9 @@ func (s *Server) eventsDelete(w http.ResponseWriter, r *http.Request, a *account
 
 // eventsList is events.list with timeMin (exclusive bound on the end), timeMax
 // (exclusive bound on the start), q (free text: title, description, location,
-// attendees, organizer), singleEvents, orderBy (startTime needs singleEvents),
-// maxResults (default 250) and pageToken.
+// attendees, organizer), privateExtendedProperty (name=value, each given must
+// match), singleEvents, orderBy (startTime needs singleEvents), maxResults
+// (default 250) and pageToken.
 func (s *Server) eventsList(w http.ResponseWriter, r *http.Request, a *account) {
 	if !calendarOf(w, r, a) {
 		return
@@ -236,6 +234,15 @@ func (s *Server) eventsList(w http.ResponseWriter, r *http.Request, a *account) 
 		return
 	}
 	text := strings.ToLower(q.Get("q"))
+	private := map[string]string{}
+	for _, p := range q["privateExtendedProperty"] {
+		name, value, ok := strings.Cut(p, "=")
+		if !ok {
+			badRequest(w, "Invalid privateExtendedProperty: "+p)
+			return
+		}
+		private[name] = value
+	}
 	var shown []*calendar.Event
 	for _, ev := range a.events {
 		start, _ := eventInstant(ev.Start)
@@ -243,7 +250,7 @@ func (s *Server) eventsList(w http.ResponseWriter, r *http.Request, a *account) 
 		if (!timeMin.IsZero() && !end.After(timeMin)) || (!timeMax.IsZero() && !start.Before(timeMax)) {
 			continue
 		}
-		if text != "" && !strings.Contains(eventText(ev), text) {
+		if text != "" && !strings.Contains(eventText(ev), text) || !hasPrivate(ev, private) {
 			continue
 		}
 		shown = append(shown, ev)
@@ -282,4 +289,14 @@ func eventText(ev *calendar.Event) string {
 		parts = append(parts, ev.Organizer.Email)
 	}
 	return strings.ToLower(strings.Join(parts, "\n"))
+}
+
+// hasPrivate reports whether the event has every private extended property.
+func hasPrivate(ev *calendar.Event, want map[string]string) bool {
+	for name, value := range want {
+		if ev.ExtendedProperties == nil || ev.ExtendedProperties.Private[name] != value {
+			return false
+		}
+	}
+	return true
 }

@@ -498,9 +498,40 @@ func (s *Server) gmailThreads(w http.ResponseWriter, r *http.Request, a *account
 	writeJSON(w, http.StatusOK, out)
 }
 
+// gmailMessages is users.messages.list: the messages matching q, newest
+// first, paged.
+func (s *Server) gmailMessages(w http.ResponseWriter, r *http.Request, a *account) {
+	if !gmailUser(w, r, a) {
+		return
+	}
+	size, err := intParam(r, "maxResults", 100, 500)
+	if err != nil {
+		badRequest(w, err.Error())
+		return
+	}
+	query := parseQuery(r.URL.Query().Get("q"))
+	var matched []*mailMessage
+	for _, m := range a.messages {
+		if query.matches(m) {
+			matched = append(matched, m)
+		}
+	}
+	sort.Slice(matched, func(i, j int) bool { return matched[i].historyID > matched[j].historyID })
+	start, end, next, err := page(len(matched), r.URL.Query().Get("pageToken"), size)
+	if err != nil {
+		badRequest(w, err.Error())
+		return
+	}
+	out := &gmail.ListMessagesResponse{ResultSizeEstimate: int64(len(matched)), NextPageToken: next}
+	for _, m := range matched[start:end] {
+		out.Messages = append(out.Messages, &gmail.Message{Id: m.id, ThreadId: m.threadID})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
 // gmailQuery is a Gmail search reduced to what Sherpa sends: terms (from:, to:,
-// subject:, in:/is: sent, inbox, unread, or free text) ANDed within groups that
-// OR joins.
+// subject:, rfc822msgid:, in:/is: sent, inbox, unread, or free text) ANDed
+// within groups that OR joins.
 type gmailQuery [][]queryTerm
 
 type queryTerm struct{ op, value string }
@@ -555,6 +586,8 @@ func (t queryTerm) matches(m *mailMessage) bool {
 		return addrMatch(m.to)
 	case "subject":
 		return strings.Contains(strings.ToLower(m.subject), t.value)
+	case "rfc822msgid":
+		return t.value != "" && strings.EqualFold(strings.Trim(m.messageID, "<>"), strings.Trim(t.value, "<>"))
 	case "in", "is", "label":
 		switch t.value {
 		case "sent":

@@ -15,7 +15,7 @@
 //	POST      /token                            code exchange and refresh
 //	POST      /revoke                           revocation
 //	GET       /oauth2/v2/userinfo               the account's address
-//	          /gmail/v1/users/{me}/…            profile, messages.send, messages.get, threads.list, threads.get
+//	          /gmail/v1/users/{me}/…            profile, messages.send, messages.list, messages.get, threads.list, threads.get
 //	          /tasks/v1/…                       task lists get/list/insert/delete, tasks list/get/insert/patch/update/delete/clear
 //	          /calendar/v3/calendars/{id}/events events list/get/insert/delete
 //
@@ -96,10 +96,14 @@ const (
 	// Slow: API calls and the token endpoint stall for SlowDelay, then answer
 	// normally (unless the client gave up first).
 	Slow Mode = "slow"
+	// Late: API writes (POST, PUT, PATCH, DELETE) are carried out at once,
+	// but the answer is held back SlowDelay, so a client that gives up first
+	// does not learn that the write went through. Reads answer at once.
+	Late Mode = "late"
 )
 
 // Modes lists every failure mode, None first.
-func Modes() []Mode { return []Mode{None, InvalidGrant, Forbidden, RateLimit, ServerError, Slow} }
+func Modes() []Mode { return []Mode{None, InvalidGrant, Forbidden, RateLimit, ServerError, Slow, Late} }
 
 // ParseMode reads a mode name ("" is None).
 func ParseMode(s string) (Mode, error) {
@@ -330,10 +334,57 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	mode, prefix := s.failMode, s.failPrefix
 	s.mu.Unlock()
 
-	if mode != None && strings.HasPrefix(r.URL.Path, prefix) && s.injectFailure(w, r, mode) {
-		return
+	if mode != None && strings.HasPrefix(r.URL.Path, prefix) {
+		if mode == Late && routeKind(r.URL.Path) == "api" && r.Method != http.MethodGet {
+			s.answerLate(w, r)
+			return
+		}
+		if s.injectFailure(w, r, mode) {
+			return
+		}
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// answerLate carries the request out now and answers it after SlowDelay,
+// unless the client gave up first (Late).
+func (s *Server) answerLate(w http.ResponseWriter, r *http.Request) {
+	held := &heldResponse{header: http.Header{}, status: http.StatusOK}
+	s.mux.ServeHTTP(held, r)
+	select {
+	case <-time.After(s.opts.SlowDelay):
+	case <-r.Context().Done():
+		return
+	case <-s.done:
+		http.Error(w, "server closed", http.StatusServiceUnavailable)
+		return
+	}
+	for k, v := range held.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(held.status)
+	_, _ = w.Write(held.body.Bytes())
+}
+
+// heldResponse keeps an answer to send later.
+type heldResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+	wrote  bool
+}
+
+func (h *heldResponse) Header() http.Header { return h.header }
+
+func (h *heldResponse) WriteHeader(status int) {
+	if !h.wrote {
+		h.status, h.wrote = status, true
+	}
+}
+
+func (h *heldResponse) Write(b []byte) (int, error) {
+	h.wrote = true
+	return h.body.Write(b)
 }
 
 // injectFailure answers for the mode, or reports false to serve normally.
@@ -403,6 +454,7 @@ func (s *Server) routes() {
 	gmailAny := append(append([]string{}, gmailRead...), gmailSend...)
 	m.HandleFunc("GET /gmail/v1/users/{userId}/profile", s.api(gmailAny, s.gmailProfile))
 	m.HandleFunc("POST /gmail/v1/users/{userId}/messages/send", s.api(gmailSend, s.gmailSend))
+	m.HandleFunc("GET /gmail/v1/users/{userId}/messages", s.api(gmailRead, s.gmailMessages))
 	m.HandleFunc("GET /gmail/v1/users/{userId}/messages/{id}", s.api(gmailRead, s.gmailMessage))
 	m.HandleFunc("GET /gmail/v1/users/{userId}/threads", s.api(gmailRead, s.gmailThreads))
 	m.HandleFunc("GET /gmail/v1/users/{userId}/threads/{id}", s.api(gmailRead, s.gmailThread))
@@ -463,18 +515,18 @@ type account struct {
 	lists     map[string]*taskList
 	listOrder []string
 
-	events         []*calendar.Event
-	eventByRequest map[string]string // conference requestId → event id
+	events      []*calendar.Event
+	conferences map[string]*calendar.ConferenceData // by conference requestId
 }
 
 func newAccount(email string) *account {
 	return &account{
-		email:          strings.ToLower(email),
-		threads:        map[string]*mailThread{},
-		messages:       map[string]*mailMessage{},
-		historyID:      1000,
-		lists:          map[string]*taskList{},
-		eventByRequest: map[string]string{},
+		email:       strings.ToLower(email),
+		threads:     map[string]*mailThread{},
+		messages:    map[string]*mailMessage{},
+		historyID:   1000,
+		lists:       map[string]*taskList{},
+		conferences: map[string]*calendar.ConferenceData{},
 	}
 }
 
