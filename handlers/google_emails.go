@@ -25,13 +25,9 @@ func (s *Server) emailsTab(c *fiber.Ctx) error {
 	if page := c.Query("page"); googleIDRe.MatchString(page) {
 		v.Page = page
 	}
-	cl, err := s.openGoogle(c, &v.GoogleTab)
-	if err != nil {
-		return err
-	}
 	// "Older threads" with htmx asks for the next page alone, to append.
 	more := c.Query("more") != "" && isHTMX(c)
-	return s.renderGoogleTab(c, contact, &v.GoogleTab, 0, func() (templ.Component, error) {
+	return s.googleTabPage(c, contact, &v.GoogleTab, func(cl *google.Client) (templ.Component, error) {
 		if more {
 			err := s.loadThreads(c, cl, contact, &v, "")
 			return views.EmailThreadsPage(v), err

@@ -27,11 +27,9 @@ func (s *Server) meetingsTab(c *fiber.Ctx) error {
 		return err
 	}
 	v := views.MeetingsView{GoogleTab: googleTab(contact, "meetings"), Schedule: newMeetingForm(c)}
-	cl, err := s.openGoogle(c, &v.GoogleTab)
-	if err != nil {
-		return err
-	}
-	return s.renderGoogleTab(c, contact, &v.GoogleTab, 0, func() (templ.Component, error) { return s.showMeetings(c, cl, contact, &v) })
+	return s.googleTabPage(c, contact, &v.GoogleTab, func(cl *google.Client) (templ.Component, error) {
+		return s.showMeetings(c, cl, contact, &v)
+	})
 }
 
 func (s *Server) showMeetings(c *fiber.Ctx, cl *google.Client, contact *store.Contact, v *views.MeetingsView) (templ.Component, error) {

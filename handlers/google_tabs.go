@@ -322,6 +322,16 @@ func (s *Server) actOnce(c *fiber.Ctx, cl *google.Client, a googleAction) (int, 
 	return fiber.StatusOK, nil
 }
 
+// googleTabPage answers a GET of a tab: open the viewer's Google, load the
+// list, render.
+func (s *Server) googleTabPage(c *fiber.Ctx, contact *store.Contact, t *views.GoogleTab, show func(cl *google.Client) (templ.Component, error)) error {
+	cl, err := s.openGoogle(c, t)
+	if err != nil {
+		return err
+	}
+	return s.renderGoogleTab(c, contact, t, 0, func() (templ.Component, error) { return show(cl) })
+}
+
 // renderGoogleTab loads a tab's list and renders it: the fragment for htmx,
 // otherwise the contact page opened on the tab, so a form posted without
 // JavaScript comes back inside the page's layout. A status of 0 is the

@@ -25,11 +25,9 @@ func (s *Server) tasksTab(c *fiber.Ctx) error {
 		return err
 	}
 	v := views.TasksView{GoogleTab: googleTab(contact, "tasks"), Add: newTaskForm()}
-	cl, err := s.openGoogle(c, &v.GoogleTab)
-	if err != nil {
-		return err
-	}
-	return s.renderGoogleTab(c, contact, &v.GoogleTab, 0, func() (templ.Component, error) { return s.showTasks(c, cl, contact, &v) })
+	return s.googleTabPage(c, contact, &v.GoogleTab, func(cl *google.Client) (templ.Component, error) {
+		return s.showTasks(c, cl, contact, &v)
+	})
 }
 
 func newTaskForm() views.TaskForm {
