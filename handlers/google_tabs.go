@@ -232,7 +232,7 @@ func contactAddress(contact *store.Contact) string {
 }
 
 // googleAction is one write to Google from a contact's tab. A tab's handler
-// fills it in; run carries it out the same way for every write.
+// fills it in; runGoogleAction carries it out the same way for every write.
 type googleAction struct {
 	contact *store.Contact
 	tab     *views.GoogleTab
