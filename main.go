@@ -35,10 +35,13 @@ import (
 // Config is every setting of Sherpa. Each has an environment variable
 // SHERPA_* and a flag of the same meaning; flags win.
 type Config struct {
-	Addr           string
-	DatabaseURL    string
-	Secret         string
-	PublicURL      string
+	Addr        string
+	DatabaseURL string
+	Secret      string
+	PublicURL   string
+	// PublicURLSet is false when PublicURL was derived from the listen
+	// address (no SHERPA_PUBLIC_URL / -public-url).
+	PublicURLSet   bool
 	SMTPURL        string
 	SMTPFrom       string
 	GoogleClientID string
@@ -47,6 +50,9 @@ type Config struct {
 	TrustedProxies string
 	LogLevel       string
 	LogFormat      string
+	DBTimeout      time.Duration
+	MetricsToken   string
+	MetricsAllow   string
 	Seed           SeedConfig
 }
 
@@ -104,12 +110,13 @@ func parseConfig(cmd string, args []string, getenv func(string) string, stderr i
 		return def
 	}
 	var c Config
+	var err error
 	fs := flag.NewFlagSet("sherpa "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Addr, "addr", env("SHERPA_ADDR", ":8080"), "listen address (SHERPA_ADDR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("SHERPA_DATABASE_URL", "sqlite:sherpa.db"), "database: sqlite:FILE or mysql://user:pass@host:3306/db (SHERPA_DATABASE_URL)")
 	fs.StringVar(&c.Secret, "secret", env("SHERPA_SECRET", ""), "secret key for encrypting tokens; generated and kept in the database if empty (SHERPA_SECRET)")
-	fs.StringVar(&c.PublicURL, "public-url", env("SHERPA_PUBLIC_URL", "http://localhost:8080"), "URL users reach Sherpa at, for links in emails (SHERPA_PUBLIC_URL)")
+	fs.StringVar(&c.PublicURL, "public-url", env("SHERPA_PUBLIC_URL", ""), "URL users reach Sherpa at, for links in emails; default http:// and the listen address (SHERPA_PUBLIC_URL)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("SHERPA_SMTP_URL", ""), "SMTP server: smtp://user:pass@host:587 (STARTTLS), smtps://…:465, smtp+insecure://host:25; empty = show invitation links instead (SHERPA_SMTP_URL)")
 	fs.StringVar(&c.SMTPFrom, "smtp-from", env("SHERPA_SMTP_FROM", ""), "sender of emails; default sherpa@ the public URL's host (SHERPA_SMTP_FROM)")
 	fs.StringVar(&c.GoogleClientID, "google-client-id", env("SHERPA_GOOGLE_CLIENT_ID", ""), "Google OAuth client id (SHERPA_GOOGLE_CLIENT_ID)")
@@ -118,17 +125,31 @@ func parseConfig(cmd string, args []string, getenv func(string) string, stderr i
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("SHERPA_TRUSTED_PROXIES", ""), "comma-separated IPs/CIDRs of load balancers whose X-Forwarded-For is trusted (SHERPA_TRUSTED_PROXIES)")
 	fs.StringVar(&c.LogLevel, "log-level", env("SHERPA_LOG_LEVEL", "info"), "debug, info, warn or error (SHERPA_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("SHERPA_LOG_FORMAT", "console"), "console (readable) or json (SHERPA_LOG_FORMAT)")
+	dbTimeout := env("SHERPA_DB_TIMEOUT", handlers.DefaultDBTimeout.String())
+	fs.StringVar(&dbTimeout, "db-timeout", dbTimeout, "deadline of each request's database work, e.g. 5s (SHERPA_DB_TIMEOUT)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", env("SHERPA_METRICS_TOKEN", ""), "bearer token that opens /metrics; with -metrics-allow empty too, there is no /metrics (SHERPA_METRICS_TOKEN)")
+	fs.StringVar(&c.MetricsAllow, "metrics-allow", env("SHERPA_METRICS_ALLOW", ""), "comma-separated IPs/CIDRs that may read /metrics without the token (SHERPA_METRICS_ALLOW)")
 	if cmd == "seed" {
 		fs.IntVar(&c.Seed.Contacts, "contacts", 2000, "demo contacts in the demo team")
 		fs.IntVar(&c.Seed.Deals, "deals", -1, "demo deals (default: a fifth of the contacts)")
 		fs.StringVar(&c.Seed.Email, "email", "demo@sherpa.test", "the demo owner's login email")
 		fs.StringVar(&c.Seed.Password, "password", "sherpa-demo-password", "the demo users' password")
 	}
-	if err := fs.Parse(args); err != nil {
+	if err = fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if c.DBTimeout, err = time.ParseDuration(dbTimeout); err != nil || c.DBTimeout <= 0 {
+		return c, fmt.Errorf("database timeout %q: use a duration such as 5s", dbTimeout)
+	}
+	if _, err := handlers.ParseAllowList(c.MetricsAllow); err != nil {
+		return c, fmt.Errorf("metrics allow list: %w", err)
+	}
+	c.PublicURLSet = c.PublicURL != ""
+	if !c.PublicURLSet {
+		c.PublicURL = urlOfAddr(c.Addr)
 	}
 	pu, err := url.Parse(c.PublicURL)
 	if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
@@ -176,6 +197,16 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, stdout io.Writer
 		return err
 	}
 	defer st.Close()
+	// Listen first: without a public URL, links are built on the address
+	// really listened on (the port of -addr :0 is known only now).
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	if !cfg.PublicURLSet {
+		cfg.PublicURL = urlOfAddr(ln.Addr().String())
+	}
 	secret := cfg.Secret
 	if secret == "" {
 		// Kept in the database so every instance on it shares the key.
@@ -187,7 +218,10 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, stdout io.Writer
 	hc := handlers.DefaultConfig(public)
 	hc.Sandbox = cfg.GoogleSandbox
 	hc.TrustedProxies = splitList(cfg.TrustedProxies)
-	hc.SecretKey = []byte(secret) // Google tokens are sealed with a key derived from it
+	hc.DBTimeout = cfg.DBTimeout
+	hc.MetricsToken = cfg.MetricsToken
+	hc.MetricsAllow, _ = handlers.ParseAllowList(cfg.MetricsAllow) // checked in parseConfig
+	hc.SecretKey = []byte(secret)                                  // Google tokens are sealed with a key derived from it
 	if _, err := google.DeriveKey(hc.SecretKey); err != nil {
 		return fmt.Errorf("secret key (SHERPA_SECRET) must be at least 16 characters: %w", err)
 	}
@@ -206,11 +240,7 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, stdout io.Writer
 	}
 	app := handlers.New(hc, st, mailer, log)
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
-	fmt.Fprintf(stdout, "Sherpa is listening on %s (open %s)\n", ln.Addr(), cfg.PublicURL)
+	fmt.Fprintln(stdout, startupLine(cfg, ln.Addr().String()))
 	go cleanSessions(ctx, st, log)
 
 	served := make(chan error, 1)
@@ -271,6 +301,29 @@ func cleanSessions(ctx context.Context, st *store.Store, log zerolog.Logger) {
 			}
 		}
 	}
+}
+
+// urlOfAddr is the http URL of a listen address; an address on all
+// interfaces (":8080", "0.0.0.0:8080", "[::]:8080") is reached as localhost.
+func urlOfAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// startupLine says where Sherpa really listens and, when the public URL was
+// set to something else, where users reach it.
+func startupLine(cfg Config, listened string) string {
+	local := urlOfAddr(listened)
+	if !cfg.PublicURLSet || strings.TrimRight(cfg.PublicURL, "/") == local {
+		return fmt.Sprintf("Sherpa is listening on %s (open %s)", listened, local)
+	}
+	return fmt.Sprintf("Sherpa is listening on %s (open %s); links in emails and Google's redirect use the public URL %s", listened, local, cfg.PublicURL)
 }
 
 func randomSecret() string {

@@ -81,6 +81,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	}
 	if !until.IsZero() {
 		mins := int(time.Until(until).Minutes()) + 1
+		s.observeLoginRefusal("locked")
 		f.Errors[""] = fmt.Sprintf("Too many failed attempts. For your security, logging in is paused; try again in %d %s.", mins, pluralWord(mins, "minute", "minutes"))
 		return render(c, fiber.StatusTooManyRequests, views.LoginPage(s.shell(c, "Log in", "login"), f))
 	}

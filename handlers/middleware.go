@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/filesystem"
 
+	"sherpa/google"
 	"sherpa/static"
 )
 
@@ -49,9 +50,13 @@ func (s *Server) accessLog(c *fiber.Ctx) (err error) {
 		}
 		ev := s.log.Info()
 		status := c.Response().StatusCode()
-		if status >= 500 {
+		switch {
+		case status == fiber.StatusServiceUnavailable:
+			ev = s.log.Warn() // an outage: handleError logs it once per burst
+		case status >= 500:
 			ev = s.log.Error()
 		}
+		s.observeRequest(c, status, time.Since(start))
 		var userID int64
 		if u := currentUser(c); u != nil {
 			userID = u.ID
@@ -61,6 +66,43 @@ func (s *Server) accessLog(c *fiber.Ctx) (err error) {
 			Int64("user_id", userID).Str("ip", c.IP()).Msg("request")
 	}()
 	return c.Next()
+}
+
+// googleRouteExtra is the time added to the database deadline of routes that
+// also call Google: a token refresh and the call itself, each bounded by the
+// Google client's own timeout.
+const googleRouteExtra = 2 * google.DefaultTimeout
+
+// dbDeadline gives the request's context a deadline, which every store call
+// made with c.UserContext() inherits: a database that stops answering costs a
+// request DBTimeout, not minutes. Google's routes get googleRouteExtra more.
+func (s *Server) dbDeadline(c *fiber.Ctx) error {
+	d := s.cfg.DBTimeout
+	if d <= 0 {
+		return c.Next()
+	}
+	if callsGoogle(c.Path()) {
+		d += googleRouteExtra
+	}
+	ctx, cancel := context.WithTimeout(c.UserContext(), d)
+	defer cancel()
+	c.SetUserContext(ctx)
+	return c.Next()
+}
+
+// callsGoogle reports whether a path is one of the routes that talk to
+// Google (OAuth, and the Emails, Tasks and Meetings tabs of a contact).
+func callsGoogle(path string) bool {
+	if strings.HasPrefix(path, "/google/") || strings.HasPrefix(path, SandboxGooglePath) {
+		return true
+	}
+	rest, ok := strings.CutPrefix(path, "/contacts/")
+	if !ok {
+		return false
+	}
+	_, tab, _ := strings.Cut(rest, "/")
+	tab, _, _ = strings.Cut(tab, "/")
+	return tab == "emails" || tab == "tasks" || tab == "meetings"
 }
 
 // securityHeaders sets the headers every response carries. Scripts come only
@@ -99,12 +141,26 @@ func (s *Server) crossSiteCheck(c *fiber.Ctx) error {
 	if origin == "" {
 		return c.Next()
 	}
-	u, err := url.Parse(origin)
-	if err == nil && (strings.EqualFold(u.Host, string(c.Request().Host())) ||
-		(s.cfg.PublicURL != nil && strings.EqualFold(u.Host, s.cfg.PublicURL.Host) && u.Scheme == s.cfg.PublicURL.Scheme)) {
+	if u, err := url.Parse(origin); err == nil && s.sameOrigin(c, u) {
 		return c.Next()
 	}
 	return fiber.NewError(fiber.StatusForbidden, "Cross-site request refused.")
+}
+
+// sameOrigin reports whether an Origin is this site: scheme and host of the
+// public URL, or of the request itself. When the public URL is https, an
+// http origin is another origin even on the same host (a page served over
+// plain http must not post into the https site).
+func (s *Server) sameOrigin(c *fiber.Ctx, origin *url.URL) bool {
+	if pu := s.cfg.PublicURL; pu != nil {
+		if origin.Scheme == pu.Scheme && strings.EqualFold(origin.Host, pu.Host) {
+			return true
+		}
+		if pu.Scheme == "https" && origin.Scheme != "https" {
+			return false
+		}
+	}
+	return origin.Scheme == c.Protocol() && strings.EqualFold(origin.Host, string(c.Request().Host()))
 }
 
 func staticFiles() fiber.Handler {
@@ -124,7 +180,8 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {
-		s.log.Warn().Err(err).Str("request_id", requestID(c)).Msg("readiness check failed")
+		s.outage.note(s.log, err, requestID(c), "readiness check")
+		c.Set(fiber.HeaderRetryAfter, outageRetryAfter)
 		return c.Status(fiber.StatusServiceUnavailable).SendString("database unreachable")
 	}
 	return c.SendString("ready")

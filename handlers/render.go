@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/url"
@@ -54,30 +55,38 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	status := fiber.StatusInternalServerError
 	ev := views.ErrorView{}
 	var fe *fiber.Error
+	outage := false
 	switch {
 	case errors.As(err, &fe):
 		status = fe.Code
 		ev.Message = fe.Message
 	case errors.Is(err, store.ErrNotFound):
 		status = fiber.StatusNotFound
+	case store.IsUnavailable(err):
+		status, outage = fiber.StatusServiceUnavailable, true
 	}
 	ev.Status = status
-	switch status {
-	case fiber.StatusNotFound:
+	switch {
+	case outage:
+		ev.Heading = "Database unreachable"
+		ev.Message = "Sherpa cannot reach its database right now, so nothing was saved. Please try again in a moment."
+		c.Set(fiber.HeaderRetryAfter, outageRetryAfter)
+		s.outage.note(s.log, err, requestID(c), c.Method()+" "+c.Path())
+	case status == fiber.StatusNotFound:
 		ev.Heading = "Page not found"
 		ev.Message = "There is nothing here, or it belongs to another team."
-	case fiber.StatusForbidden:
+	case status == fiber.StatusForbidden:
 		ev.Heading = "Not allowed"
 		if ev.Message == "" || ev.Message == "Forbidden" {
 			ev.Message = "Your role does not allow this."
 		}
-	case fiber.StatusMethodNotAllowed:
+	case status == fiber.StatusMethodNotAllowed:
 		ev.Heading = "Not allowed"
 		ev.Message = "This address does not accept that kind of request."
-	case fiber.StatusRequestEntityTooLarge:
+	case status == fiber.StatusRequestEntityTooLarge:
 		ev.Heading = "Too large"
 		ev.Message = "What you sent is too large."
-	case fiber.StatusInternalServerError:
+	case status == fiber.StatusInternalServerError:
 		ev.Heading = "Something went wrong"
 		ev.Message = "Sherpa could not finish this request. Nothing you typed was lost from your screen; please try again."
 		ev.RequestID = requestID(c)
@@ -90,8 +99,14 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 			ev.Message = "Sherpa could not accept this request."
 		}
 	}
-	// Any half-written body of the failed handler is replaced.
+	// Any half-written answer of the failed handler is replaced: its body,
+	// and a redirect it had set (a 303 whose session failed to save must not
+	// go out as an error with a Location).
 	c.Response().ResetBody()
+	c.Response().Header.Del(fiber.HeaderLocation)
+	c.Response().Header.Del("HX-Redirect")
+	// The request's deadline may be what failed; the page is rendered anyway.
+	c.SetUserContext(context.WithoutCancel(c.UserContext()))
 	if isHTMX(c) {
 		return render(c, status, views.ErrorPanel(ev))
 	}

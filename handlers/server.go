@@ -7,6 +7,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -45,7 +46,19 @@ type Config struct {
 	// (google/sandbox), served at /sandbox/google so the browser reaches its
 	// consent page.
 	GoogleSandbox http.Handler
+	// DBTimeout is the deadline of each request's database work: a database
+	// that does not answer within it gives a 503 instead of a hung request.
+	// Routes that also call Google get googleRouteExtra on top.
+	DBTimeout time.Duration
+	// MetricsToken and MetricsAllow open /metrics (Prometheus): to a client
+	// presenting "Authorization: Bearer <token>", or from an address in the
+	// list. With neither, there is no /metrics.
+	MetricsToken string
+	MetricsAllow []netip.Prefix
 }
+
+// DefaultDBTimeout is the default deadline of a request's database work.
+const DefaultDBTimeout = 5 * time.Second
 
 // DefaultConfig returns production settings for the given public URL.
 func DefaultConfig(public *url.URL) Config {
@@ -55,6 +68,7 @@ func DefaultConfig(public *url.URL) Config {
 		ThrottleEmail:   store.ThrottlePolicy{Limit: 5, Window: 15 * time.Minute, Lock: 15 * time.Minute},
 		ThrottleIP:      store.ThrottlePolicy{Limit: 30, Window: 15 * time.Minute, Lock: 15 * time.Minute},
 		SessionLifetime: 14 * 24 * time.Hour,
+		DBTimeout:       DefaultDBTimeout,
 	}
 }
 
@@ -83,12 +97,19 @@ type Server struct {
 	dummyHash string
 	// dashCache holds each team's charts drawn at its current data version.
 	dashCache *dashboardCache
+	// outage rate-limits the log lines about an unavailable database.
+	outage *outageLog
+	// metrics is nil unless /metrics is configured.
+	metrics *metrics
 }
 
 // New builds the Fiber app with every route and middleware.
 func New(cfg Config, st *store.Store, mailer Mailer, log zerolog.Logger) *fiber.App {
 	s := &Server{cfg: cfg, store: st, mailer: mailer, log: log, dummyHash: hashPassword(cfg.Password, "not a real password"),
-		dashCache: newDashboardCache()}
+		dashCache: newDashboardCache(), outage: newOutageLog()}
+	if cfg.MetricsToken != "" || len(cfg.MetricsAllow) > 0 {
+		s.metrics = newMetrics(st)
+	}
 	s.sessions = newSessionManager(cfg, st)
 	app := fiber.New(fiber.Config{
 		AppName:                 "Sherpa",
@@ -115,9 +136,13 @@ func proxyHeader(cfg Config) string {
 
 func (s *Server) routes(app *fiber.App) {
 	app.Use(s.accessLog) // request id, recover, one log line per request
+	app.Use(s.dbDeadline)
 	app.Use(s.securityHeaders)
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
+	if s.metrics != nil {
+		app.Get("/metrics", s.metricsEndpoint())
+	}
 	app.Use("/static", staticFiles())
 	app.Use(s.crossSiteCheck)
 	app.Use(s.loadSession)

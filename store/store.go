@@ -128,8 +128,28 @@ func ParseURL(databaseURL string) (Dialect, string, error) {
 		cfg.Loc = time.UTC
 		cfg.MultiStatements = false
 		cfg.Params = map[string]string{"charset": "utf8mb4", "time_zone": "'+00:00'"}
+		// Driver-level timeouts are the backstop for work that runs without a
+		// request's deadline (migrations, cleanup): a frozen server fails it
+		// instead of hanging it. Requests end sooner, at their own deadline.
+		cfg.Timeout = 5 * time.Second
+		cfg.ReadTimeout = 2 * time.Minute
+		cfg.WriteTimeout = 2 * time.Minute
 		for k, v := range u.Query() {
-			cfg.Params[k] = v[0]
+			var d *time.Duration
+			switch k {
+			case "timeout":
+				d = &cfg.Timeout
+			case "readTimeout":
+				d = &cfg.ReadTimeout
+			case "writeTimeout":
+				d = &cfg.WriteTimeout
+			default:
+				cfg.Params[k] = v[0]
+				continue
+			}
+			if *d, err = time.ParseDuration(v[0]); err != nil {
+				return "", "", fmt.Errorf("database URL: %s: %w", k, err)
+			}
 		}
 		return MySQL, cfg.FormatDSN(), nil
 	default:
