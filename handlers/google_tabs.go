@@ -309,15 +309,22 @@ func (s *Server) actOnce(c *fiber.Ctx, cl *google.Client, a googleAction) (int, 
 	if err != nil {
 		release()
 		if a.gone != "" && errors.Is(err, google.ErrNotFound) {
+			s.observeGoogleCall(a.kind, "gone")
 			a.tab.Problem = &views.GoogleProblem{Kind: "gone", Message: a.gone}
 			return fiber.StatusConflict, nil
 		}
 		t := googleTroubleOf(err, a.tab.Tab, &a.words)
+		if t == nil {
+			s.observeGoogleCall(a.kind, "error")
+		} else {
+			s.observeGoogleCall(a.kind, t.problem.Kind)
+		}
 		if err := t.show(a.tab, err); err != nil {
 			return 0, err
 		}
 		return t.status, nil
 	}
+	s.observeGoogleCall(a.kind, "ok")
 	a.tab.Notice = &views.Flash{Kind: "success", Message: notice}
 	return fiber.StatusOK, nil
 }
