@@ -275,7 +275,7 @@ func cleanSessions(ctx context.Context, st *store.Store, log zerolog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := st.Sessions().DeleteExpired(ctx); err != nil {
+			if n, err := st.Sessions(nil).DeleteExpired(ctx); err != nil {
 				log.Warn().Err(err).Msg("delete expired sessions")
 			} else if n > 0 {
 				log.Info().Int64("deleted", n).Msg("expired sessions deleted")

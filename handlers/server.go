@@ -8,6 +8,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"runtime"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -30,6 +31,14 @@ type Config struct {
 	Sandbox bool
 	// Password hashing cost; tests lower it.
 	Password PasswordParams
+	// HashSlots is how many password hashes run at once (default: the
+	// number of cores); HashWait is how long a login, sign-up or password
+	// change waits for a slot before it is refused with 503 (default 2 s).
+	HashSlots int
+	HashWait  time.Duration
+	// OnPasswordCheck, when set, is called for every password checked
+	// (tests and metrics count them).
+	OnPasswordCheck func()
 	// Login throttling per email and per client address.
 	ThrottleEmail store.ThrottlePolicy
 	ThrottleIP    store.ThrottlePolicy
@@ -52,6 +61,8 @@ func DefaultConfig(public *url.URL) Config {
 	return Config{
 		PublicURL:       public,
 		Password:        DefaultPasswordParams,
+		HashSlots:       runtime.NumCPU(),
+		HashWait:        2 * time.Second,
 		ThrottleEmail:   store.ThrottlePolicy{Limit: 5, Window: 15 * time.Minute, Lock: 15 * time.Minute},
 		ThrottleIP:      store.ThrottlePolicy{Limit: 30, Window: 15 * time.Minute, Lock: 15 * time.Minute},
 		SessionLifetime: 14 * 24 * time.Hour,
@@ -81,6 +92,8 @@ type Server struct {
 	// dummyHash is checked against when a login names no account, so both
 	// cases take the same time.
 	dummyHash string
+	// hasher runs every password hash and check under a bounded pool.
+	hasher *hasher
 	// dashCache holds each team's charts drawn at its current data version.
 	dashCache *dashboardCache
 }
@@ -88,7 +101,7 @@ type Server struct {
 // New builds the Fiber app with every route and middleware.
 func New(cfg Config, st *store.Store, mailer Mailer, log zerolog.Logger) *fiber.App {
 	s := &Server{cfg: cfg, store: st, mailer: mailer, log: log, dummyHash: hashPassword(cfg.Password, "not a real password"),
-		dashCache: newDashboardCache()}
+		dashCache: newDashboardCache(), hasher: newHasher(cfg.Password, cfg.HashSlots, cfg.HashWait, cfg.OnPasswordCheck)}
 	s.sessions = newSessionManager(cfg, st)
 	app := fiber.New(fiber.Config{
 		AppName:                 "Sherpa",
@@ -135,6 +148,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/dashboard/charts", s.requireTeam, s.dashboardPoll)
 	app.Get("/profile", s.requireUser, s.profilePage)
 	app.Post("/profile", s.requireUser, s.updateProfile)
+	app.Post("/profile/sessions/end", s.requireUser, s.endOtherSessions)
 	app.Get("/team/new", s.requireUser, s.teamNewPage)
 	app.Post("/team", s.requireUser, s.createTeam)
 	app.Get("/team", s.requireTeam, s.teamPage)

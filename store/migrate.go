@@ -49,16 +49,42 @@ func Migrations(d Dialect) ([]Migration, error) {
 	return out, nil
 }
 
-// statements splits a migration file on semicolons that end a line. Migration
-// files keep one statement per semicolon-terminated block for this reason.
+// splitMarker is the line that separates two statements of a migration
+// file. A marker instead of semicolons lets a statement (a trigger body)
+// hold semicolons of its own and span as many lines as reads well.
+const splitMarker = "-- split"
+
+// statements splits a migration file on its marker lines. A trailing
+// semicolon is dropped, and a part holding nothing but comments is skipped.
 func statements(sql string) []string {
 	var out []string
-	for _, part := range strings.Split(sql, ";\n") {
-		if s := strings.TrimSpace(part); s != "" {
-			out = append(out, strings.TrimSuffix(s, ";"))
+	var part []string
+	flush := func() {
+		s := strings.TrimSpace(strings.Join(part, "\n"))
+		part = part[:0]
+		if s == "" || onlyComments(s) {
+			return
+		}
+		out = append(out, strings.TrimSpace(strings.TrimSuffix(s, ";")))
+	}
+	for _, line := range strings.Split(strings.ReplaceAll(sql, "\r\n", "\n"), "\n") {
+		if strings.TrimRight(line, " \t") == splitMarker {
+			flush()
+			continue
+		}
+		part = append(part, line)
+	}
+	flush()
+	return out
+}
+
+func onlyComments(s string) bool {
+	for _, line := range strings.Split(s, "\n") {
+		if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "--") {
+			return false
 		}
 	}
-	return out
+	return true
 }
 
 // Migrate applies every migration not yet recorded in schema_migrations and
@@ -117,7 +143,7 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 			}
 		}
 		if _, err := conn.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-			m.Version, m.Name, s.Now().Format("2006-01-02T15:04:05Z")); err != nil {
+			m.Version, m.Name, s.now().Format("2006-01-02T15:04:05Z")); err != nil {
 			return n, fmt.Errorf("record migration %s: %w", m.Name, err)
 		}
 		n++

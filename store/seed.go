@@ -470,7 +470,7 @@ func (sd *seeder) status() string {
 
 // inTx runs fn in a transaction.
 func (sd *seeder) inTx(ctx context.Context, fn func(tx bun.Tx) error) error {
-	return sd.s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
+	return sd.s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error { return fn(tx) })
 }
 
 // insertRows inserts a slice of models in multi-row statements.
