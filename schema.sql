@@ -223,6 +223,12 @@ CREATE TABLE `oauth_states` (
   CONSTRAINT `oauth_states_user_fk` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+CREATE TABLE `schema_migration_steps` (
+  `version` int(11) NOT NULL,
+  `step` int(11) NOT NULL,
+  PRIMARY KEY (`version`,`step`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 CREATE TABLE `schema_migrations` (
   `version` int(11) NOT NULL,
   `name` varchar(200) NOT NULL,

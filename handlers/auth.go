@@ -32,7 +32,6 @@ func (s *Server) signup(c *fiber.Ctx) error {
 	validName(f.Errors, "name", f.Name, "Name")
 	validEmail(f.Errors, "email", f.Email)
 	validPassword(f.Errors, "password", password)
-	status := fiber.StatusUnprocessableEntity
 	if !f.Errors.Any() {
 		hash, err := s.hasher.hash(c.UserContext(), password)
 		if errors.Is(err, errHasherBusy) {
@@ -59,7 +58,7 @@ func (s *Server) signup(c *fiber.Ctx) error {
 		}
 	}
 	f.Notice = inviteNotice(f.Next)
-	return render(c, status, views.SignupPage(s.shell(c, "Sign up", "signup"), f))
+	return render(c, fiber.StatusUnprocessableEntity, views.SignupPage(s.shell(c, "Sign up", "signup"), f))
 }
 
 func (s *Server) loginPage(c *fiber.Ctx) error {
@@ -99,7 +98,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 		wait := max(time.Until(until), time.Second)
 		mins := int(wait.Minutes()) + 1
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
-		s.log.Warn().Str("request_id", requestID(c)).Str("ip", c.IP()).Msg("login refused by the throttle")
+		// Refusals are not logged one by one: a flood would flood the log.
 		f.Errors[""] = fmt.Sprintf("Too many failed attempts. For your security, logging in is paused; try again in %d %s.", mins, pluralWord(mins, "minute", "minutes"))
 		return render(c, fiber.StatusTooManyRequests, views.LoginPage(s.shell(c, "Log in", "login"), f))
 	}
@@ -114,18 +113,17 @@ func (s *Server) login(c *fiber.Ctx) error {
 		hash = u.PasswordHash
 	}
 	ok, err := s.hasher.check(ctx, hash, password)
-	if errors.Is(err, errHasherBusy) {
-		// Refused by the hashing pool: the attempt checked nothing, so it
-		// is given back.
-		if err := s.store.ReleaseLogin(ctx, emailKey, ipKey); err != nil {
+	if err != nil {
+		// No password was checked, so the attempt is given back.
+		if rerr := s.store.ReleaseLogin(ctx, emailKey, ipKey); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		if !errors.Is(err, errHasherBusy) {
 			return err
 		}
-		s.log.Warn().Str("request_id", requestID(c)).Msg("login refused: password hashing busy")
+		// Refused by the hashing pool.
 		f.Errors[""] = busyMessage
 		return render(c, busyStatus(c), views.LoginPage(s.shell(c, "Log in", "login"), f))
-	}
-	if err != nil {
-		return err
 	}
 	if u == nil || !ok {
 		s.log.Warn().Str("request_id", requestID(c)).Str("ip", c.IP()).Msg("failed login")

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -60,4 +62,21 @@ func (s *Store) upsertExpr(q *bun.InsertQuery, conflict, set string, args ...any
 		return q.On("DUPLICATE KEY UPDATE").Set(set, args...)
 	}
 	return q.On("CONFLICT ("+conflict+") DO UPDATE").Set(set, args...)
+}
+
+// migrationLock keeps two instances that start at once from applying the
+// same migration twice: a named lock on MySQL, named after the database so
+// that databases sharing a server do not wait for each other; on SQLite the
+// migration's own write transaction does it.
+func (s *Store) migrationLock(ctx context.Context, conn bun.Conn) (unlock func(), err error) {
+	if s.Dialect != MySQL {
+		return func() {}, nil
+	}
+	var got int
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(CONCAT('sherpa_migrate:', DATABASE()), 60)").Scan(&got); err != nil || got != 1 {
+		return nil, fmt.Errorf("migrate: take lock (got %d): %v", got, err)
+	}
+	return func() {
+		conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(CONCAT('sherpa_migrate:', DATABASE()))")
+	}, nil
 }

@@ -58,3 +58,8 @@ func (s *Store) OnRetry(fn func(error)) { s.onRetry = fn }
 
 // Statements exposes the migration splitter.
 func Statements(sql string) []string { return statements(sql) }
+
+// MigrateList applies the given migrations instead of the embedded ones.
+func (s *Store) MigrateList(ctx context.Context, all []Migration) (int, error) {
+	return s.migrate(ctx, all)
+}

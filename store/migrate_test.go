@@ -1,11 +1,13 @@
 package store_test
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
 
 	"sherpa/store"
+	"sherpa/store/storetest"
 )
 
 func TestStatementsSplitOnMarkerLines(t *testing.T) {
@@ -39,4 +41,36 @@ func TestMigrationsUseTheSplitMarker(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A migration that fails part way can be run again once fixed: on SQLite
+// nothing of it stayed, on MySQL the statements that succeeded are skipped.
+func TestMigrationRerunsAfterAPartialFailure(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		all, err := store.Migrations(s.Dialect)
+		if err != nil {
+			t.Fatal(err)
+		}
+		broken := store.Migration{Version: 9999, Name: "9999_test.sql",
+			SQL: "CREATE TABLE rerun_a (x INT);\n-- split\nCREATE TABLE rerun_a (x INT);\n"}
+		if _, err := s.MigrateList(ctx, append(all, broken)); err == nil {
+			t.Fatalf("a migration creating a table twice succeeded")
+		}
+		fixed := broken
+		fixed.SQL = "CREATE TABLE rerun_a (x INT);\n-- split\nCREATE TABLE rerun_b (x INT);\n"
+		n, err := s.MigrateList(ctx, append(all, fixed))
+		if err != nil || n != 1 {
+			t.Fatalf("re-run after the fix: %d applied, %v", n, err)
+		}
+		for _, table := range []string{"rerun_a", "rerun_b"} {
+			var c int
+			if err := s.DB.NewRaw("SELECT COUNT(*) FROM "+table).Scan(ctx, &c); err != nil {
+				t.Errorf("table %s: %v", table, err)
+			}
+		}
+		if n, err := s.MigrateList(ctx, append(all, fixed)); err != nil || n != 0 {
+			t.Errorf("third run: %d applied, %v", n, err)
+		}
+	})
 }
