@@ -90,7 +90,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	case "serve":
 		return serve(ctx, cfg, log, stdout)
 	case "seed":
-		return seed(ctx, cfg, log, stdout)
+		return seed(ctx, cfg, log, stdout, cfg.PublicURL)
 	case "migrate":
 		st, err := openStore(ctx, cfg, log)
 		if err != nil {
@@ -294,7 +294,7 @@ func cleanSessions(ctx context.Context, st *store.Store, log zerolog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := st.Sessions().DeleteExpired(ctx); err != nil {
+			if n, err := st.Sessions(nil).DeleteExpired(ctx); err != nil {
 				log.Warn().Err(err).Msg("delete expired sessions")
 			} else if n > 0 {
 				log.Info().Int64("deleted", n).Msg("expired sessions deleted")
@@ -340,46 +340,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// seed creates the demo team (and a smaller second team beside it) and
-// prints the demo login.
-func seed(ctx context.Context, cfg Config, log zerolog.Logger, stdout io.Writer) error {
-	st, err := openStore(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	sc := cfg.Seed
-	if sc.Deals < 0 {
-		sc.Deals = sc.Contacts / 5
-	}
-	if len(sc.Password) < 10 {
-		return fmt.Errorf("seed: the demo password must have at least 10 characters")
-	}
-	started := time.Now()
-	last := map[string]time.Time{}
-	res, err := st.Seed(ctx, store.SeedOptions{
-		OwnerEmail:   sc.Email,
-		PasswordHash: handlers.HashPassword(handlers.DefaultPasswordParams, sc.Password),
-		Contacts:     sc.Contacts,
-		Deals:        sc.Deals,
-		Progress: func(stage string, done, total int) {
-			if done == total || time.Since(last[stage]) > 2*time.Second {
-				last[stage] = time.Now()
-				fmt.Fprintf(stdout, "  %-10s %9d / %d\n", stage, done, total)
-			}
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("seed: %w", err)
-	}
-	fmt.Fprintf(stdout, "\nSeeded %q in %s: %d contacts, %d deals (%d stage changes), %d notes, %d activities.\n",
-		res.TeamName, time.Since(started).Round(time.Second), res.Contacts, res.Deals, res.StageLogs, res.Notes, res.Activities)
-	if res.Second != nil {
-		fmt.Fprintf(stdout, "A second team %q sits beside it (%d contacts), to show that teams never see each other's data.\n", res.Second.TeamName, res.Second.Contacts)
-	}
-	fmt.Fprintf(stdout, "\nLog in at %s/login as %s with the password %q\n(teammates: %s, same password).\n",
-		cfg.PublicURL, res.OwnerEmail, sc.Password, strings.Join(res.MemberEmails, ", "))
-	return nil
 }

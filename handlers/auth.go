@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -32,7 +33,16 @@ func (s *Server) signup(c *fiber.Ctx) error {
 	validEmail(f.Errors, "email", f.Email)
 	validPassword(f.Errors, "password", password)
 	if !f.Errors.Any() {
-		u, err := s.store.CreateUser(c.UserContext(), f.Name, f.Email, hashPassword(s.cfg.Password, password))
+		hash, err := s.hasher.hash(c.UserContext(), password)
+		if errors.Is(err, errHasherBusy) {
+			f.Errors[""] = busyMessage
+			f.Notice = inviteNotice(f.Next)
+			return render(c, busyStatus(c), views.SignupPage(s.shell(c, "Sign up", "signup"), f))
+		}
+		if err != nil {
+			return err
+		}
+		u, err := s.store.CreateUser(c.UserContext(), f.Name, f.Email, hash)
 		switch {
 		case errors.Is(err, store.ErrDuplicate):
 			f.Errors["email"] = "An account with this email already exists. Log in instead."
@@ -74,14 +84,22 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if f.Errors.Any() {
 		return render(c, fiber.StatusUnprocessableEntity, views.LoginPage(s.shell(c, "Log in", "login"), f))
 	}
+	// The attempt is counted before the password is checked, in one
+	// atomic step, so a burst of parallel logins gets no more checks than
+	// the throttle allows.
 	emailKey, ipKey := "email:"+f.Email, "ip:"+c.IP()
-	until, err := s.store.LockedUntil(ctx, emailKey, ipKey)
+	until, err := s.store.ReserveLogin(ctx, store.ThrottleKey{Key: emailKey, Policy: s.cfg.ThrottleEmail},
+		store.ThrottleKey{Key: ipKey, Policy: s.cfg.ThrottleIP})
 	if err != nil {
 		return err
 	}
 	if !until.IsZero() {
-		mins := int(time.Until(until).Minutes()) + 1
+		// Refused by the login throttle.
 		s.observeLoginRefusal("locked")
+		wait := max(time.Until(until), time.Second)
+		mins := int(wait.Minutes()) + 1
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())+1))
+		// Refusals are not logged one by one: a flood would flood the log.
 		f.Errors[""] = fmt.Sprintf("Too many failed attempts. For your security, logging in is paused; try again in %d %s.", mins, pluralWord(mins, "minute", "minutes"))
 		return render(c, fiber.StatusTooManyRequests, views.LoginPage(s.shell(c, "Log in", "login"), f))
 	}
@@ -89,23 +107,32 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	if u == nil || !checkPassword(u.PasswordHash, password) {
-		if u == nil {
-			// Spend the same time as a real check so timing does not tell
-			// which emails have accounts.
-			checkPassword(s.dummyHash, password)
+	// A login naming no account checks the dummy hash, so both cases take
+	// the same time and timing does not tell which emails have accounts.
+	hash := s.dummyHash
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	ok, err := s.hasher.check(ctx, hash, password)
+	if err != nil {
+		// No password was checked, so the attempt is given back.
+		if rerr := s.store.ReleaseLogin(ctx, emailKey, ipKey); rerr != nil {
+			return errors.Join(err, rerr)
 		}
-		if err := s.store.RecordFailure(ctx, emailKey, s.cfg.ThrottleEmail); err != nil {
+		if !errors.Is(err, errHasherBusy) {
 			return err
 		}
-		if err := s.store.RecordFailure(ctx, ipKey, s.cfg.ThrottleIP); err != nil {
-			return err
-		}
+		// Refused by the hashing pool.
+		s.observeLoginRefusal("busy")
+		f.Errors[""] = busyMessage
+		return render(c, busyStatus(c), views.LoginPage(s.shell(c, "Log in", "login"), f))
+	}
+	if u == nil || !ok {
 		s.log.Warn().Str("request_id", requestID(c)).Str("ip", c.IP()).Msg("failed login")
 		f.Errors[""] = "Email or password is incorrect."
 		return render(c, fiber.StatusUnprocessableEntity, views.LoginPage(s.shell(c, "Log in", "login"), f))
 	}
-	if err := s.store.ClearFailures(ctx, emailKey); err != nil {
+	if err := s.store.LoginSucceeded(ctx, emailKey, ipKey); err != nil {
 		return err
 	}
 	if err := s.startSession(c, u); err != nil {
@@ -121,6 +148,7 @@ func (s *Server) startSession(c *fiber.Ctx, u *store.User) error {
 		return fmt.Errorf("renew session token: %w", err)
 	}
 	s.sessions.Put(c.UserContext(), keyUserID, u.ID)
+	s.sessions.Put(c.UserContext(), keyLoginAt, time.Now().UnixMicro())
 	c.Locals(localUser, u)
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"runtime"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -31,6 +32,14 @@ type Config struct {
 	Sandbox bool
 	// Password hashing cost; tests lower it.
 	Password PasswordParams
+	// HashSlots is how many password hashes run at once (default: the
+	// number of cores); HashWait is how long a login, sign-up or password
+	// change waits for a slot before it is refused with 503 (default 2 s).
+	HashSlots int
+	HashWait  time.Duration
+	// OnPasswordCheck, when set, is called for every password checked
+	// (tests and metrics count them).
+	OnPasswordCheck func()
 	// Login throttling per email and per client address.
 	ThrottleEmail store.ThrottlePolicy
 	ThrottleIP    store.ThrottlePolicy
@@ -65,6 +74,8 @@ func DefaultConfig(public *url.URL) Config {
 	return Config{
 		PublicURL:       public,
 		Password:        DefaultPasswordParams,
+		HashSlots:       runtime.NumCPU(),
+		HashWait:        2 * time.Second,
 		ThrottleEmail:   store.ThrottlePolicy{Limit: 5, Window: 15 * time.Minute, Lock: 15 * time.Minute},
 		ThrottleIP:      store.ThrottlePolicy{Limit: 30, Window: 15 * time.Minute, Lock: 15 * time.Minute},
 		SessionLifetime: 14 * 24 * time.Hour,
@@ -95,6 +106,8 @@ type Server struct {
 	// dummyHash is checked against when a login names no account, so both
 	// cases take the same time.
 	dummyHash string
+	// hasher runs every password hash and check under a bounded pool.
+	hasher *hasher
 	// dashCache holds each team's charts drawn at its current data version.
 	dashCache *dashboardCache
 	// outage rate-limits the log lines about an unavailable database.
@@ -106,7 +119,8 @@ type Server struct {
 // New builds the Fiber app with every route and middleware.
 func New(cfg Config, st *store.Store, mailer Mailer, log zerolog.Logger) *fiber.App {
 	s := &Server{cfg: cfg, store: st, mailer: mailer, log: log, dummyHash: hashPassword(cfg.Password, "not a real password"),
-		dashCache: newDashboardCache(), outage: newOutageLog()}
+		dashCache: newDashboardCache(), outage: newOutageLog(),
+		hasher: newHasher(cfg.Password, cfg.HashSlots, cfg.HashWait, cfg.OnPasswordCheck)}
 	if cfg.MetricsToken != "" || len(cfg.MetricsAllow) > 0 {
 		s.metrics = newMetrics(st)
 	}
@@ -160,6 +174,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Get("/dashboard/charts", s.requireTeam, s.dashboardPoll)
 	app.Get("/profile", s.requireUser, s.profilePage)
 	app.Post("/profile", s.requireUser, s.updateProfile)
+	app.Post("/profile/sessions/end", s.requireUser, s.endOtherSessions)
 	app.Get("/team/new", s.requireUser, s.teamNewPage)
 	app.Post("/team", s.requireUser, s.createTeam)
 	app.Get("/team", s.requireTeam, s.teamPage)

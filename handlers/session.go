@@ -17,6 +17,7 @@ import (
 const (
 	sessionCookie = "sherpa_session"
 	keyUserID     = "user_id"
+	keyLoginAt    = "login_at" // Unix microseconds of the login (or of the last "end other sessions")
 	keyFlashKind  = "flash_kind"
 	keyFlashMsg   = "flash_msg"
 	localUser     = "user"
@@ -25,7 +26,16 @@ const (
 
 func newSessionManager(cfg Config, st *store.Store) *scs.SessionManager {
 	sm := scs.New()
-	sm.Store = st.Sessions()
+	// Each stored session records its user, so a user's other sessions
+	// can be ended.
+	sm.Store = st.Sessions(func(data []byte) int64 {
+		_, values, err := sm.Codec.Decode(data)
+		if err != nil {
+			return 0
+		}
+		id, _ := values[keyUserID].(int64)
+		return id
+	})
 	sm.Lifetime = cfg.SessionLifetime
 	if sm.Lifetime == 0 {
 		sm.Lifetime = 14 * 24 * time.Hour
@@ -99,6 +109,14 @@ func (s *Server) loadUser(c *fiber.Ctx) error {
 	}
 	if err != nil {
 		return err
+	}
+	if !u.SessionsSince.IsZero() && s.sessions.GetInt64(c.UserContext(), keyLoginAt) < u.SessionsSince.UnixMicro() {
+		// The user ended their other sessions (a password change, "log
+		// out other devices") after this one logged in.
+		if err := s.sessions.Destroy(c.UserContext()); err != nil {
+			return fmt.Errorf("destroy ended session: %w", err)
+		}
+		return c.Next()
 	}
 	c.Locals(localUser, u)
 	if team != nil {

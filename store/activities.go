@@ -59,7 +59,7 @@ func (s *Store) LogActivity(ctx context.Context, teamID, contactID, userID int64
 		return nil, fmt.Errorf("log activity: unknown type %q: %w", typ, ErrInvalid)
 	}
 	var a *Activity
-	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := contactExists(ctx, tx, teamID, contactID); err != nil {
 			return err
 		}

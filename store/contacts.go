@@ -263,7 +263,7 @@ func (s *Store) CreateContact(ctx context.Context, teamID int64, actor *User, in
 	if actor.CanManage() {
 		c.OwnerID = in.OwnerID
 	}
-	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := checkOwner(ctx, tx, teamID, c.OwnerID); err != nil {
 			return err
 		}
@@ -306,7 +306,7 @@ func (s *Store) UpdateContact(ctx context.Context, teamID int64, actor *User, id
 		return nil, err
 	}
 	conflict := false
-	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		old := new(Contact)
 		if err := s.forUpdate(tx.NewSelect().Model(old).Where("team_id = ?", teamID).Where("id = ?", id)).Scan(ctx); err != nil {
 			if notFound(err) {
@@ -397,7 +397,7 @@ func (s *Store) assign(ctx context.Context, teamID int64, actor *User, model any
 	if !actor.CanManage() {
 		return ErrNotAllowed
 	}
-	return s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		exists, err := tx.NewSelect().Model(model).Where("team_id = ?", teamID).Where("id = ?", id).Exists(ctx)
 		if err != nil {
 			return fmt.Errorf("load %d: %w", id, err)

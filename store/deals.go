@@ -451,7 +451,7 @@ func (s *Store) CreateDeal(ctx context.Context, teamID int64, actor *User, in De
 	if IsClosed(d.Stage) {
 		d.ClosedAt = now
 	}
-	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		c, err := s.dealContact(ctx, tx, teamID, v.contactID)
 		if err != nil {
 			return err
@@ -495,7 +495,7 @@ func (s *Store) UpdateDeal(ctx context.Context, teamID int64, actor *User, id in
 		return nil, err
 	}
 	conflict := false
-	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		old := new(Deal)
 		if err := s.forUpdate(tx.NewSelect().Model(old).Where("team_id = ?", teamID).Where("id = ?", id)).Scan(ctx); err != nil {
 			if notFound(err) {

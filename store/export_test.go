@@ -1,5 +1,11 @@
 package store
 
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+)
+
 // SearchMode sets the search plan thresholds (see rareIDCap and
 // materialCap) so that tests take each plan.
 type SearchMode struct {
@@ -40,4 +46,20 @@ func SetSeedBulkThreshold(n int) (restore func()) {
 	old := seedBulkThreshold
 	seedBulkThreshold = n
 	return func() { seedBulkThreshold = old }
+}
+
+// InTx exposes the store's retrying transaction helper to tests.
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return s.inTx(ctx, fn)
+}
+
+// OnRetry sets the hook told of every transaction run again.
+func (s *Store) OnRetry(fn func(error)) { s.onRetry = fn }
+
+// Statements exposes the migration splitter.
+func Statements(sql string) []string { return statements(sql) }
+
+// MigrateList applies the given migrations instead of the embedded ones.
+func (s *Store) MigrateList(ctx context.Context, all []Migration) (int, error) {
+	return s.migrate(ctx, all)
 }

@@ -40,16 +40,9 @@ func (s *Store) GoogleAccount(ctx context.Context, userID int64) (*GoogleAccount
 // SaveGoogleAccount connects a Google account to the user, replacing any
 // account connected before.
 func (s *Store) SaveGoogleAccount(ctx context.Context, userID int64, googleEmail string, sealedToken []byte) error {
-	now := s.Now()
+	now := s.now()
 	row := &GoogleAccount{UserID: userID, GoogleEmail: googleEmail, SealedToken: sealedToken, ConnectedAt: now, UpdatedAt: now}
-	q := s.DB.NewInsert().Model(row)
-	if s.Dialect == MySQL {
-		q = q.On("DUPLICATE KEY UPDATE").Set("google_email = VALUES(google_email)").Set("sealed_token = VALUES(sealed_token)").
-			Set("connected_at = VALUES(connected_at)").Set("updated_at = VALUES(updated_at)")
-	} else {
-		q = q.On("CONFLICT (user_id) DO UPDATE").Set("google_email = EXCLUDED.google_email").Set("sealed_token = EXCLUDED.sealed_token").
-			Set("connected_at = EXCLUDED.connected_at").Set("updated_at = EXCLUDED.updated_at")
-	}
+	q := s.upsert(s.DB.NewInsert().Model(row), "user_id", "google_email", "sealed_token", "connected_at", "updated_at")
 	if _, err := q.Exec(ctx); err != nil {
 		return fmt.Errorf("save google account of user %d: %w", userID, err)
 	}
@@ -61,7 +54,7 @@ func (s *Store) SaveGoogleAccount(ctx context.Context, userID int64, googleEmail
 // replaced by another meanwhile, so a late refresh cannot bring it back.
 func (s *Store) UpdateGoogleToken(ctx context.Context, userID int64, googleEmail string, sealedToken []byte) error {
 	res, err := s.DB.NewUpdate().Model((*GoogleAccount)(nil)).
-		Set("sealed_token = ?", sealedToken).Set("updated_at = ?", s.Now()).
+		Set("sealed_token = ?", sealedToken).Set("updated_at = ?", s.now()).
 		Where("user_id = ?", userID).Where("google_email = ?", googleEmail).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("update google token of user %d: %w", userID, err)
@@ -102,7 +95,7 @@ type OAuthState struct {
 // CreateOAuthState records a connection in progress valid for validFor, and
 // deletes the expired ones of every user on the way.
 func (s *Store) CreateOAuthState(ctx context.Context, st *OAuthState, validFor time.Duration) error {
-	now := s.Now()
+	now := s.now()
 	st.CreatedAt, st.ExpiresAt = now, now.Add(validFor)
 	if _, err := s.DB.NewDelete().Model((*OAuthState)(nil)).Where("expires_at < ?", now).Exec(ctx); err != nil {
 		return fmt.Errorf("delete expired oauth states: %w", err)
@@ -136,7 +129,7 @@ func (s *Store) TakeOAuthState(ctx context.Context, stateHash string, userID int
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil, ErrNotFound
 	}
-	if !s.Now().Before(st.ExpiresAt) {
+	if !s.now().Before(st.ExpiresAt) {
 		return st, ErrExpired
 	}
 	return st, nil
@@ -171,13 +164,8 @@ func (s *Store) TaskListID(ctx context.Context, userID, contactID int64) (string
 // SetTaskListID remembers the Google Tasks list the user keeps for the
 // contact, replacing one remembered before (after it was deleted in Google).
 func (s *Store) SetTaskListID(ctx context.Context, userID, contactID int64, listID string) error {
-	row := &googleTaskList{UserID: userID, ContactID: contactID, ListID: listID, CreatedAt: s.Now()}
-	q := s.DB.NewInsert().Model(row)
-	if s.Dialect == MySQL {
-		q = q.On("DUPLICATE KEY UPDATE").Set("list_id = VALUES(list_id)").Set("created_at = VALUES(created_at)")
-	} else {
-		q = q.On("CONFLICT (user_id, contact_id) DO UPDATE").Set("list_id = EXCLUDED.list_id").Set("created_at = EXCLUDED.created_at")
-	}
+	row := &googleTaskList{UserID: userID, ContactID: contactID, ListID: listID, CreatedAt: s.now()}
+	q := s.upsert(s.DB.NewInsert().Model(row), "user_id, contact_id", "list_id", "created_at")
 	if _, err := q.Exec(ctx); err != nil {
 		return fmt.Errorf("save task list of user %d for contact %d: %w", userID, contactID, err)
 	}

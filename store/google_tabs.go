@@ -32,12 +32,7 @@ func (s *Store) ClaimForm(ctx context.Context, userID int64, keyHash, kind strin
 	if _, err := s.DB.NewDelete().Model((*formClaim)(nil)).Where("created_at < ?", now.Add(-formClaimLifetime)).Exec(ctx); err != nil {
 		return false, fmt.Errorf("delete old form claims: %w", err)
 	}
-	q := s.DB.NewInsert().Model(&formClaim{UserID: userID, KeyHash: keyHash, Kind: kind, CreatedAt: now})
-	if s.Dialect == MySQL {
-		q = q.On("DUPLICATE KEY UPDATE").Set("key_hash = key_hash")
-	} else {
-		q = q.On("CONFLICT (user_id, key_hash) DO NOTHING")
-	}
+	q := s.upsert(s.DB.NewInsert().Model(&formClaim{UserID: userID, KeyHash: keyHash, Kind: kind, CreatedAt: now}), "user_id, key_hash")
 	res, err := q.Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("claim %s form of user %d: %w", kind, userID, err)

@@ -54,9 +54,9 @@ func (inv *Invitation) Problem(now time.Time) error {
 // CreateInvitation records a new invitation. A pending invitation to the same
 // email in the same team is revoked, so only the newest link works.
 func (s *Store) CreateInvitation(ctx context.Context, teamID, invitedBy int64, email, tokenHash string, validFor time.Duration) (*Invitation, error) {
-	now := s.Now()
+	now := s.now()
 	inv := &Invitation{TeamID: teamID, Email: NormalizeEmail(email), TokenHash: tokenHash, InvitedBy: invitedBy, CreatedAt: now, ExpiresAt: now.Add(validFor)}
-	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		member, err := tx.NewSelect().Model((*User)(nil)).Where("email = ?", inv.Email).Where("team_id = ?", teamID).Exists(ctx)
 		if err != nil {
 			return fmt.Errorf("check membership: %w", err)
@@ -106,7 +106,7 @@ func (s *Store) InvitationByTokenHash(ctx context.Context, tokenHash string) (*I
 func (s *Store) PendingInvitations(ctx context.Context, teamID int64) ([]Invitation, error) {
 	var out []Invitation
 	err := s.selectInvitations(s.DB).Where("i.team_id = ?", teamID).
-		Where("i.accepted_at IS NULL").Where("i.revoked_at IS NULL").Where("i.expires_at > ?", s.Now()).
+		Where("i.accepted_at IS NULL").Where("i.revoked_at IS NULL").Where("i.expires_at > ?", s.now()).
 		OrderExpr("i.created_at DESC, i.id DESC").Scan(ctx, &out)
 	if err != nil {
 		return nil, fmt.Errorf("list invitations of team %d: %w", teamID, err)
@@ -119,7 +119,7 @@ func (s *Store) PendingInvitations(ctx context.Context, teamID int64) ([]Invitat
 func (s *Store) PendingInvitationsFor(ctx context.Context, email string) ([]Invitation, error) {
 	var out []Invitation
 	err := s.selectInvitations(s.DB).Where("i.email = ?", NormalizeEmail(email)).
-		Where("i.accepted_at IS NULL").Where("i.revoked_at IS NULL").Where("i.expires_at > ?", s.Now()).
+		Where("i.accepted_at IS NULL").Where("i.revoked_at IS NULL").Where("i.expires_at > ?", s.now()).
 		OrderExpr("i.created_at DESC, i.id DESC").Scan(ctx, &out)
 	if err != nil {
 		return nil, fmt.Errorf("list invitations for %s: %w", email, err)
@@ -129,7 +129,7 @@ func (s *Store) PendingInvitationsFor(ctx context.Context, email string) ([]Invi
 
 // RevokeInvitation withdraws a pending invitation of the team.
 func (s *Store) RevokeInvitation(ctx context.Context, teamID, id int64) error {
-	res, err := s.DB.NewUpdate().Model((*Invitation)(nil)).Set("revoked_at = ?", s.Now()).
+	res, err := s.DB.NewUpdate().Model((*Invitation)(nil)).Set("revoked_at = ?", s.now()).
 		Where("id = ?", id).Where("team_id = ?", teamID).
 		Where("accepted_at IS NULL").Where("revoked_at IS NULL").Exec(ctx)
 	if err != nil {
@@ -146,27 +146,19 @@ func (s *Store) RevokeInvitation(ctx context.Context, teamID, id int64) error {
 // refusal leaves both untouched.
 func (s *Store) AcceptInvitation(ctx context.Context, tokenHash string, userID int64) (int64, error) {
 	var teamID int64
-	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		inv := new(Invitation)
-		q := tx.NewSelect().Model(inv).Where("token_hash = ?", tokenHash)
-		if s.Dialect == MySQL {
-			q = q.For("UPDATE")
-		}
-		if err := q.Scan(ctx); err != nil {
+		if err := s.forUpdate(tx.NewSelect().Model(inv).Where("token_hash = ?", tokenHash)).Scan(ctx); err != nil {
 			if notFound(err) {
 				return ErrNotFound
 			}
 			return fmt.Errorf("load invitation: %w", err)
 		}
-		if err := inv.Problem(s.Now()); err != nil {
+		if err := inv.Problem(s.now()); err != nil {
 			return err
 		}
 		user := new(User)
-		uq := tx.NewSelect().Model(user).Where("id = ?", userID)
-		if s.Dialect == MySQL {
-			uq = uq.For("UPDATE")
-		}
-		if err := uq.Scan(ctx); err != nil {
+		if err := s.forUpdate(tx.NewSelect().Model(user).Where("id = ?", userID)).Scan(ctx); err != nil {
 			return fmt.Errorf("load user %d: %w", userID, err)
 		}
 		if NormalizeEmail(user.Email) != inv.Email {
@@ -175,7 +167,7 @@ func (s *Store) AcceptInvitation(ctx context.Context, tokenHash string, userID i
 		if user.TeamID != 0 {
 			return ErrAlreadyInTeam
 		}
-		now := s.Now()
+		now := s.now()
 		if _, err := tx.NewUpdate().Model((*User)(nil)).Set("team_id = ?", inv.TeamID).Set("role = ?", RoleMember).
 			Set("updated_at = ?", now).Where("id = ?", userID).Where("team_id IS NULL").Exec(ctx); err != nil {
 			return fmt.Errorf("join user %d to team %d: %w", userID, inv.TeamID, err)

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/uptrace/bun"
 )
 
 //go:embed migrations
@@ -49,40 +51,81 @@ func Migrations(d Dialect) ([]Migration, error) {
 	return out, nil
 }
 
-// statements splits a migration file on semicolons that end a line. Migration
-// files keep one statement per semicolon-terminated block for this reason.
+// splitMarker is the line that separates two statements of a migration
+// file. A marker instead of semicolons lets a statement (a trigger body)
+// hold semicolons of its own and span as many lines as reads well.
+const splitMarker = "-- split"
+
+// statements splits a migration file on its marker lines. A trailing
+// semicolon is dropped, and a part holding nothing but comments is skipped.
 func statements(sql string) []string {
 	var out []string
-	for _, part := range strings.Split(sql, ";\n") {
-		if s := strings.TrimSpace(part); s != "" {
-			out = append(out, strings.TrimSuffix(s, ";"))
+	var part []string
+	flush := func() {
+		s := strings.TrimSpace(strings.Join(part, "\n"))
+		part = part[:0]
+		if s == "" || onlyComments(s) {
+			return
+		}
+		out = append(out, strings.TrimSpace(strings.TrimSuffix(s, ";")))
+	}
+	for _, line := range strings.Split(strings.ReplaceAll(sql, "\r\n", "\n"), "\n") {
+		if strings.TrimRight(line, " \t") == splitMarker {
+			flush()
+			continue
+		}
+		part = append(part, line)
+	}
+	flush()
+	return out
+}
+
+func onlyComments(s string) bool {
+	for _, line := range strings.Split(s, "\n") {
+		if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "--") {
+			return false
 		}
 	}
-	return out
+	return true
 }
 
 // Migrate applies every migration not yet recorded in schema_migrations and
 // returns how many it applied. On MySQL a named lock keeps two instances that
 // start at once from applying the same migration twice.
 func (s *Store) Migrate(ctx context.Context) (int, error) {
+	all, err := Migrations(s.Dialect)
+	if err != nil {
+		return 0, err
+	}
+	return s.migrate(ctx, all)
+}
+
+func (s *Store) migrate(ctx context.Context, all []Migration) (int, error) {
 	conn, err := s.DB.Conn(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("migrate: get connection: %w", err)
 	}
 	defer conn.Close()
-	if s.Dialect == MySQL {
-		var got int
-		if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK('sherpa_migrate', 60)").Scan(&got); err != nil || got != 1 {
-			return 0, fmt.Errorf("migrate: take lock (got %d): %v", got, err)
-		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK('sherpa_migrate')")
+	unlock, err := s.migrationLock(ctx, conn)
+	if err != nil {
+		return 0, err
 	}
+	defer unlock()
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
   version INT NOT NULL PRIMARY KEY,
   name VARCHAR(200) NOT NULL,
   applied_at VARCHAR(40) NOT NULL
 )`); err != nil {
 		return 0, fmt.Errorf("migrate: create schema_migrations: %w", err)
+	}
+	// The statements of a migration that failed part way, so that running
+	// Migrate again after the fix goes on after them (MySQL; see below).
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migration_steps (
+  version INT NOT NULL,
+  step INT NOT NULL,
+  PRIMARY KEY (version, step)
+)`); err != nil {
+		return 0, fmt.Errorf("migrate: create schema_migration_steps: %w", err)
 	}
 	applied := map[int]bool{}
 	rows, err := conn.QueryContext(ctx, "SELECT version FROM schema_migrations")
@@ -99,28 +142,85 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	}
 	rows.Close()
 
-	all, err := Migrations(s.Dialect)
-	if err != nil {
-		return 0, err
-	}
+	return s.apply(ctx, conn, all, applied)
+}
+
+// apply runs the migrations not yet applied. On SQLite each one runs in a
+// transaction: DDL is transactional there, so a failed migration leaves
+// nothing behind. MySQL commits DDL implicitly, so there each statement
+// that succeeds is recorded in schema_migration_steps, and a second run
+// after a failure skips them instead of failing on "table exists".
+func (s *Store) apply(ctx context.Context, conn bun.Conn, all []Migration, applied map[int]bool) (int, error) {
 	n := 0
 	for _, m := range all {
 		if applied[m.Version] {
 			continue
 		}
-		// MySQL commits DDL implicitly, so a transaction would not make a
-		// failed migration atomic there; each statement is applied in turn
-		// and the version recorded last.
-		for _, stmt := range statements(m.SQL) {
-			if _, err := conn.ExecContext(ctx, stmt); err != nil {
-				return n, fmt.Errorf("migration %s: %w\n%s", m.Name, err, stmt)
-			}
-		}
-		if _, err := conn.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-			m.Version, m.Name, s.Now().Format("2006-01-02T15:04:05Z")); err != nil {
-			return n, fmt.Errorf("record migration %s: %w", m.Name, err)
+		if err := s.applyOne(ctx, conn, m); err != nil {
+			return n, err
 		}
 		n++
 	}
 	return n, nil
+}
+
+func (s *Store) applyOne(ctx context.Context, conn bun.Conn, m Migration) error {
+	record := func(db bun.IConn) error {
+		if _, err := db.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+			m.Version, m.Name, s.now().Format("2006-01-02T15:04:05Z")); err != nil {
+			return fmt.Errorf("record migration %s: %w", m.Name, err)
+		}
+		return nil
+	}
+	if s.Dialect == SQLite {
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("migration %s: begin: %w", m.Name, err)
+		}
+		defer tx.Rollback()
+		for _, stmt := range statements(m.SQL) {
+			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("migration %s: %w\n%s", m.Name, err, stmt)
+			}
+		}
+		if err := record(tx); err != nil {
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %s: commit: %w", m.Name, err)
+		}
+		return nil
+	}
+	done := map[int]bool{}
+	rows, err := conn.QueryContext(ctx, "SELECT step FROM schema_migration_steps WHERE version = ?", m.Version)
+	if err != nil {
+		return fmt.Errorf("migration %s: read steps: %w", m.Name, err)
+	}
+	for rows.Next() {
+		var step int
+		if err := rows.Scan(&step); err != nil {
+			rows.Close()
+			return fmt.Errorf("migration %s: scan step: %w", m.Name, err)
+		}
+		done[step] = true
+	}
+	rows.Close()
+	for i, stmt := range statements(m.SQL) {
+		if done[i] {
+			continue
+		}
+		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("migration %s, statement %d: %w\n%s", m.Name, i+1, err, stmt)
+		}
+		if _, err := conn.ExecContext(ctx, "INSERT INTO schema_migration_steps (version, step) VALUES (?, ?)", m.Version, i); err != nil {
+			return fmt.Errorf("migration %s: record step %d: %w", m.Name, i+1, err)
+		}
+	}
+	if err := record(conn); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, "DELETE FROM schema_migration_steps WHERE version = ?", m.Version); err != nil {
+		return fmt.Errorf("migration %s: forget steps: %w", m.Name, err)
+	}
+	return nil
 }

@@ -56,7 +56,7 @@ func (s *Store) AddNote(ctx context.Context, teamID int64, actor *User, contactI
 		return nil, err
 	}
 	n := &Note{TeamID: teamID, ContactID: contactID, AuthorID: actor.ID, Body: strings.TrimSpace(body), CreatedAt: s.now()}
-	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if err := contactExists(ctx, tx, teamID, contactID); err != nil {
 			return err
 		}

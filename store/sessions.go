@@ -10,10 +10,22 @@ import (
 
 // SessionStore keeps scs sessions in the sessions table so that every app
 // instance on the database shares them. It implements scs.CtxStore.
-type SessionStore struct{ s *Store }
+type SessionStore struct {
+	s *Store
+	// userOf reads the logged-in user's id out of a session's encoded data
+	// (0 for none), so each row records whose session it is.
+	userOf func(data []byte) int64
+}
 
-// Sessions returns the scs store backed by this database.
-func (s *Store) Sessions() *SessionStore { return &SessionStore{s: s} }
+// Sessions returns the scs store backed by this database. userOf tells the
+// user id a session's data belongs to (0 when nobody is logged in); it may be
+// nil, and then no session is recorded as anyone's.
+func (s *Store) Sessions(userOf func(data []byte) int64) *SessionStore {
+	if userOf == nil {
+		userOf = func([]byte) int64 { return 0 }
+	}
+	return &SessionStore{s: s, userOf: userOf}
+}
 
 type sessionRow struct {
 	bun.BaseModel `bun:"table:sessions"`
@@ -21,13 +33,14 @@ type sessionRow struct {
 	Token  string    `bun:"token,pk"`
 	Data   []byte    `bun:"data,notnull"`
 	Expiry time.Time `bun:"expiry,notnull"`
+	UserID int64     `bun:"user_id,nullzero"`
 }
 
 // FindCtx returns the data of a live session.
 func (ss *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	var row sessionRow
 	err := ss.s.DB.NewSelect().Model(&row).
-		Where("token = ?", token).Where("expiry > ?", ss.s.Now()).Scan(ctx)
+		Where("token = ?", token).Where("expiry > ?", ss.s.now()).Scan(ctx)
 	if notFound(err) {
 		return nil, false, nil
 	}
@@ -39,13 +52,8 @@ func (ss *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool
 
 // CommitCtx inserts or replaces a session.
 func (ss *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
-	row := &sessionRow{Token: token, Data: b, Expiry: expiry.UTC()}
-	q := ss.s.DB.NewInsert().Model(row)
-	if ss.s.Dialect == MySQL {
-		q = q.On("DUPLICATE KEY UPDATE").Set("data = VALUES(data)").Set("expiry = VALUES(expiry)")
-	} else {
-		q = q.On("CONFLICT (token) DO UPDATE").Set("data = EXCLUDED.data").Set("expiry = EXCLUDED.expiry")
-	}
+	row := &sessionRow{Token: token, Data: b, Expiry: expiry.UTC(), UserID: ss.userOf(b)}
+	q := ss.s.upsert(ss.s.DB.NewInsert().Model(row), "token", "data", "expiry", "user_id")
 	if _, err := q.Exec(ctx); err != nil {
 		return fmt.Errorf("commit session: %w", err)
 	}
@@ -73,10 +81,50 @@ func (ss *SessionStore) Delete(token string) error {
 
 // DeleteExpired removes sessions past their expiry; main runs it periodically.
 func (ss *SessionStore) DeleteExpired(ctx context.Context) (int64, error) {
-	res, err := ss.s.DB.NewDelete().TableExpr("sessions").Where("expiry <= ?", ss.s.Now()).Exec(ctx)
+	res, err := ss.s.DB.NewDelete().TableExpr("sessions").Where("expiry <= ?", ss.s.now()).Exec(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("delete expired sessions: %w", err)
 	}
 	n, _ := res.RowsAffected()
 	return n, nil
+}
+
+// EndOtherSessions logs the user out everywhere but the session keepToken:
+// it deletes the user's other sessions and records the moment, so that a
+// session committed again by a request already in flight is refused too
+// (see User.SessionsSince). It returns that moment, which the kept session
+// must carry as its login time, and how many sessions it deleted.
+func (s *Store) EndOtherSessions(ctx context.Context, userID int64, keepToken string) (time.Time, int64, error) {
+	now := s.now()
+	var n int64
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		n, err = endSessions(ctx, tx, userID, keepToken, now)
+		return err
+	})
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	return now, n, nil
+}
+
+func endSessions(ctx context.Context, tx bun.Tx, userID int64, keepToken string, now time.Time) (int64, error) {
+	if _, err := tx.NewUpdate().Model((*User)(nil)).Set("sessions_since = ?", now).Where("id = ?", userID).Exec(ctx); err != nil {
+		return 0, fmt.Errorf("mark sessions of user %d ended: %w", userID, err)
+	}
+	res, err := tx.NewDelete().TableExpr("sessions").Where("user_id = ?", userID).Where("token <> ?", keepToken).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("delete sessions of user %d: %w", userID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// CountUserSessions is how many live sessions the user has.
+func (s *Store) CountUserSessions(ctx context.Context, userID int64) (int, error) {
+	n, err := s.DB.NewSelect().TableExpr("sessions").Where("user_id = ?", userID).Where("expiry > ?", s.now()).Count(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count sessions of user %d: %w", userID, err)
+	}
+	return int(n), nil
 }

@@ -21,7 +21,7 @@ type Setting struct {
 // the same value: the first insert wins and both read it back.
 func (s *Store) EnsureSetting(ctx context.Context, name string, generate func() string) (string, error) {
 	row := &Setting{Name: name, Value: generate()}
-	if _, err := s.DB.NewInsert().Model(row).Ignore().Exec(ctx); err != nil {
+	if _, err := s.upsert(s.DB.NewInsert().Model(row), "name").Exec(ctx); err != nil {
 		return "", fmt.Errorf("store setting %s: %w", name, err)
 	}
 	var value string

@@ -42,8 +42,12 @@ var (
 type Store struct {
 	DB      *bun.DB
 	Dialect Dialect
-	// Now is the clock; tests replace it.
+	// Now is the clock; tests replace it. The store reads it only through
+	// now(), which fixes the precision.
 	Now func() time.Time
+	// onRetry, when set, is told of every transaction inTx runs again;
+	// tests count retries with it.
+	onRetry func(error)
 }
 
 // Open connects to the database named by a Sherpa database URL:
@@ -174,9 +178,8 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // isDuplicate reports whether err is a unique-key violation on either database.
 func isDuplicate(err error) bool {
-	var me *mysql.MySQLError
-	if errors.As(err, &me) {
-		return me.Number == 1062
+	if n, ok := MySQLErrorNumber(err); ok {
+		return n == 1062
 	}
 	msg := err.Error()
 	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "constraint failed: UNIQUE")

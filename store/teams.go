@@ -34,13 +34,13 @@ var (
 // CreateTeam makes a team with userID as its owner. ErrAlreadyInTeam if the
 // user already belongs to one.
 func (s *Store) CreateTeam(ctx context.Context, userID int64, name string) (*Team, error) {
-	team := &Team{Name: name, Currency: "EUR", TimeZone: "UTC", CreatedAt: s.Now()}
-	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	team := &Team{Name: name, Currency: "EUR", TimeZone: "UTC", CreatedAt: s.now()}
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.NewInsert().Model(team).Exec(ctx); err != nil {
 			return fmt.Errorf("insert team: %w", err)
 		}
 		res, err := tx.NewUpdate().Model((*User)(nil)).
-			Set("team_id = ?", team.ID).Set("role = ?", RoleOwner).Set("updated_at = ?", s.Now()).
+			Set("team_id = ?", team.ID).Set("role = ?", RoleOwner).Set("updated_at = ?", s.now()).
 			Where("id = ?", userID).Where("team_id IS NULL").Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("make user %d owner: %w", userID, err)
@@ -99,15 +99,15 @@ func (s *Store) SetMemberRole(ctx context.Context, teamID, userID int64, role st
 	if role != RoleAdmin && role != RoleMember {
 		return fmt.Errorf("set role %q: %w", role, ErrNotAllowed)
 	}
-	return s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		target, err := memberForUpdate(ctx, tx, s.Dialect, teamID, userID)
+	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		target, err := s.memberForUpdate(ctx, tx, teamID, userID)
 		if err != nil {
 			return err
 		}
 		if target.Role == RoleOwner {
 			return ErrCannotChangeOwner
 		}
-		_, err = tx.NewUpdate().Model((*User)(nil)).Set("role = ?", role).Set("updated_at = ?", s.Now()).
+		_, err = tx.NewUpdate().Model((*User)(nil)).Set("role = ?", role).Set("updated_at = ?", s.now()).
 			Where("id = ?", userID).Where("team_id = ?", teamID).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("set role of user %d: %w", userID, err)
@@ -122,18 +122,18 @@ func (s *Store) TransferOwnership(ctx context.Context, teamID, fromID, toID int6
 	if fromID == toID {
 		return fmt.Errorf("hand ownership to yourself: %w", ErrNotAllowed)
 	}
-	return s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		from, err := memberForUpdate(ctx, tx, s.Dialect, teamID, fromID)
+	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		from, err := s.memberForUpdate(ctx, tx, teamID, fromID)
 		if err != nil {
 			return err
 		}
 		if from.Role != RoleOwner {
 			return ErrNotAllowed
 		}
-		if _, err := memberForUpdate(ctx, tx, s.Dialect, teamID, toID); err != nil {
+		if _, err := s.memberForUpdate(ctx, tx, teamID, toID); err != nil {
 			return err
 		}
-		now := s.Now()
+		now := s.now()
 		if _, err := tx.NewUpdate().Model((*User)(nil)).Set("role = ?", RoleAdmin).Set("updated_at = ?", now).
 			Where("id = ?", fromID).Exec(ctx); err != nil {
 			return fmt.Errorf("demote old owner %d: %w", fromID, err)
@@ -149,8 +149,8 @@ func (s *Store) TransferOwnership(ctx context.Context, teamID, fromID, toID int6
 // RemoveMember takes a member out of a team on an owner's or admin's behalf.
 // The owner can remove anyone but themself; an admin can remove members only.
 func (s *Store) RemoveMember(ctx context.Context, teamID int64, actor *User, userID int64) error {
-	return s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		target, err := memberForUpdate(ctx, tx, s.Dialect, teamID, userID)
+	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		target, err := s.memberForUpdate(ctx, tx, teamID, userID)
 		if err != nil {
 			return err
 		}
@@ -170,8 +170,9 @@ func (s *Store) RemoveMember(ctx context.Context, teamID int64, actor *User, use
 // last member, and then the team is deleted with everything in it.
 // It reports whether the team was deleted.
 func (s *Store) LeaveTeam(ctx context.Context, teamID, userID int64) (teamDeleted bool, err error) {
-	err = s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		me, err := memberForUpdate(ctx, tx, s.Dialect, teamID, userID)
+	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		teamDeleted = false
+		me, err := s.memberForUpdate(ctx, tx, teamID, userID)
 		if err != nil {
 			return err
 		}
@@ -198,7 +199,7 @@ func (s *Store) LeaveTeam(ctx context.Context, teamID, userID int64) (teamDelete
 // the team, unassigned.
 func (s *Store) detachMember(ctx context.Context, tx bun.Tx, teamID, userID int64) error {
 	_, err := tx.NewUpdate().Model((*User)(nil)).
-		Set("team_id = NULL").Set("role = ''").Set("updated_at = ?", s.Now()).
+		Set("team_id = NULL").Set("role = ''").Set("updated_at = ?", s.now()).
 		Where("id = ?", userID).Where("team_id = ?", teamID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("detach user %d from team %d: %w", userID, teamID, err)
@@ -228,13 +229,9 @@ func (s *Store) deleteTeam(ctx context.Context, tx bun.Tx, teamID int64) error {
 // memberForUpdate loads a team member and, on MySQL, locks the row for the
 // rest of the transaction. SQLite transactions here are IMMEDIATE, which
 // already serialises writers.
-func memberForUpdate(ctx context.Context, tx bun.Tx, d Dialect, teamID, userID int64) (*User, error) {
+func (s *Store) memberForUpdate(ctx context.Context, tx bun.Tx, teamID, userID int64) (*User, error) {
 	u := new(User)
-	q := tx.NewSelect().Model(u).Where("id = ?", userID).Where("team_id = ?", teamID)
-	if d == MySQL {
-		q = q.For("UPDATE")
-	}
-	if err := q.Scan(ctx); err != nil {
+	if err := s.forUpdate(tx.NewSelect().Model(u).Where("id = ?", userID).Where("team_id = ?", teamID)).Scan(ctx); err != nil {
 		if notFound(err) {
 			return nil, ErrNotFound
 		}

@@ -2,19 +2,33 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/uptrace/bun"
 )
 
-// ThrottlePolicy says how many failures within Window lock a key, and for how long.
+// ThrottlePolicy says how many login attempts within Window a key allows,
+// and for how long it is locked once they are used up.
 type ThrottlePolicy struct {
 	Limit  int
 	Window time.Duration
 	Lock   time.Duration
 }
 
+// ThrottleKey is one counter a login attempt is charged to (the email, the
+// client address) with its policy.
+type ThrottleKey struct {
+	Key    string
+	Policy ThrottlePolicy
+}
+
+// throttleRow counts the attempts charged to a key in its current window.
+// The column keeps its first name, failures: a successful login gives its
+// attempt back, so what stays counted are the failures (and the attempts
+// still being checked).
 type throttleRow struct {
 	bun.BaseModel `bun:"table:login_throttle"`
 
@@ -24,65 +38,110 @@ type throttleRow struct {
 	LockedUntil time.Time `bun:"locked_until,nullzero"`
 }
 
-// LockedUntil returns the latest time until which any of keys is locked, or
-// the zero time when none is.
-func (s *Store) LockedUntil(ctx context.Context, keys ...string) (time.Time, error) {
-	var rows []throttleRow
-	if err := s.DB.NewSelect().Model(&rows).Where("throttle_key IN (?)", bun.In(keys)).
-		Where("locked_until > ?", s.Now()).Scan(ctx); err != nil {
-		return time.Time{}, fmt.Errorf("read login throttle: %w", err)
-	}
-	var until time.Time
-	for _, r := range rows {
-		if r.LockedUntil.After(until) {
-			until = r.LockedUntil
-		}
-	}
-	return until, nil
-}
+// errThrottled rolls back a refused reservation.
+var errThrottled = errors.New("throttled")
 
-// RecordFailure counts one failed login for key under policy p and locks the
-// key when the count reaches the limit within the window.
-func (s *Store) RecordFailure(ctx context.Context, key string, p ThrottlePolicy) error {
-	now := s.Now()
-	return s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		row := new(throttleRow)
-		q := tx.NewSelect().Model(row).Where("throttle_key = ?", key)
-		if s.Dialect == MySQL {
-			q = q.For("UPDATE")
-		}
-		err := q.Scan(ctx)
-		if notFound(err) {
-			row = &throttleRow{Key: key, Failures: 1, WindowStart: now}
-			if p.Limit <= 1 {
-				row.LockedUntil = now.Add(p.Lock)
+// ReserveLogin charges one login attempt to every key, before the password
+// is checked, and returns the zero time when the attempt may go on. When
+// any key has used up its attempts it charges none of them and returns the
+// time until which that key is locked.
+//
+// Each key is one upsert that increments its counter, read back in the same
+// transaction under the row lock the upsert took, so any number of parallel
+// attempts get at most Limit checks per key.
+func (s *Store) ReserveLogin(ctx context.Context, keys ...ThrottleKey) (time.Time, error) {
+	keys = append([]ThrottleKey(nil), keys...)
+	// One lock order for every attempt, so two of them never wait on each other.
+	sort.Slice(keys, func(i, j int) bool { return keys[i].Key < keys[j].Key })
+	var until time.Time
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		until = time.Time{}
+		for _, k := range keys {
+			u, err := s.reserve(ctx, tx, k)
+			if err != nil {
+				return err
 			}
-			if _, err := tx.NewInsert().Model(row).Ignore().Exec(ctx); err != nil {
-				return fmt.Errorf("insert login throttle: %w", err)
+			if u.After(until) {
+				until = u
 			}
-			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("read login throttle: %w", err)
-		}
-		if now.Sub(row.WindowStart) > p.Window {
-			row.Failures, row.WindowStart, row.LockedUntil = 0, now, time.Time{}
-		}
-		row.Failures++
-		if row.Failures >= p.Limit {
-			row.LockedUntil = now.Add(p.Lock)
-		}
-		if _, err := tx.NewUpdate().Model(row).WherePK().Exec(ctx); err != nil {
-			return fmt.Errorf("update login throttle: %w", err)
+		if !until.IsZero() {
+			return errThrottled
 		}
 		return nil
 	})
+	if errors.Is(err, errThrottled) {
+		return until, nil
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Time{}, nil
 }
 
-// ClearFailures forgets the failures of key, after a successful login.
-func (s *Store) ClearFailures(ctx context.Context, key string) error {
-	if _, err := s.DB.NewDelete().Model((*throttleRow)(nil)).Where("throttle_key = ?", key).Exec(ctx); err != nil {
-		return fmt.Errorf("clear login throttle: %w", err)
+// reserve charges one attempt to k in tx and returns the zero time, or the
+// lock's end when k has no attempt left.
+func (s *Store) reserve(ctx context.Context, tx bun.Tx, k ThrottleKey) (time.Time, error) {
+	now, p := s.now(), k.Policy
+	limit := max(p.Limit, 1)
+	ins := tx.NewInsert().Model(&throttleRow{Key: k.Key, Failures: 1, WindowStart: now})
+	if _, err := s.upsertExpr(ins, "throttle_key", "failures = failures + 1").Exec(ctx); err != nil {
+		return time.Time{}, fmt.Errorf("count login attempt: %w", err)
+	}
+	row := new(throttleRow)
+	if err := tx.NewSelect().Model(row).Where("throttle_key = ?", k.Key).Scan(ctx); err != nil {
+		return time.Time{}, fmt.Errorf("read login throttle: %w", err)
+	}
+	changed := false
+	// A lock that has run out, or a window gone by without one, starts
+	// afresh with this attempt.
+	if (!row.LockedUntil.IsZero() && !row.LockedUntil.After(now)) ||
+		(row.LockedUntil.IsZero() && now.Sub(row.WindowStart) > p.Window) {
+		row.Failures, row.WindowStart, row.LockedUntil = 1, now, time.Time{}
+		changed = true
+	}
+	if row.Failures > limit {
+		return row.LockedUntil, nil
+	}
+	if row.Failures == limit {
+		// The last attempt allowed: should it fail, the key is locked.
+		row.LockedUntil = now.Add(p.Lock)
+		changed = true
+	}
+	if changed {
+		if _, err := tx.NewUpdate().Model(row).WherePK().Exec(ctx); err != nil {
+			return time.Time{}, fmt.Errorf("update login throttle: %w", err)
+		}
+	}
+	return time.Time{}, nil
+}
+
+// LoginSucceeded forgets the attempts charged to clear (the email that just
+// logged in) and gives back the one attempt charged to each of keys (the
+// client address, whose other attempts stay counted).
+func (s *Store) LoginSucceeded(ctx context.Context, clear string, keys ...string) error {
+	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewDelete().Model((*throttleRow)(nil)).Where("throttle_key = ?", clear).Exec(ctx); err != nil {
+			return fmt.Errorf("clear login throttle: %w", err)
+		}
+		return release(ctx, tx, keys)
+	})
+}
+
+// ReleaseLogin gives back the attempt charged to each key by a login that
+// checked no password after all (the hashing pool was busy).
+func (s *Store) ReleaseLogin(ctx context.Context, keys ...string) error {
+	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		return release(ctx, tx, keys)
+	})
+}
+
+func release(ctx context.Context, tx bun.Tx, keys []string) error {
+	for _, key := range keys {
+		if _, err := tx.NewUpdate().Model((*throttleRow)(nil)).Set("failures = failures - 1").
+			Where("throttle_key = ?", key).Where("failures > 0").Exec(ctx); err != nil {
+			return fmt.Errorf("release login attempt: %w", err)
+		}
 	}
 	return nil
 }

@@ -28,6 +28,10 @@ type User struct {
 	Role         string    `bun:"role,notnull"`
 	CreatedAt    time.Time `bun:"created_at,notnull"`
 	UpdatedAt    time.Time `bun:"updated_at,notnull"`
+	// SessionsSince, when set, is when the user last ended their other
+	// sessions (a password change, "log out other devices"): a session
+	// whose login is older is logged out.
+	SessionsSince time.Time `bun:"sessions_since,nullzero"`
 }
 
 // CanManage reports whether the user may invite, assign and remove members.
@@ -38,7 +42,7 @@ func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSp
 
 // CreateUser adds an account; ErrDuplicate when the email is taken.
 func (s *Store) CreateUser(ctx context.Context, name, email, passwordHash string) (*User, error) {
-	now := s.Now()
+	now := s.now()
 	u := &User{Name: name, Email: NormalizeEmail(email), PasswordHash: passwordHash, CreatedAt: now, UpdatedAt: now}
 	if _, err := s.DB.NewInsert().Model(u).Exec(ctx); err != nil {
 		if isDuplicate(err) {
@@ -76,7 +80,7 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) {
 // UpdateUserName changes a user's display name.
 func (s *Store) UpdateUserName(ctx context.Context, id int64, name string) error {
 	_, err := s.DB.NewUpdate().Model((*User)(nil)).
-		Set("name = ?", name).Set("updated_at = ?", s.Now()).
+		Set("name = ?", name).Set("updated_at = ?", s.now()).
 		Where("id = ?", id).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("rename user %d: %w", id, err)
@@ -87,7 +91,7 @@ func (s *Store) UpdateUserName(ctx context.Context, id int64, name string) error
 // UpdatePasswordHash stores a new password hash for a user.
 func (s *Store) UpdatePasswordHash(ctx context.Context, id int64, hash string) error {
 	_, err := s.DB.NewUpdate().Model((*User)(nil)).
-		Set("password_hash = ?", hash).Set("updated_at = ?", s.Now()).
+		Set("password_hash = ?", hash).Set("updated_at = ?", s.now()).
 		Where("id = ?", id).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("change password of user %d: %w", id, err)
@@ -121,4 +125,24 @@ func (s *Store) UserAndTeam(ctx context.Context, id int64) (*User, *Team, error)
 		return &u, nil, nil
 	}
 	return &u, &Team{ID: u.TeamID, Name: row.TeamName, Currency: row.TeamCurrency, TimeZone: row.TeamTimeZone, CreatedAt: row.TeamCreated}, nil
+}
+
+// ChangePassword stores the user's new password hash and ends every other
+// session of the user, in one transaction; keepToken is the session that
+// made the change. It returns the moment the other sessions ended (see
+// EndOtherSessions).
+func (s *Store) ChangePassword(ctx context.Context, userID int64, hash, keepToken string) (time.Time, error) {
+	now := s.now()
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewUpdate().Model((*User)(nil)).Set("password_hash = ?", hash).Set("updated_at = ?", now).
+			Where("id = ?", userID).Exec(ctx); err != nil {
+			return fmt.Errorf("update password of user %d: %w", userID, err)
+		}
+		_, err := endSessions(ctx, tx, userID, keepToken, now)
+		return err
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	return now, nil
 }

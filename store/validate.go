@@ -7,7 +7,6 @@ import (
 	"net/mail"
 	"sort"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
@@ -85,10 +84,6 @@ func validEmail(email string) bool {
 	return true
 }
 
-// now is the store's clock cut to what both databases keep (microseconds),
-// so that a value read back equals the value written.
-func (s *Store) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
-
 // checkActor makes sure the acting user belongs to the team the write is for.
 func checkActor(actor *User, teamID int64) error {
 	if actor == nil || actor.TeamID != teamID || teamID == 0 {
@@ -120,14 +115,4 @@ func checkOwner(ctx context.Context, db bun.IDB, teamID, ownerID int64) error {
 		return FieldErrors{"owner_id": "Choose a member of your team."}
 	}
 	return nil
-}
-
-// forUpdate locks the selected rows on MySQL for the rest of the
-// transaction; SQLite transactions here are IMMEDIATE and already serialise
-// writers.
-func (s *Store) forUpdate(q *bun.SelectQuery) *bun.SelectQuery {
-	if s.Dialect == MySQL {
-		return q.For("UPDATE")
-	}
-	return q
 }

@@ -3,6 +3,7 @@ CREATE TABLE settings (
   value VARCHAR(255) NOT NULL,
   PRIMARY KEY (name)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+-- split
 
 CREATE TABLE teams (
   id BIGINT NOT NULL AUTO_INCREMENT,
@@ -12,6 +13,7 @@ CREATE TABLE teams (
   created_at DATETIME(6) NOT NULL,
   PRIMARY KEY (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+-- split
 
 CREATE TABLE users (
   id BIGINT NOT NULL AUTO_INCREMENT,
@@ -27,6 +29,7 @@ CREATE TABLE users (
   KEY users_team (team_id, role, id),
   CONSTRAINT users_team_fk FOREIGN KEY (team_id) REFERENCES teams (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+-- split
 
 CREATE TABLE invitations (
   id BIGINT NOT NULL AUTO_INCREMENT,
@@ -45,6 +48,7 @@ CREATE TABLE invitations (
   KEY invitations_email (email),
   CONSTRAINT invitations_team_fk FOREIGN KEY (team_id) REFERENCES teams (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+-- split
 
 CREATE TABLE sessions (
   token CHAR(43) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
@@ -53,6 +57,7 @@ CREATE TABLE sessions (
   PRIMARY KEY (token),
   KEY sessions_expiry (expiry)
 ) ENGINE=InnoDB;
+-- split
 
 CREATE TABLE login_throttle (
   throttle_key VARCHAR(300) NOT NULL,

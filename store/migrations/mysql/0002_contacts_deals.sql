@@ -28,6 +28,7 @@ CREATE TABLE contacts (
   KEY contacts_owner_updated (team_id, owner_id, updated_at, id),
   CONSTRAINT contacts_team_fk FOREIGN KEY (team_id) REFERENCES teams (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+-- split
 
 CREATE TABLE contact_terms (
   team_id BIGINT NOT NULL,
@@ -37,6 +38,7 @@ CREATE TABLE contact_terms (
   KEY contact_terms_contact (contact_id, term),
   CONSTRAINT contact_terms_contact_fk FOREIGN KEY (contact_id) REFERENCES contacts (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+-- split
 
 CREATE TABLE deals (
   id BIGINT NOT NULL AUTO_INCREMENT,
@@ -78,6 +80,7 @@ CREATE TABLE deals (
   CONSTRAINT deals_team_fk FOREIGN KEY (team_id) REFERENCES teams (id) ON DELETE CASCADE,
   CONSTRAINT deals_contact_fk FOREIGN KEY (contact_id) REFERENCES contacts (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+-- split
 
 CREATE TABLE deal_terms (
   team_id BIGINT NOT NULL,
@@ -87,6 +90,7 @@ CREATE TABLE deal_terms (
   KEY deal_terms_deal (deal_id, term),
   CONSTRAINT deal_terms_deal_fk FOREIGN KEY (deal_id) REFERENCES deals (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+-- split
 
 CREATE TABLE deal_stage_log (
   id BIGINT NOT NULL AUTO_INCREMENT,
@@ -102,6 +106,7 @@ CREATE TABLE deal_stage_log (
   CONSTRAINT deal_stage_log_team_fk FOREIGN KEY (team_id) REFERENCES teams (id) ON DELETE CASCADE,
   CONSTRAINT deal_stage_log_deal_fk FOREIGN KEY (deal_id) REFERENCES deals (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+-- split
 
 CREATE TABLE notes (
   id BIGINT NOT NULL AUTO_INCREMENT,
@@ -114,6 +119,7 @@ CREATE TABLE notes (
   KEY notes_contact (contact_id, created_at, id),
   CONSTRAINT notes_contact_fk FOREIGN KEY (contact_id) REFERENCES contacts (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+-- split
 
 CREATE TABLE activities (
   id BIGINT NOT NULL AUTO_INCREMENT,

@@ -7,6 +7,7 @@ CREATE TABLE google_accounts (
   PRIMARY KEY (user_id),
   CONSTRAINT google_accounts_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+-- split
 
 CREATE TABLE oauth_states (
   state_hash CHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
@@ -20,6 +21,7 @@ CREATE TABLE oauth_states (
   KEY oauth_states_expires (expires_at),
   CONSTRAINT oauth_states_user_fk FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+-- split
 
 CREATE TABLE google_task_lists (
   user_id BIGINT NOT NULL,

@@ -2,6 +2,7 @@ CREATE TABLE settings (
   name TEXT NOT NULL PRIMARY KEY,
   value TEXT NOT NULL
 );
+-- split
 
 CREATE TABLE teams (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -10,6 +11,7 @@ CREATE TABLE teams (
   time_zone TEXT NOT NULL DEFAULT 'UTC',
   created_at TIMESTAMP NOT NULL
 );
+-- split
 
 CREATE TABLE users (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -21,8 +23,12 @@ CREATE TABLE users (
   created_at TIMESTAMP NOT NULL,
   updated_at TIMESTAMP NOT NULL
 );
+-- split
+
 CREATE UNIQUE INDEX users_email ON users (email);
+-- split
 CREATE INDEX users_team ON users (team_id, role, id);
+-- split
 
 CREATE TABLE invitations (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -36,16 +42,24 @@ CREATE TABLE invitations (
   accepted_by INTEGER NULL,
   revoked_at TIMESTAMP NULL
 );
+-- split
+
 CREATE UNIQUE INDEX invitations_token ON invitations (token_hash);
+-- split
 CREATE INDEX invitations_team ON invitations (team_id, accepted_at, revoked_at, expires_at);
+-- split
 CREATE INDEX invitations_email ON invitations (email);
+-- split
 
 CREATE TABLE sessions (
   token TEXT NOT NULL PRIMARY KEY,
   data BLOB NOT NULL,
   expiry TIMESTAMP NOT NULL
 );
+-- split
+
 CREATE INDEX sessions_expiry ON sessions (expiry);
+-- split
 
 CREATE TABLE login_throttle (
   throttle_key TEXT NOT NULL PRIMARY KEY,

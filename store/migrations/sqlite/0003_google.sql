@@ -5,6 +5,7 @@ CREATE TABLE google_accounts (
   connected_at TIMESTAMP NOT NULL,
   updated_at TIMESTAMP NOT NULL
 );
+-- split
 
 CREATE TABLE oauth_states (
   state_hash TEXT NOT NULL PRIMARY KEY,
@@ -14,8 +15,12 @@ CREATE TABLE oauth_states (
   created_at TIMESTAMP NOT NULL,
   expires_at TIMESTAMP NOT NULL
 );
+-- split
+
 CREATE INDEX oauth_states_user ON oauth_states (user_id);
+-- split
 CREATE INDEX oauth_states_expires ON oauth_states (expires_at);
+-- split
 
 CREATE TABLE google_task_lists (
   user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,

@@ -5,4 +5,6 @@ CREATE TABLE form_claims (
   created_at TIMESTAMP NOT NULL,
   PRIMARY KEY (user_id, key_hash)
 );
+-- split
+
 CREATE INDEX form_claims_created ON form_claims (created_at);

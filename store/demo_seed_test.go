@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -128,6 +129,26 @@ func TestSeedMakesConsistentDemoData(t *testing.T) {
 		// Seeding only the second team needs its own emails.
 		if _, err := s.SeedSecondTeam(ctx, store.SeedOptions{PasswordHash: "h", OwnerEmail: "other@example.com", Contacts: 100, Deals: 10}); err != nil {
 			t.Errorf("SeedSecondTeam: %v", err)
+		}
+	})
+}
+
+// A second seed on the same database refuses with ErrSeeded, writing nothing.
+func TestSeedTwiceSaysTheDatabaseIsSeeded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		opt := store.SeedOptions{PasswordHash: "hash", Contacts: 20, Deals: 5, Members: 1, NoSecondTeam: true, Rand: rand.New(rand.NewPCG(3, 4))}
+		if _, err := s.Seed(ctx, opt); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.Seed(ctx, opt)
+		if !errors.Is(err, store.ErrSeeded) {
+			t.Fatalf("second seed: %v, want ErrSeeded", err)
+		}
+		var teams int
+		s.DB.NewRaw("SELECT COUNT(*) FROM teams").Scan(ctx, &teams)
+		if teams != 1 {
+			t.Errorf("%d teams after the refused seed, want 1", teams)
 		}
 	})
 }

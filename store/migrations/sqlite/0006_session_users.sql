@@ -1,0 +1,8 @@
+-- Each session records whose it is, so a user's other sessions can be ended
+-- (a password change, "log out other devices").
+ALTER TABLE sessions ADD COLUMN user_id INTEGER NULL;
+-- split
+CREATE INDEX sessions_user ON sessions (user_id);
+-- split
+-- A session whose login is older than this is logged out.
+ALTER TABLE users ADD COLUMN sessions_since TIMESTAMP NULL;
