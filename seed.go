@@ -58,4 +58,3 @@ func seed(ctx context.Context, cfg Config, log zerolog.Logger, stdout io.Writer,
 		strings.TrimRight(loginBase, "/"), res.OwnerEmail, sc.Password, strings.Join(res.MemberEmails, ", "))
 	return nil
 }
-
