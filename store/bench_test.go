@@ -17,19 +17,29 @@ import (
 	"sherpa/store"
 )
 
-// Benchmarks run against a MySQL/MariaDB database that already holds a big
-// seeded team, named by SHERPA_BENCH_MYSQL_URL, for example
+// Benchmarks run against a database that already holds a big seeded team,
+// named by SHERPA_BENCH_URL (or SHERPA_BENCH_MYSQL_URL), MySQL/MariaDB or
+// SQLite, for example
 //
-//	SHERPA_BENCH_MYSQL_URL=mysql://root@127.0.0.1:3306/sherpa_bench
+//	SHERPA_BENCH_URL=mysql://root@127.0.0.1:3306/sherpa_bench
+//	SHERPA_BENCH_URL=sqlite:/tmp/sherpa_bench.db
 //
 // Fill it once (1,000,000 contacts and 200,000 deals by default) with
 //
-//	SHERPA_BENCH_SEED=1 SHERPA_BENCH_MYSQL_URL=… go test ./store -run '^$' -bench BenchmarkSeedDatabase -benchtime 1x -timeout 2h
+//	SHERPA_BENCH_SEED=1 SHERPA_BENCH_URL=… go test ./store -run '^$' -bench BenchmarkSeedDatabase -benchtime 1x -timeout 2h
 //
 // then
 //
-//	SHERPA_BENCH_MYSQL_URL=… go test ./store -run '^$' -bench . -benchtime 200x
-const benchEnv = "SHERPA_BENCH_MYSQL_URL"
+//	SHERPA_BENCH_URL=… go test ./store -run '^$' -bench . -benchtime 200x
+const benchEnv = "SHERPA_BENCH_URL"
+
+// benchURL is the benchmark database's URL, "" when none is set.
+func benchURL() string {
+	if v := os.Getenv(benchEnv); v != "" {
+		return v
+	}
+	return os.Getenv("SHERPA_BENCH_MYSQL_URL")
+}
 
 func envInt(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
@@ -45,23 +55,25 @@ func BenchmarkSeedDatabase(b *testing.B) {
 	if os.Getenv("SHERPA_BENCH_SEED") != "1" {
 		b.Skip("set SHERPA_BENCH_SEED=1 and " + benchEnv + " to seed the benchmark database")
 	}
-	raw := os.Getenv(benchEnv)
+	raw := benchURL()
 	if raw == "" {
 		b.Fatal(benchEnv + " is not set")
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		b.Fatal(err)
-	}
-	name := strings.TrimPrefix(u.Path, "/")
-	pass, _ := u.User.Password()
-	admin, err := sql.Open("mysql", u.User.Username()+":"+pass+"@tcp("+u.Host+")/")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec("CREATE DATABASE IF NOT EXISTS `" + name + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
-		b.Fatal(err)
+	if strings.HasPrefix(raw, "mysql://") {
+		u, err := url.Parse(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		name := strings.TrimPrefix(u.Path, "/")
+		pass, _ := u.User.Password()
+		admin, err := sql.Open("mysql", u.User.Username()+":"+pass+"@tcp("+u.Host+")/")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer admin.Close()
+		if _, err := admin.Exec("CREATE DATABASE IF NOT EXISTS `" + name + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+			b.Fatal(err)
+		}
 	}
 	ctx := context.Background()
 	s, err := store.Open(ctx, raw)
@@ -103,7 +115,7 @@ var bench struct {
 
 func benchStore(b *testing.B) (*store.Store, int64, *store.User) {
 	b.Helper()
-	raw := os.Getenv(benchEnv)
+	raw := benchURL()
 	if raw == "" {
 		b.Skip("set " + benchEnv + " to a seeded database (see BenchmarkSeedDatabase)")
 	}

@@ -25,9 +25,9 @@ import (
 // vanish. A cursor holds the sort value and id of the row next to the page
 // boundary; the next page is the rows after it: on MySQL
 // `col > v OR (col = v AND id > i)` with FORCE INDEX (MariaDB turns the plain
-// row constructor into a full scan, and without the hint it prefers a
-// ref on team_id, see MEASURED.md), on SQLite the row value (col, id) > (v, i)
-// with INDEXED BY. The previous page reads the reverse order from the cursor
+// row constructor into a full scan, and without the hint it prefers a ref on
+// team_id: BENCHMARKS.md, "Measured before the design"), on SQLite the row
+// value (col, id) > (v, i) with INDEXED BY. The previous page reads the reverse order from the cursor
 // and turns the rows around. No page ever counts the team's rows.
 //
 // A listing can run through several segments, each its own index range:
