@@ -122,5 +122,5 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 		}
 		n++
 	}
-	return n, nil
+	return n, s.Analyze(ctx)
 }

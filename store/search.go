@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strconv"
@@ -23,20 +22,23 @@ import (
 // Why not FULLTEXT (MySQL) and FTS5 (SQLite)? They can answer "which records
 // match" quickly, but a page also needs an order, and FULLTEXT with ORDER BY
 // costs ~1.8 s for a common word at 1M rows because every hit is sorted
-// (BENCHMARKS.md, "Measured before the design"). With our own table the list code picks a plan from the
-// estimated number of hits of each word (planSearch):
+// (BENCHMARKS.md, "Measured before the design"). With our own table the
+// list code chooses a plan from how often each word occurs (planSearch),
+// counted in the term index up to a small limit — the same SQL on every
+// engine, with no engine's EXPLAIN output to read:
 //
-//   - rare: when the records matching every word number at most rareIDCap,
-//     their ids are read from the term index (intersected in SQL), then the
-//     rows are loaded by primary key and only those are sorted;
-//   - materialised walk: for words of middling frequency (and intersections
-//     of several words) the sort index is walked in order, joined to the
-//     matching ids materialised once into a keyed temporary table. Both are
-//     sequential reads, which matter on a server whose buffer pool is far
-//     smaller than the data (MariaDB's default is 128 MB);
-//   - probe walk: a very common word matches densely, so the sort index is
-//     walked and each row's own terms are probed through (record id, term);
-//     a page fills after a few dozen rows.
+//   - rare: when the least common word has at most rareCap term rows, the
+//     ids of the records matching every word are read from its term range
+//     (each row's other words probed through (record id, term)); then
+//     those rows are loaded by primary key and only they are sorted. The
+//     work is bounded by rareCap whatever the team's size;
+//   - several common words: if the least common has at most intersectCap
+//     rows, the same read looks for the records having all of them; an
+//     intersection of at most rareCap records is sorted like a rare word;
+//   - probe walk: otherwise every word is common, so matches are dense:
+//     the sort index is walked in order and each row's own terms are
+//     probed through (record id, term); a page fills after a few dozen
+//     rows (with rareCap term rows in a team of N, one row in N/rareCap).
 //
 // The tokens, the two dialects' behaviour and the prefix rules are the same
 // everywhere, which a single FULLTEXT/FTS5 pair could not promise (different
@@ -48,16 +50,16 @@ import (
 // p+termBound in binary (code point) order.
 const termBound = "\U0010FFFF"
 
-// Search plan thresholds, in estimated term rows (see estimateHits; on
-// MySQL the estimate runs about twice the true count). Variables only so
+// Search plan thresholds, in term rows (see planSearch). Variables only so
 // that tests can force each plan.
 var (
-	// rareIDCap: a match set of at most this many records is loaded by
-	// primary key and sorted.
-	rareIDCap = 1000
-	// materialCap: a word with at most this many hits is materialised and
-	// joined to the walk of the sort index; above it, rows are probed.
-	materialCap = 40000
+	// rareCap: a word with at most this many term rows is rare; a set of at
+	// most this many matching records is loaded by primary key and sorted.
+	rareCap = 4000
+	// intersectCap: of several common words, the least common is read to
+	// find the records having all of them when it has at most this many
+	// term rows.
+	intersectCap = 20000
 )
 
 // termSet names a term table, the column holding the record id and the
@@ -149,90 +151,58 @@ func prefixCond(alias string, w searchWord) (string, []any) {
 	return "(" + strings.Join(parts, " OR ") + ")", args
 }
 
-// estimateHits estimates how many term rows start with one of a word's
-// prefixes: on MySQL from the range optimizer's index dives (EXPLAIN, well
-// under a millisecond whatever the count), on SQLite by counting up to just
-// past materialCap.
-func estimateHits(ctx context.Context, s *Store, ts termSet, teamID int64, w searchWord) (int, error) {
+// countTerms counts the term rows that start with one of a word's prefixes,
+// up to limit: a range of the terms' primary key (team_id, term, id) read no
+// further than limit rows, however common the word.
+func countTerms(ctx context.Context, s *Store, ts termSet, teamID int64, w searchWord, limit int) (int, error) {
 	cond, args := prefixCond("t", w)
+	var n int
+	err := s.DB.NewRaw("SELECT COUNT(*) FROM (SELECT 1 FROM "+ts.table+" AS t WHERE t.team_id = ? AND "+cond+" LIMIT ?) AS hits",
+		append(append([]any{teamID}, args...), limit)...).Scan(ctx, &n)
+	if err != nil {
+		return 0, fmt.Errorf("count search terms: %w", err)
+	}
+	return n, nil
+}
+
+// probeSQL is the condition "the record idExpr has a term that starts with
+// one of w's prefixes", read through the terms' (record id, term) index. A
+// scalar subquery rather than EXISTS: MariaDB rewrites EXISTS into a
+// semi-join that first materialises every hit of the word, which for a
+// common word is the slow plan the probe exists to avoid.
+func (s *Store) probeSQL(ts termSet, alias, idExpr string, teamID int64, w searchWord) (string, []any) {
+	cond, args := prefixCond(alias, w)
+	return "(SELECT 1 FROM " + ts.table + " AS " + alias + s.indexHint(ts.byRecord) + " WHERE " + alias + "." + ts.column + " = " + idExpr +
+		" AND " + alias + ".team_id = ? AND " + cond + " LIMIT 1) IS NOT NULL", append([]any{teamID}, args...)
+}
+
+// matchingIDs reads up to limit distinct ids of the records matching every
+// word: the first word's term range, each row's other words probed.
+func matchingIDs(ctx context.Context, s *Store, ts termSet, teamID int64, ws []searchWord, limit int) ([]int64, error) {
+	cond, args := prefixCond("t0", ws[0])
+	var q strings.Builder
+	q.WriteString("SELECT DISTINCT t0." + ts.column + " FROM " + ts.table + " AS t0 WHERE t0.team_id = ? AND " + cond)
 	args = append([]any{teamID}, args...)
-	from := " FROM " + ts.table + " AS t WHERE t.team_id = ? AND " + cond
-	if s.Dialect != MySQL {
-		var n int
-		err := s.DB.NewRaw("SELECT COUNT(*) FROM (SELECT 1"+from+" LIMIT ?) AS hits", append(args, materialCap+1)...).Scan(ctx, &n)
-		if err != nil {
-			return 0, fmt.Errorf("count search hits: %w", err)
-		}
-		return n, nil
-	}
-	rows, err := s.DB.QueryContext(ctx, "EXPLAIN SELECT 1"+from, args...)
-	if err != nil {
-		return 0, fmt.Errorf("estimate search hits: %w", err)
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return 0, fmt.Errorf("estimate search hits: %w", err)
-	}
-	vals := make([]sql.NullString, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	if !rows.Next() {
-		return 0, fmt.Errorf("estimate search hits: no plan")
-	}
-	if err := rows.Scan(ptrs...); err != nil {
-		return 0, fmt.Errorf("estimate search hits: %w", err)
-	}
-	for i, c := range cols {
-		if c == "rows" {
-			n, err := strconv.Atoi(vals[i].String)
-			if err != nil {
-				return materialCap + 1, nil
-			}
-			return n, nil
-		}
-	}
-	return materialCap + 1, nil
-}
-
-// searchPlan is how a listing applies the search words; see the package
-// notes on search above.
-type searchPlan struct {
-	none    bool         // nothing can match
-	rare    bool         // only the records in ids can match
-	ids     []int64      //
-	setSQL  string       // materialised match set joined to the walk, or ""
-	setArgs []any        //
-	probes  []searchWord // words probed row by row
-}
-
-// matchSetSQL selects the ids of the records matching every word: the first
-// word's term rows, each checked against the other words' materialised
-// matches (on MySQL a STRAIGHT_JOIN to a keyed derived table, on SQLite an
-// IN over a subquery, which SQLite materialises into an index).
-func matchSetSQL(d Dialect, ts termSet, teamID int64, ws []searchWord) (string, []any) {
-	var from, where strings.Builder
-	var fromArgs, whereArgs []any
-	from.WriteString("SELECT DISTINCT t0." + ts.column + " AS id FROM " + ts.table + " AS t0")
-	cond, cargs := prefixCond("t0", ws[0])
-	where.WriteString(" WHERE t0.team_id = ? AND " + cond)
-	whereArgs = append(append(whereArgs, teamID), cargs...)
 	for i, w := range ws[1:] {
-		a := "t" + strconv.Itoa(i+1)
-		cond, cargs := prefixCond(a, w)
-		sub := "SELECT " + a + "." + ts.column + " AS id FROM " + ts.table + " AS " + a + " WHERE " + a + ".team_id = ? AND " + cond
-		if d == MySQL {
-			m := "m" + strconv.Itoa(i+1)
-			from.WriteString(" STRAIGHT_JOIN (" + strings.Replace(sub, "SELECT ", "SELECT DISTINCT ", 1) + ") AS " + m + " ON " + m + ".id = t0." + ts.column)
-			fromArgs = append(append(fromArgs, teamID), cargs...)
-		} else {
-			where.WriteString(" AND t0." + ts.column + " IN (" + sub + ")")
-			whereArgs = append(append(whereArgs, teamID), cargs...)
-		}
+		probe, pargs := s.probeSQL(ts, "t"+strconv.Itoa(i+1), "t0."+ts.column, teamID, w)
+		q.WriteString(" AND " + probe)
+		args = append(args, pargs...)
 	}
-	return from.String() + where.String(), append(fromArgs, whereArgs...)
+	q.WriteString(" LIMIT ?")
+	var ids []int64
+	if err := s.DB.NewRaw(q.String(), append(args, limit)...).Scan(ctx, &ids); err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	return ids, nil
+}
+
+// searchPlan is how a listing applies the search words; see the notes on
+// search above.
+type searchPlan struct {
+	none   bool         // nothing can match
+	rare   bool         // exactly the records in ids match
+	ids    []int64      //
+	probes []searchWord // otherwise: words probed row by row in the walk
 }
 
 // planSearch chooses how to apply the words: see the notes on search.
@@ -240,49 +210,36 @@ func planSearch(ctx context.Context, s *Store, ts termSet, teamID int64, ws []se
 	if len(ws) == 0 {
 		return searchPlan{}, nil
 	}
-	type est struct {
-		w searchWord
-		n int
+	limit := rareCap + 1
+	if len(ws) > 1 {
+		limit = max(rareCap, intersectCap) + 1
 	}
-	var small, huge []est
+	counts := make(map[string]int, len(ws))
 	for _, w := range ws {
-		n, err := estimateHits(ctx, s, ts, teamID, w)
+		n, err := countTerms(ctx, s, ts, teamID, w, max(limit, 1))
 		if err != nil {
 			return searchPlan{}, err
 		}
-		if n <= materialCap {
-			small = append(small, est{w, n})
-		} else {
-			huge = append(huge, est{w, n})
+		if n == 0 {
+			return searchPlan{none: true}, nil
 		}
+		counts[w.prefixes[0]] = n
 	}
-	var plan searchPlan
-	for _, e := range huge {
-		plan.probes = append(plan.probes, e.w)
+	words := slices.Clone(ws)
+	slices.SortStableFunc(words, func(a, b searchWord) int { return counts[a.prefixes[0]] - counts[b.prefixes[0]] })
+	least := counts[words[0].prefixes[0]]
+	if least > rareCap && (len(words) == 1 || least > intersectCap) {
+		return searchPlan{probes: words}, nil
 	}
-	if len(small) == 0 {
-		return plan, nil
-	}
-	slices.SortFunc(small, func(a, b est) int { return a.n - b.n })
-	words := make([]searchWord, len(small))
-	for i, e := range small {
-		words[i] = e.w
-	}
-	plan.setSQL, plan.setArgs = matchSetSQL(s.Dialect, ts, teamID, words)
-	if rareIDCap <= 0 || len(small) == 1 && small[0].n > rareIDCap {
-		return plan, nil
-	}
-	// Few hits, or several words whose intersection may be small: find the
-	// matching ids, and sort just those if they are few.
-	var ids []int64
-	if err := s.DB.NewRaw(plan.setSQL+" LIMIT ?", append(slices.Clone(plan.setArgs), rareIDCap+1)...).Scan(ctx, &ids); err != nil {
-		return searchPlan{}, fmt.Errorf("search: %w", err)
-	}
+	ids, err := matchingIDs(ctx, s, ts, teamID, words, max(rareCap, 0)+1)
 	switch {
+	case err != nil:
+		return searchPlan{}, err
 	case len(ids) == 0:
 		return searchPlan{none: true}, nil
-	case len(ids) <= rareIDCap:
-		plan.rare, plan.ids, plan.setSQL, plan.setArgs = true, ids, "", nil
+	case len(ids) <= rareCap:
+		return searchPlan{rare: true, ids: ids}, nil
 	}
-	return plan, nil
+	// Many records have every word: they are dense enough to walk to.
+	return searchPlan{probes: words}, nil
 }
