@@ -124,6 +124,13 @@ func benchStore(b *testing.B) (*store.Store, int64, *store.User) {
 		if bench.s, bench.err = store.Open(ctx, raw); bench.err != nil {
 			return
 		}
+		// SHERPA_BENCH_ANALYZE=1 gathers the planner's statistics first (a
+		// database seeded before Seed did so has none).
+		if os.Getenv("SHERPA_BENCH_ANALYZE") == "1" {
+			if bench.err = bench.s.Analyze(ctx); bench.err != nil {
+				return
+			}
+		}
 		email := os.Getenv("SHERPA_BENCH_OWNER")
 		if email == "" {
 			email = "bench@sherpa.test"

@@ -176,12 +176,15 @@ func (s *Store) probeSQL(ts termSet, alias, idExpr string, teamID int64, w searc
 		" AND " + alias + ".team_id = ? AND " + cond + " LIMIT 1) IS NOT NULL", append([]any{teamID}, args...)
 }
 
-// matchingIDs reads up to limit distinct ids of the records matching every
-// word: the first word's term range, each row's other words probed.
-func matchingIDs(ctx context.Context, s *Store, ts termSet, teamID int64, ws []searchWord, limit int) ([]int64, error) {
+// matchingIDs reads the ids of the records matching every word from at most
+// limit term rows: the first word's term range, each row's other words
+// probed. A record with several matching terms comes once (deduplicated
+// here: DISTINCT costs MariaDB a temporary table). complete reports that the
+// rows ran out before the limit, so that ids are all the matches.
+func matchingIDs(ctx context.Context, s *Store, ts termSet, teamID int64, ws []searchWord, limit int) (ids []int64, complete bool, err error) {
 	cond, args := prefixCond("t0", ws[0])
 	var q strings.Builder
-	q.WriteString("SELECT DISTINCT t0." + ts.column + " FROM " + ts.table + " AS t0 WHERE t0.team_id = ? AND " + cond)
+	q.WriteString("SELECT t0." + ts.column + " FROM " + ts.table + " AS t0 WHERE t0.team_id = ? AND " + cond)
 	args = append([]any{teamID}, args...)
 	for i, w := range ws[1:] {
 		probe, pargs := s.probeSQL(ts, "t"+strconv.Itoa(i+1), "t0."+ts.column, teamID, w)
@@ -189,11 +192,12 @@ func matchingIDs(ctx context.Context, s *Store, ts termSet, teamID int64, ws []s
 		args = append(args, pargs...)
 	}
 	q.WriteString(" LIMIT ?")
-	var ids []int64
 	if err := s.DB.NewRaw(q.String(), append(args, limit)...).Scan(ctx, &ids); err != nil {
-		return nil, fmt.Errorf("search: %w", err)
+		return nil, false, fmt.Errorf("search: %w", err)
 	}
-	return ids, nil
+	complete = len(ids) < limit
+	slices.Sort(ids)
+	return slices.Compact(ids), complete, nil
 }
 
 // searchPlan is how a listing applies the search words; see the notes on
@@ -231,13 +235,13 @@ func planSearch(ctx context.Context, s *Store, ts termSet, teamID int64, ws []se
 	if least > rareCap && (len(words) == 1 || least > intersectCap) {
 		return searchPlan{probes: words}, nil
 	}
-	ids, err := matchingIDs(ctx, s, ts, teamID, words, max(rareCap, 0)+1)
+	ids, complete, err := matchingIDs(ctx, s, ts, teamID, words, max(rareCap, 0)+1)
 	switch {
 	case err != nil:
 		return searchPlan{}, err
-	case len(ids) == 0:
+	case len(ids) == 0 && complete:
 		return searchPlan{none: true}, nil
-	case len(ids) <= rareCap:
+	case complete && len(ids) <= rareCap:
 		return searchPlan{rare: true, ids: ids}, nil
 	}
 	// Many records have every word: they are dense enough to walk to.
