@@ -1,6 +1,6 @@
 // Package handlers is Sherpa's HTTP layer on Fiber: middleware, routes and the
-// handlers behind them. A handler parses and validates input, calls store (and
-// later google and charts), and renders exactly one views component: the full
+// handlers behind them. A handler parses and validates input, calls store,
+// google and charts, and renders exactly one views component: the full
 // page, or the fragment when htmx asks for it.
 package handlers
 

@@ -9,10 +9,22 @@
 //	  -email bench@sherpa.test -password bench-password-1
 //
 // It sends traffic only to the URL given (use a local instance).
+//
+// Both databases: -db takes either URL form, so the same run works on the
+// embedded SQLite file the instance serves (WAL lets both open it):
+//
+//	go run . --database-url sqlite:/tmp/sherpa_bench.db --addr 127.0.0.1:8090 &
+//	go run ./loadtest -db sqlite:/tmp/sherpa_bench.db -set-password -save sqlite-before.json
+//
+// -set-password gives the login user the -password first (databases filled
+// by the store's benchmark seeder have no usable login). -save writes the
+// results as JSON; -baseline reads such a file and prints each scenario
+// beside it, before and after in one table.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -28,6 +40,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"sherpa/handlers"
 	"sherpa/store"
 )
 
@@ -47,8 +60,12 @@ func main() {
 	requests := flag.Int("n", 400, "requests per scenario")
 	depth := flag.Int("depth", 30000, "pages deep for the deep-page scenarios")
 	only := flag.String("only", "", "run only scenarios whose name contains this")
+	setPassword := flag.Bool("set-password", false, "first set the login user's password to -password (needs -db)")
+	save := flag.String("save", "", "write the results as JSON to this file")
+	baseline := flag.String("baseline", "", "compare against results saved earlier with -save")
 	flag.Parse()
-	if err := run(*base, *dbURL, *email, *password, *clients, *requests, *depth, *only); err != nil {
+	o := options{setPassword: *setPassword, save: *save, baseline: *baseline}
+	if err := run(*base, *dbURL, *email, *password, *clients, *requests, *depth, *only, o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
@@ -73,8 +90,56 @@ func login(base, email, password string) (*http.Client, error) {
 	return c, nil
 }
 
-func run(base, dbURL, email, password string, clients, requests, depth int, only string) error {
+// options are the flags around a run.
+type options struct {
+	setPassword    bool
+	save, baseline string
+}
+
+// saved is one scenario's result in a -save file.
+type saved struct {
+	Scenario string  `json:"scenario"`
+	P50      float64 `json:"p50_ms"`
+	P95      float64 `json:"p95_ms"`
+	P99      float64 `json:"p99_ms"`
+	Rate     float64 `json:"req_s"`
+	Errors   int64   `json:"errors"`
+}
+
+func run(base, dbURL, email, password string, clients, requests, depth int, only string, o options) error {
 	ctx := context.Background()
+	if o.setPassword {
+		if dbURL == "" {
+			return fmt.Errorf("-set-password needs -db")
+		}
+		st, err := store.Open(ctx, dbURL)
+		if err != nil {
+			return err
+		}
+		u, err := st.UserByEmail(ctx, email)
+		if err == nil {
+			err = st.UpdatePasswordHash(ctx, u.ID, handlers.HashPassword(handlers.DefaultPasswordParams, password))
+		}
+		st.Close()
+		if err != nil {
+			return fmt.Errorf("set the password of %s: %w", email, err)
+		}
+	}
+	var before map[string]saved
+	if o.baseline != "" {
+		b, err := os.ReadFile(o.baseline)
+		if err != nil {
+			return err
+		}
+		var rows []saved
+		if err := json.Unmarshal(b, &rows); err != nil {
+			return fmt.Errorf("baseline %s: %w", o.baseline, err)
+		}
+		before = map[string]saved{}
+		for _, r := range rows {
+			before[r.Scenario] = r
+		}
+	}
 	cs := make([]*http.Client, clients)
 	for i := range cs {
 		c, err := login(base, email, password)
@@ -123,7 +188,7 @@ func run(base, dbURL, email, password string, clients, requests, depth int, only
 					get("/contacts?sort=" + sortKey + "&dir=" + dir + "&cursor=" + url.QueryEscape(cur))})
 			}
 		}
-		deepDeals := 6000
+		deepDeals := depth / 5 // 6,000 pages of 200,000 deals at 1M contacts
 		cur, err := st.ListCursorAt(ctx, "deals", teamID, store.ViewAll, userID, "amount", true, deepDeals*store.PageSize-1)
 		if err != nil {
 			return err
@@ -133,6 +198,8 @@ func run(base, dbURL, email, password string, clients, requests, depth int, only
 	}
 	scenarios = append(scenarios,
 		scenario{"deals first page (name)", get("/deals")},
+		scenario{"search most common first name (anna)", get("/contacts?q=anna")},
+		scenario{"search one letter (a)", get("/contacts?q=a")},
 		scenario{"search common word (müller)", get("/contacts?q=" + url.QueryEscape("müller"))},
 		scenario{"search common word (schmidt)", get("/contacts?q=schmidt")},
 		scenario{"search two words (anna müller)", get("/contacts?q=" + url.QueryEscape("anna müller"))},
@@ -140,17 +207,48 @@ func run(base, dbURL, email, password string, clients, requests, depth int, only
 		scenario{"search phone digits (1711)", get("/contacts?q=1711")},
 		scenario{"inline save", inlineSave(base, cs)},
 	)
-	fmt.Printf("%d clients, %d requests per scenario, against %s\n\n", clients, requests, base)
-	fmt.Printf("| scenario | p50 | p95 | p99 | req/s | errors |\n| --- | --- | --- | --- | --- | --- |\n")
+	fmt.Printf("%d clients, %d requests per scenario, against %s, load average %s\n\n", clients, requests, base, loadAvg())
+	if before != nil {
+		fmt.Printf("| scenario | p50 before → after | p99 before → after | req/s before → after | errors |\n| --- | --- | --- | --- | --- |\n")
+	} else {
+		fmt.Printf("| scenario | p50 | p95 | p99 | req/s | errors |\n| --- | --- | --- | --- | --- | --- |\n")
+	}
+	var results []saved
 	for _, sc := range scenarios {
 		if only != "" && !strings.Contains(sc.name, only) {
 			continue
 		}
 		res := measure(cs, sc, requests)
-		fmt.Printf("| %s | %s | %s | %s | %.0f | %d |\n", sc.name, ms(res.p(50)), ms(res.p(95)), ms(res.p(99)), res.rate, res.errors)
+		r := saved{Scenario: sc.name, P50: msf(res.p(50)), P95: msf(res.p(95)), P99: msf(res.p(99)), Rate: res.rate, Errors: res.errors}
+		results = append(results, r)
+		if b, ok := before[sc.name]; ok {
+			fmt.Printf("| %s | %.1f → %.1f ms | %.1f → %.1f ms | %.0f → %.0f | %d |\n", sc.name, b.P50, r.P50, b.P99, r.P99, b.Rate, r.Rate, r.Errors)
+		} else {
+			fmt.Printf("| %s | %s | %s | %s | %.0f | %d |\n", sc.name, ms(res.p(50)), ms(res.p(95)), ms(res.p(99)), res.rate, res.errors)
+		}
+	}
+	fmt.Printf("\nload average after the run: %s\n", loadAvg())
+	if o.save != "" {
+		b, _ := json.MarshalIndent(results, "", "  ")
+		if err := os.WriteFile(o.save, b, 0o644); err != nil {
+			return err
+		}
 	}
 	return nil
 }
+
+// loadAvg is the machine's load average (Linux), to print beside a run:
+// the machine may be shared.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	return strings.Join(f[:min(3, len(f))], " ")
+}
+
+func msf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 var versionRe = regexp.MustCompile(`name="version" value="(\d+)"`)
 var rowRe = regexp.MustCompile(`id="contact-(\d+)"`)

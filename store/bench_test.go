@@ -17,19 +17,29 @@ import (
 	"sherpa/store"
 )
 
-// Benchmarks run against a MySQL/MariaDB database that already holds a big
-// seeded team, named by SHERPA_BENCH_MYSQL_URL, for example
+// Benchmarks run against a database that already holds a big seeded team,
+// named by SHERPA_BENCH_URL (or SHERPA_BENCH_MYSQL_URL), MySQL/MariaDB or
+// SQLite, for example
 //
-//	SHERPA_BENCH_MYSQL_URL=mysql://root@127.0.0.1:3306/sherpa_bench
+//	SHERPA_BENCH_URL=mysql://root@127.0.0.1:3306/sherpa_bench
+//	SHERPA_BENCH_URL=sqlite:/tmp/sherpa_bench.db
 //
 // Fill it once (1,000,000 contacts and 200,000 deals by default) with
 //
-//	SHERPA_BENCH_SEED=1 SHERPA_BENCH_MYSQL_URL=… go test ./store -run '^$' -bench BenchmarkSeedDatabase -benchtime 1x -timeout 2h
+//	SHERPA_BENCH_SEED=1 SHERPA_BENCH_URL=… go test ./store -run '^$' -bench BenchmarkSeedDatabase -benchtime 1x -timeout 2h
 //
 // then
 //
-//	SHERPA_BENCH_MYSQL_URL=… go test ./store -run '^$' -bench . -benchtime 200x
-const benchEnv = "SHERPA_BENCH_MYSQL_URL"
+//	SHERPA_BENCH_URL=… go test ./store -run '^$' -bench . -benchtime 200x
+const benchEnv = "SHERPA_BENCH_URL"
+
+// benchURL is the benchmark database's URL, "" when none is set.
+func benchURL() string {
+	if v := os.Getenv(benchEnv); v != "" {
+		return v
+	}
+	return os.Getenv("SHERPA_BENCH_MYSQL_URL")
+}
 
 func envInt(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
@@ -45,23 +55,25 @@ func BenchmarkSeedDatabase(b *testing.B) {
 	if os.Getenv("SHERPA_BENCH_SEED") != "1" {
 		b.Skip("set SHERPA_BENCH_SEED=1 and " + benchEnv + " to seed the benchmark database")
 	}
-	raw := os.Getenv(benchEnv)
+	raw := benchURL()
 	if raw == "" {
 		b.Fatal(benchEnv + " is not set")
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		b.Fatal(err)
-	}
-	name := strings.TrimPrefix(u.Path, "/")
-	pass, _ := u.User.Password()
-	admin, err := sql.Open("mysql", u.User.Username()+":"+pass+"@tcp("+u.Host+")/")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec("CREATE DATABASE IF NOT EXISTS `" + name + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
-		b.Fatal(err)
+	if strings.HasPrefix(raw, "mysql://") {
+		u, err := url.Parse(raw)
+		if err != nil {
+			b.Fatal(err)
+		}
+		name := strings.TrimPrefix(u.Path, "/")
+		pass, _ := u.User.Password()
+		admin, err := sql.Open("mysql", u.User.Username()+":"+pass+"@tcp("+u.Host+")/")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer admin.Close()
+		if _, err := admin.Exec("CREATE DATABASE IF NOT EXISTS `" + name + "` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+			b.Fatal(err)
+		}
 	}
 	ctx := context.Background()
 	s, err := store.Open(ctx, raw)
@@ -103,7 +115,7 @@ var bench struct {
 
 func benchStore(b *testing.B) (*store.Store, int64, *store.User) {
 	b.Helper()
-	raw := os.Getenv(benchEnv)
+	raw := benchURL()
 	if raw == "" {
 		b.Skip("set " + benchEnv + " to a seeded database (see BenchmarkSeedDatabase)")
 	}
@@ -111,6 +123,13 @@ func benchStore(b *testing.B) (*store.Store, int64, *store.User) {
 		ctx := context.Background()
 		if bench.s, bench.err = store.Open(ctx, raw); bench.err != nil {
 			return
+		}
+		// SHERPA_BENCH_ANALYZE=1 gathers the planner's statistics first (a
+		// database seeded before Seed did so has none).
+		if os.Getenv("SHERPA_BENCH_ANALYZE") == "1" {
+			if bench.err = bench.s.Analyze(ctx); bench.err != nil {
+				return
+			}
 		}
 		email := os.Getenv("SHERPA_BENCH_OWNER")
 		if email == "" {
@@ -153,8 +172,13 @@ func dirName(desc bool) string {
 	return "asc"
 }
 
-// deepOffset is 30,000 pages of 25 rows in.
-const deepOffset = 30_000 * store.PageSize
+// benchPages is how many pages deep the deep-page benchmarks go: 30,000
+// (row 750,000) by default, SHERPA_BENCH_PAGES for a smaller database. The
+// owner views go a tenth of that, deals a fifth.
+var benchPages = envInt("SHERPA_BENCH_PAGES", 30_000)
+
+// deepOffset is benchPages pages of 25 rows in.
+var deepOffset = benchPages * store.PageSize
 
 func BenchmarkContactList(b *testing.B) {
 	s, teamID, user := benchStore(b)
@@ -187,8 +211,8 @@ func BenchmarkContactList(b *testing.B) {
 				measure(b, func() error { _, err := s.ListContacts(ctx, teamID, q); return err })
 			})
 			b.Run(view+"/deep/"+sortKey, func(b *testing.B) {
-				// The views hold 100,000–300,000 rows: go 3,000 pages in.
-				cur, err := s.ListCursorAt(ctx, "contacts", teamID, view, user.ID, sortKey, false, 3000*store.PageSize-1)
+				// The views hold 100,000–300,000 rows at 1M: go 3,000 pages in.
+				cur, err := s.ListCursorAt(ctx, "contacts", teamID, view, user.ID, sortKey, false, benchPages/10*store.PageSize-1)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -213,13 +237,14 @@ func BenchmarkContactList(b *testing.B) {
 	})
 }
 
-// Search terms of the seeded data: "müller" and "schmidt" are last names
+// Search terms of the seeded data: "anna" is the most common first name,
+// "müller" and "schmidt" are last names
 // (about 6,000 term rows each, just above the rare-word cap: the worst case
 // of the walking plan), "com" is the domain of a third of the emails, "a"
 // starts 40% of all terms, "laura kowalczyk" is a rare pair, "brenner
 // analytics" a company, "356.434" a phone prefix, "anna müller" two common
 // words with few contacts having both.
-var benchSearches = []string{"müller", "schmidt", "com", "a", "laura kowalczyk", "brenneranalytics", "356.434", "+31 6 947", "anna müller", "zz"}
+var benchSearches = []string{"anna", "müller", "schmidt", "com", "a", "laura kowalczyk", "brenneranalytics", "356.434", "+31 6 947", "anna müller", "zz"}
 
 func BenchmarkContactSearch(b *testing.B) {
 	s, teamID, _ := benchStore(b)
@@ -257,8 +282,8 @@ func BenchmarkDealList(b *testing.B) {
 			measure(b, func() error { _, err := s.ListDeals(ctx, teamID, q); return err })
 		})
 		b.Run("deep/"+sortKey, func(b *testing.B) {
-			// 200,000 deals: 6,000 pages in.
-			cur, err := s.ListCursorAt(ctx, "deals", teamID, store.ViewAll, 0, sortKey, true, 6000*store.PageSize-1)
+			// 200,000 deals at 1M contacts: 6,000 pages in.
+			cur, err := s.ListCursorAt(ctx, "deals", teamID, store.ViewAll, 0, sortKey, true, benchPages/5*store.PageSize-1)
 			if err != nil {
 				b.Fatal(err)
 			}

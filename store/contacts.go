@@ -196,8 +196,11 @@ func (s *Store) ListContacts(ctx context.Context, teamID int64, q ContactQuery) 
 	return ContactPage{Rows: rows, Next: res.next, Prev: res.prev}, nil
 }
 
+// selectContacts reads contacts by id (every caller gives one or a few), so
+// through the primary key.
 func (s *Store) selectContacts(db bun.IDB) *bun.SelectQuery {
-	return db.NewSelect().Model((*Contact)(nil)).ColumnExpr("c.*").ColumnExpr("u.name AS owner_name").
+	return db.NewSelect().Model((*Contact)(nil)).ModelTableExpr("contacts AS c" + s.indexHint(primaryKey)).
+		ColumnExpr("c.*").ColumnExpr("u.name AS owner_name").
 		Join("LEFT JOIN users AS u ON u.id = c.owner_id")
 }
 

@@ -242,6 +242,8 @@ func (s *Store) TeamActivity(ctx context.Context, teamID int64, loc *time.Locati
 		Type   string `bun:"type"`
 		N      int    `bun:"n"`
 	}
+	// CROSS JOIN keeps SQLite's join order (the counts, then each user by
+	// primary key); with statistics it would rather scan users.
 	err := s.DB.NewRaw(`SELECT x.user_id, u.name, x.type, x.n FROM (
   SELECT user_id, type, SUM(n) AS n FROM (
     SELECT user_id, type, n FROM activity_day_totals WHERE team_id = ? AND day >= ? AND day < ?
@@ -252,7 +254,7 @@ func (s *Store) TeamActivity(ctx context.Context, teamID int64, loc *time.Locati
   ) AS parts
   GROUP BY user_id, type
 ) AS x
-JOIN users AS u ON u.id = x.user_id
+CROSS JOIN users AS u ON u.id = x.user_id
 WHERE u.team_id = ?`,
 		teamID, dateString(firstDay), dateString(lastDay),
 		teamID, start, firstDay,

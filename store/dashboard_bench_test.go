@@ -15,10 +15,10 @@ import (
 )
 
 // Dashboard benchmarks run on the seeded benchmark database named by
-// SHERPA_BENCH_MYSQL_URL (see bench_test.go). The first run applies the
+// SHERPA_BENCH_URL (see bench_test.go). The first run applies the
 // dashboard migration there, as the app does at start:
 //
-//	SHERPA_BENCH_MYSQL_URL=mysql://root@127.0.0.1:3306/sherpa_bench \
+//	SHERPA_BENCH_URL=mysql://root@127.0.0.1:3306/sherpa_bench \
 //	  go test ./store -run '^$' -bench Dashboard -benchtime 50x
 //
 // Every iteration runs the SQL: these are the numbers without the handlers'
@@ -33,9 +33,9 @@ var dashBench struct {
 
 func dashBenchStore(b *testing.B) (*store.Store, int64) {
 	b.Helper()
-	raw := os.Getenv("SHERPA_BENCH_MYSQL_URL")
+	raw := benchURL()
 	if raw == "" {
-		b.Skip("set SHERPA_BENCH_MYSQL_URL to a seeded database (see BenchmarkSeedDatabase)")
+		b.Skip("set " + benchEnv + " to a seeded database (see BenchmarkSeedDatabase)")
 	}
 	dashBench.once.Do(func() {
 		ctx := context.Background()

@@ -352,8 +352,10 @@ func (s *Store) ListDeals(ctx context.Context, teamID int64, q DealQuery) (DealP
 	return DealPage{Rows: rows, Next: res.next, Prev: res.prev}, nil
 }
 
-func (s *Store) selectDeals(db bun.IDB) *bun.SelectQuery {
-	return db.NewSelect().Model((*Deal)(nil)).ColumnExpr("d.*").ColumnExpr("u.name AS owner_name").
+// selectDeals reads deals through the named index (see indexHint).
+func (s *Store) selectDeals(db bun.IDB, index string) *bun.SelectQuery {
+	return db.NewSelect().Model((*Deal)(nil)).ModelTableExpr("deals AS d" + s.indexHint(index)).
+		ColumnExpr("d.*").ColumnExpr("u.name AS owner_name").
 		Join("LEFT JOIN users AS u ON u.id = d.owner_id")
 }
 
@@ -362,7 +364,7 @@ func (s *Store) dealsByIDs(ctx context.Context, teamID int64, ids []int64) ([]De
 		return []Deal{}, nil
 	}
 	var rows []Deal
-	if err := s.selectDeals(s.DB).Where("d.team_id = ?", teamID).Where("d.id IN (?)", bun.In(ids)).Scan(ctx, &rows); err != nil {
+	if err := s.selectDeals(s.DB, primaryKey).Where("d.team_id = ?", teamID).Where("d.id IN (?)", bun.In(ids)).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("load deals: %w", err)
 	}
 	return orderByIDs(rows, ids, func(d *Deal) int64 { return d.ID }), nil
@@ -371,7 +373,7 @@ func (s *Store) dealsByIDs(ctx context.Context, teamID int64, ids []int64) ([]De
 // DealByID loads one deal of the team; ErrNotFound if the team has none such.
 func (s *Store) DealByID(ctx context.Context, teamID, id int64) (*Deal, error) {
 	d := new(Deal)
-	if err := s.selectDeals(s.DB).Where("d.team_id = ?", teamID).Where("d.id = ?", id).Scan(ctx, d); err != nil {
+	if err := s.selectDeals(s.DB, primaryKey).Where("d.team_id = ?", teamID).Where("d.id = ?", id).Scan(ctx, d); err != nil {
 		if notFound(err) {
 			return nil, ErrNotFound
 		}
@@ -383,7 +385,7 @@ func (s *Store) DealByID(ctx context.Context, teamID, id int64) (*Deal, error) {
 // DealsOfContact lists a contact's deals, newest first.
 func (s *Store) DealsOfContact(ctx context.Context, teamID, contactID int64) ([]Deal, error) {
 	var rows []Deal
-	if err := s.selectDeals(s.DB).Where("d.team_id = ?", teamID).Where("d.contact_id = ?", contactID).
+	if err := s.selectDeals(s.DB, "deals_of_contact").Where("d.team_id = ?", teamID).Where("d.contact_id = ?", contactID).
 		OrderExpr("d.id DESC").Limit(500).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("list deals of contact %d: %w", contactID, err)
 	}

@@ -141,7 +141,7 @@ func (s *Store) Seed(ctx context.Context, opt SeedOptions) (*SeedResult, error) 
 			return res, err
 		}
 	}
-	return res, nil
+	return res, s.Analyze(ctx)
 }
 
 // SeedSecondTeam creates only the second team Seed would add for opt.

@@ -191,41 +191,61 @@ func TestListQueriesUseTheSortIndex(t *testing.T) {
 			}
 			return
 		}
-		// The three search plans: probe each row's terms while walking the
-		// sort index; walk joined to the materialised matches; or read the
-		// few candidates by primary key.
-		for _, mode := range store.SearchModes(1)[1:4] {
+		// The search plans: walk the sort index and probe each row's terms,
+		// or read the few candidates by primary key; and the reads that
+		// choose them (each word's term count, a rare word's matches with
+		// the other words probed) range over the terms' primary key.
+		all := &allQueries{}
+		s.DB.AddQueryHook(all)
+		for _, mode := range store.SearchModes(1)[1:] {
 			restore := mode.Use()
+			all.take()
 			if _, err := lists[0].page(store.ViewAll, "name", false, "", "name acme"); err != nil {
 				t.Fatal(err)
 			}
 			restore()
-			for _, q := range log.take() {
+			seen := map[string]bool{}
+			for _, q := range all.take() {
 				rows := explain(t, sqlDB(s), q)
 				outer := rows[0]
-				switch mode.Name {
-				case "probe":
-					if outer.key != "contacts_name" || outer.typ != "ref" || strings.Contains(outer.extra, "filesort") {
-						t.Errorf("probe plan: outer %+v", outer)
-					}
+				probes := func() {
 					for _, r := range rows[1:] {
 						if r.selectType != "DEPENDENT SUBQUERY" || r.key != "contact_terms_contact" {
-							t.Errorf("probe plan must probe terms per row, got %+v in\n%s", r, q)
+							t.Errorf("%s: terms must be probed per row, got %+v in\n%s", mode.Name, r, q)
 						}
 					}
-				case "material":
-					if outer.key != "contacts_name" || outer.typ != "ref" || strings.Contains(outer.extra, "filesort") {
-						t.Errorf("material plan: outer %+v", outer)
-					}
-					for _, r := range rows[1:] {
-						if r.table == "<derived2>" && r.typ != "ref" && r.typ != "eq_ref" || r.typ == "ALL" && !strings.HasPrefix(r.table, "<derived") {
-							t.Errorf("material plan: %+v in\n%s", r, q)
+				}
+				switch {
+				case strings.HasPrefix(q, "SELECT COUNT(*)"):
+					seen["count"] = true
+					for _, r := range rows {
+						if r.table == "t" && (r.key != "PRIMARY" || r.typ != "range") {
+							t.Errorf("%s: term count %+v in\n%s", mode.Name, r, q)
 						}
 					}
-				case "rare":
+				case strings.HasPrefix(q, "SELECT t0."):
+					seen["matches"] = true
+					if outer.table != "t0" || outer.key != "PRIMARY" || outer.typ != "range" {
+						t.Errorf("%s: matches of the rarest word %+v in\n%s", mode.Name, outer, q)
+					}
+					probes()
+				case strings.HasPrefix(q, "SELECT r.id") && strings.Contains(q, "FORCE INDEX (PRIMARY)"):
+					seen["rare"] = true
 					if outer.key != "PRIMARY" || outer.typ != "range" {
 						t.Errorf("rare plan: %+v in\n%s", outer, q)
 					}
+				case strings.HasPrefix(q, "SELECT r.id"):
+					seen["walk"] = true
+					if outer.key != "contacts_name" || outer.typ != "ref" || strings.Contains(outer.extra, "filesort") {
+						t.Errorf("%s plan: outer %+v", mode.Name, outer)
+					}
+					probes()
+				}
+			}
+			want := map[string][]string{"probe": {"count", "walk"}, "rare": {"count", "matches", "rare"}, "mixed": {"count", "matches", "walk"}}[mode.Name]
+			for _, w := range want {
+				if !seen[w] {
+					t.Errorf("mode %s: no %s query", mode.Name, w)
 				}
 			}
 		}

@@ -6,33 +6,31 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// SearchMode sets the search plan thresholds (see rareIDCap and
-// materialCap) so that tests take each plan.
+// SearchMode sets the search plan thresholds (see rareCap and intersectCap)
+// so that tests take each plan.
 type SearchMode struct {
-	Name           string
-	Rare, Material int
+	Name            string
+	Rare, Intersect int
 }
 
-// SearchModes are the plans, pure and mixed: probe every word; materialise
-// every word; load rare candidates by id; and the mixes where words with
-// more than Material hits are probed while the others are materialised or
-// give the candidates. mixedAt is the hit count that splits the words.
+// SearchModes are the plans: the defaults; probe every word while walking
+// the sort index; read the matching ids of every search and sort them; and
+// the mix where a word with more than mixedAt term rows is common (probed,
+// or intersected with the others) and one with fewer is rare.
 func SearchModes(mixedAt int) []SearchMode {
 	return []SearchMode{
-		{"default", rareIDCap, materialCap},
-		{"probe", 0, -1},
-		{"material", -1, 1 << 30},
+		{"default", rareCap, intersectCap},
+		{"probe", -1, -1},
 		{"rare", 1 << 30, 1 << 30},
-		{"material+probe", -1, mixedAt},
-		{"rare+probe", 1 << 30, mixedAt},
+		{"mixed", mixedAt, 1 << 30},
 	}
 }
 
 // Use applies the mode and returns a function that restores the defaults.
 func (m SearchMode) Use() (restore func()) {
-	oldRare, oldMat := rareIDCap, materialCap
-	rareIDCap, materialCap = m.Rare, m.Material
-	return func() { rareIDCap, materialCap = oldRare, oldMat }
+	oldRare, oldInter := rareCap, intersectCap
+	rareCap, intersectCap = m.Rare, m.Intersect
+	return func() { rareCap, intersectCap = oldRare, oldInter }
 }
 
 // ContactTerms exposes the search tokens of a contact to tests.
@@ -62,4 +60,25 @@ func Statements(sql string) []string { return statements(sql) }
 // MigrateList applies the given migrations instead of the embedded ones.
 func (s *Store) MigrateList(ctx context.Context, all []Migration) (int, error) {
 	return s.migrate(ctx, all)
+}
+
+// ContactSearchPlan names the plan ListContacts takes for the search q in
+// the team: "none" (nothing can match), "rare", "probe" or "all" (no words).
+func (s *Store) ContactSearchPlan(ctx context.Context, teamID int64, q string) (string, error) {
+	words, ok := parseSearch(q)
+	if !ok {
+		return "none", nil
+	}
+	p, err := planSearch(ctx, s, contactTermSet, teamID, words)
+	switch {
+	case err != nil:
+		return "", err
+	case p.none:
+		return "none", nil
+	case p.rare:
+		return "rare", nil
+	case len(p.probes) > 0:
+		return "probe", nil
+	}
+	return "all", nil
 }

@@ -161,7 +161,7 @@ func (s *Store) apply(ctx context.Context, conn bun.Conn, all []Migration, appli
 		}
 		n++
 	}
-	return n, nil
+	return n, s.Analyze(ctx)
 }
 
 func (s *Store) applyOne(ctx context.Context, conn bun.Conn, m Migration) error {
