@@ -3,6 +3,7 @@ package handlers
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"sherpa/store"
 	"sherpa/views"
 )
 
@@ -37,7 +38,7 @@ func (s *Server) updateProfile(c *fiber.Ctx) error {
 		if !checkPassword(me.PasswordHash, current) {
 			v.PassErrs["current_password"] = "Current password is incorrect."
 		}
-		validPassword(v.PassErrs, "new_password", next)
+		check(v.PassErrs, "new_password", store.PasswordError(next))
 		if v.PassErrs.Any() {
 			return render(c, fiber.StatusUnprocessableEntity, views.ProfilePage(s.shell(c, "Profile", "profile"), v))
 		}
@@ -51,8 +52,8 @@ func (s *Server) updateProfile(c *fiber.Ctx) error {
 		s.flash(c, "success", "Your password was changed.")
 		return s.redirect(c, "/profile")
 	}
-	v.Name = cleanText(c.FormValue("name"))
-	validName(v.NameErrs, "name", v.Name, "Name")
+	v.Name = store.CleanText(c.FormValue("name"))
+	check(v.NameErrs, "name", store.NameError("Name", v.Name))
 	if v.NameErrs.Any() {
 		return render(c, fiber.StatusUnprocessableEntity, views.ProfilePage(s.shell(c, "Profile", "profile"), v))
 	}

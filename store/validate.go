@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 )
@@ -61,29 +59,6 @@ func (e *DuplicateError) Error() string {
 
 // Is makes errors.Is(err, ErrDuplicate) true.
 func (e *DuplicateError) Is(target error) bool { return target == ErrDuplicate }
-
-func checkLen(fe FieldErrors, field, label, v string, max int) {
-	if utf8.RuneCountInString(v) > max {
-		fe[field] = fmt.Sprintf("%s must be at most %d characters.", label, max)
-	}
-}
-
-// validEmail accepts a bare address (no display name) with a dotted domain.
-func validEmail(email string) bool {
-	if strings.ContainsAny(email, " \t\r\n<>\"") {
-		return false
-	}
-	a, err := mail.ParseAddress(email)
-	if err != nil || a.Address != email || a.Name != "" {
-		return false
-	}
-	local, domain, _ := strings.Cut(email, "@")
-	if local == "" || len(local) > 64 || !strings.Contains(domain, ".") ||
-		strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
-		return false
-	}
-	return true
-}
 
 // now is the store's clock cut to what both databases keep (microseconds),
 // so that a value read back equals the value written.
