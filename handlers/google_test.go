@@ -37,7 +37,7 @@ type googleApp struct {
 	cfg  handlers.Config
 }
 
-func newGoogleApp(t *testing.T, st *store.Store, opts googletest.Options) *googleApp {
+func newGoogleApp(t testing.TB, st *store.Store, opts googletest.Options) *googleApp {
 	t.Helper()
 	opts.RedirectURLs = []string{testCallback}
 	fake := googletest.New(opts)
