@@ -87,6 +87,16 @@ func (e *fuzzEnv) no500(t *testing.T, r *response, what string) {
 	}
 }
 
+// inURL cuts a value put into a URL: the server reads request lines of at
+// most 4 KiB and refuses longer ones before the app sees them, which is
+// not what these targets test (the fuzzer found that first).
+func inURL(s string) string {
+	if len(s) > 180 {
+		return s[:180]
+	}
+	return s
+}
+
 func addSeeds(f *testing.F, fields int, fixed ...string) {
 	for i, v := range oddSeeds {
 		args := make([]any, fields)
@@ -126,7 +136,7 @@ func FuzzDealForm(f *testing.F) {
 			"owner_id", owner, "contact_id", contact, "company", company, "version", version)
 		e.no500(t, e.owner.post("/deals", fv), "create")
 		e.no500(t, e.owner.post("/deals/"+strconv.FormatInt(e.dealID, 10), fv, "HX-Request", "true"), "update")
-		e.no500(t, e.owner.get("/deals/contact-options?contact_q="+url.QueryEscape(name)), "picker")
+		e.no500(t, e.owner.get("/deals/contact-options?contact_q="+url.QueryEscape(inURL(name))), "picker")
 	})
 }
 
@@ -136,7 +146,7 @@ func FuzzNoteForm(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body, noteID string) {
 		e.use(t)
 		e.no500(t, e.owner.post(e.contactPath("/notes"), form("body", body), "HX-Request", "true"), "add")
-		e.no500(t, e.owner.post(e.contactPath("/notes/"+url.PathEscape(noteID)+"/delete"), nil, "HX-Request", "true"), "delete")
+		e.no500(t, e.owner.post(e.contactPath("/notes/"+url.PathEscape(inURL(noteID))+"/delete"), nil, "HX-Request", "true"), "delete")
 	})
 }
 
@@ -146,7 +156,7 @@ func FuzzSignupForm(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name, email, password, next string) {
 		e.use(t)
 		e.no500(t, e.client().post("/signup", form("name", name, "email", email, "password", password, "next", next)), "signup")
-		e.no500(t, e.client().get("/signup?email="+url.QueryEscape(email)+"&next="+url.QueryEscape(next)), "signup page")
+		e.no500(t, e.client().get("/signup?email="+url.QueryEscape(inURL(email))+"&next="+url.QueryEscape(inURL(next))), "signup page")
 	})
 }
 
@@ -156,7 +166,7 @@ func FuzzLoginForm(f *testing.F) {
 	f.Fuzz(func(t *testing.T, email, password, next string) {
 		e.use(t)
 		e.no500(t, e.client().post("/login", form("email", email, "password", password, "next", next)), "login")
-		e.no500(t, e.client().get("/login?email="+url.QueryEscape(email)+"&next="+url.QueryEscape(next)), "login page")
+		e.no500(t, e.client().get("/login?email="+url.QueryEscape(inURL(email))+"&next="+url.QueryEscape(inURL(next))), "login page")
 	})
 }
 
@@ -193,9 +203,9 @@ func FuzzInviteForm(f *testing.F) {
 	f.Fuzz(func(t *testing.T, email, token string) {
 		e.use(t)
 		e.no500(t, e.owner.post("/team/invites", form("email", email)), "invite")
-		e.no500(t, e.client().get("/invites/"+url.PathEscape(token)), "invitation page")
-		e.no500(t, e.owner.post("/invites/"+url.PathEscape(token), nil), "accept")
-		e.no500(t, e.owner.post("/team/invites/"+url.PathEscape(token)+"/revoke", nil), "revoke")
+		e.no500(t, e.client().get("/invites/"+url.PathEscape(inURL(token))), "invitation page")
+		e.no500(t, e.owner.post("/invites/"+url.PathEscape(inURL(token)), nil), "accept")
+		e.no500(t, e.owner.post("/team/invites/"+url.PathEscape(inURL(token))+"/revoke", nil), "revoke")
 	})
 }
 
@@ -208,7 +218,7 @@ func FuzzListQuery(f *testing.F) {
 	f.Add("amount", "desc", "all", "", "!!!")
 	f.Fuzz(func(t *testing.T, sort, dir, view, q, cursor string) {
 		e.use(t)
-		query := url.Values{"sort": {sort}, "dir": {dir}, "view": {view}, "q": {q}, "cursor": {cursor}}.Encode()
+		query := url.Values{"sort": {inURL(sort)}, "dir": {inURL(dir)}, "view": {inURL(view)}, "q": {inURL(q)}, "cursor": {inURL(cursor)}}.Encode()
 		for _, path := range []string{"/contacts?", "/deals?"} {
 			e.no500(t, e.owner.get(path+query), "page")
 			e.no500(t, e.owner.get(path+query, "HX-Request", "true"), "fragment")
@@ -227,9 +237,9 @@ func FuzzGoogleTabForms(f *testing.F) {
 		e.use(t)
 		hx := []string{"HX-Request", "true", "X-Time-Zone", "Europe/Berlin"}
 		e.no500(t, e.owner.post(e.contactPath("/emails"), form("subject", subject, "body", body, "token", item), hx...), "send email")
-		e.no500(t, e.owner.post(e.contactPath("/emails/"+url.PathEscape(item)+"/reply"), form("body", body), hx...), "reply")
+		e.no500(t, e.owner.post(e.contactPath("/emails/"+url.PathEscape(inURL(item))+"/reply"), form("body", body), hx...), "reply")
 		e.no500(t, e.owner.post(e.contactPath("/tasks"), form("title", subject, "due", due), hx...), "add task")
-		e.no500(t, e.owner.post(e.contactPath("/tasks/"+url.PathEscape(item)+"/complete"), form("token", item), hx...), "complete task")
+		e.no500(t, e.owner.post(e.contactPath("/tasks/"+url.PathEscape(inURL(item))+"/complete"), form("token", item), hx...), "complete task")
 		e.no500(t, e.owner.post(e.contactPath("/meetings"), form("title", subject, "description", body, "start", start, "end", end, "tz", item), hx...), "schedule")
 	})
 }
