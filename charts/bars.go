@@ -6,6 +6,8 @@ import (
 	"github.com/golang/freetype/truetype"
 	chart "github.com/wcharczuk/go-chart/v2"
 	"github.com/wcharczuk/go-chart/v2/drawing"
+
+	"sherpa/money"
 )
 
 // go-chart's BarChart draws one value per bar and its StackedBarChart only
@@ -107,7 +109,7 @@ func (s barTotals) Render(r chart.Renderer, canvas chart.Box, xr, yr chart.Range
 	for i, v := range s.values {
 		x := canvas.Left + xr.Translate(float64(i)+0.5)
 		y := canvas.Bottom - yr.Translate(v) - 7
-		p.text(formatCount(int64(v)), x, y, withAlign(s.style, alignMiddle))
+		p.text(money.Thousands(int64(v)), x, y, withAlign(s.style, alignMiddle))
 	}
 }
 

@@ -1,68 +1,12 @@
 package charts
 
 import (
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 )
-
-func TestFormatMoney(t *testing.T) {
-	tests := []struct {
-		minor    int64
-		currency string
-		want     string
-	}{
-		{0, "EUR", "€0.00"},
-		{5, "EUR", "€0.05"},
-		{99, "EUR", "€0.99"},
-		{100, "EUR", "€1.00"},
-		{123456, "EUR", "€1,234.56"},
-		{-99, "EUR", "-€0.99"},
-		{-123456, "USD", "-$1,234.56"},
-		{100000, "USD", "$1,000.00"},
-		{123450, "GBP", "£1,234.50"},
-		{123456789012, "EUR", "€1,234,567,890.12"},
-		{math.MaxInt64, "EUR", "€92,233,720,368,547,758.07"},
-		{math.MinInt64, "EUR", "-€92,233,720,368,547,758.08"},
-		// Every currency has two minor digits in Sherpa, JPY included.
-		{123456, "JPY", "¥1,234.56"},
-		{123450, "CHF", "CHF 1,234.50"},
-		{-5, "CHF", "-CHF 0.05"},
-		{123450, " eur ", "€1,234.50"},
-		{123450, "", "1,234.50"},
-	}
-	for _, tt := range tests {
-		if got := FormatMoney(tt.minor, tt.currency); got != tt.want {
-			t.Errorf("FormatMoney(%d, %q) = %q, want %q", tt.minor, tt.currency, got, tt.want)
-		}
-	}
-}
-
-func TestAxisMoneyIsShortAndRound(t *testing.T) {
-	tests := []struct {
-		minor    int64
-		currency string
-		want     string
-	}{
-		{0, "EUR", "€0"},
-		{250, "EUR", "€2.50"},
-		{50000, "EUR", "€500"},
-		{100000, "USD", "$1k"},
-		{250000, "EUR", "€2.5k"},
-		{2500000, "EUR", "€25k"},
-		{125000000, "GBP", "£1.25M"},
-		{300000000000, "EUR", "€3B"},
-		{2500000, "CHF", "CHF 25k"},
-	}
-	for _, tt := range tests {
-		if got := formatMoneyShort(tt.minor, tt.currency); got != tt.want {
-			t.Errorf("formatMoneyShort(%d, %q) = %q, want %q", tt.minor, tt.currency, got, tt.want)
-		}
-	}
-}
 
 func TestPercent(t *testing.T) {
 	tests := []struct {

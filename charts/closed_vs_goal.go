@@ -6,6 +6,8 @@ import (
 	"time"
 
 	chart "github.com/wcharczuk/go-chart/v2"
+
+	"sherpa/money"
 )
 
 // MonthAmounts is one month of the closed-vs-goal chart. Amounts are in minor
@@ -51,7 +53,7 @@ func ClosedVsGoal(months []MonthAmounts, currency string, opts ...Option) ([]byt
 	if len(months) > 0 {
 		head.subtitle = fmt.Sprintf("%s – %s · %s closed of %s goal",
 			monthYear(months[0].Month), monthYear(months[len(months)-1].Month),
-			FormatMoney(totalClosed, currency), FormatMoney(totalGoal, currency))
+			money.Format(totalClosed, currency), money.Format(totalGoal, currency))
 	}
 	doc := document{title: head.title, desc: closedVsGoalDesc(months, currency)}
 
@@ -66,7 +68,7 @@ func ClosedVsGoal(months []MonthAmounts, currency string, opts ...Option) ([]byt
 		labels[i] = m.Month.Format("Jan")
 	}
 	c := barChartBase(cfg, len(months), niceTicks(top, 5),
-		func(v int64) string { return formatMoneyShort(v, currency) }, labels)
+		func(v int64) string { return money.FormatShort(v, currency) }, labels)
 	c.Background.Padding.Bottom = 26 // room for the year under the months
 	c.Series = []chart.Series{
 		barSeries{name: "Closed won", color: pal.color(0), values: closed, group: 0, groupSize: 2, slotFill: 0.7, maxBarWidth: 18, font: cfg.font},
@@ -99,7 +101,7 @@ func closedVsGoalDesc(months []MonthAmounts, currency string) string {
 	parts := make([]string, len(months))
 	for i, m := range months {
 		parts[i] = fmt.Sprintf("%s: closed %s, goal %s", monthYear(m.Month),
-			FormatMoney(m.Closed, currency), FormatMoney(m.Goal, currency))
+			money.Format(m.Closed, currency), money.Format(m.Goal, currency))
 	}
 	return "Amount of deals closed won and their goal, per month. " + strings.Join(parts, "; ") + "."
 }

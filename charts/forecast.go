@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	chart "github.com/wcharczuk/go-chart/v2"
+
+	"sherpa/money"
 )
 
 // StageAmount is one slice of the forecast: the sum of the amounts of the
@@ -37,7 +39,7 @@ func Forecast(stages []StageAmount, currency string, opts ...Option) ([]byte, er
 	}
 
 	head := heading{
-		title:    "Forecast this month: " + FormatMoney(total, currency),
+		title:    "Forecast this month: " + money.Format(total, currency),
 		subtitle: "Deals closing this month, by stage",
 	}
 	doc := document{title: head.title}
@@ -56,7 +58,7 @@ func Forecast(stages []StageAmount, currency string, opts ...Option) ([]byte, er
 	descParts := make([]string, len(shares))
 	for i, s := range shares {
 		values[i] = chart.Value{Value: float64(s.amount), Style: chart.Style{FillColor: pal.color(s.color)}}
-		descParts[i] = fmt.Sprintf("%s %s (%s)", s.stage, FormatMoney(s.amount, currency), percent(s.amount, positive))
+		descParts[i] = fmt.Sprintf("%s %s (%s)", s.stage, money.Format(s.amount, currency), percent(s.amount, positive))
 	}
 	doc.desc = "Amount of deals closing this month, by stage: " + strings.Join(descParts, "; ") + "."
 
@@ -135,9 +137,9 @@ func drawForecastLegend(p pen, pal palette, left, y int, slices []forecastSlice,
 	pctRight := right
 	amountRight := right - p.width("100%", share) - 16
 
-	amountW := p.width(FormatMoney(total, currency), value)
+	amountW := p.width(money.Format(total, currency), value)
 	for _, s := range slices {
-		amountW = max(amountW, p.width(FormatMoney(s.amount, currency), value))
+		amountW = max(amountW, p.width(money.Format(s.amount, currency), value))
 	}
 	nameLeft := left + swatch + 8
 	nameMax := amountRight - amountW - 16 - nameLeft
@@ -148,7 +150,7 @@ func drawForecastLegend(p pen, pal palette, left, y int, slices []forecastSlice,
 		base := top + i*rowH + rowH/2 + 4
 		p.rect(left, base-swatch, left+swatch, base, pal.color(s.color), 2, true)
 		p.text(p.fit(s.stage, nameMax, label), nameLeft, base, label)
-		p.text(FormatMoney(s.amount, currency), amountRight, base, withAlign(value, alignEnd))
+		p.text(money.Format(s.amount, currency), amountRight, base, withAlign(value, alignEnd))
 		p.text(percent(s.amount, total), pctRight, base, withAlign(share, alignEnd))
 	}
 	sep := top + len(slices)*rowH + 4
@@ -156,7 +158,7 @@ func drawForecastLegend(p pen, pal palette, left, y int, slices []forecastSlice,
 	base := sep + rowH/2 + 4
 	bold := pal.valueText()
 	p.text("Total", nameLeft, base, bold)
-	p.text(FormatMoney(total, currency), amountRight, base, withAlign(bold, alignEnd))
+	p.text(money.Format(total, currency), amountRight, base, withAlign(bold, alignEnd))
 	p.text("100%", pctRight, base, withAlign(share, alignEnd))
 }
 

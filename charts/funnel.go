@@ -3,6 +3,8 @@ package charts
 import (
 	"fmt"
 	"strings"
+
+	"sherpa/money"
 )
 
 // FunnelStage is one bar of the stage funnel: the number of deals that
@@ -79,7 +81,7 @@ func Funnel(stages []FunnelStage, opts ...Option) ([]byte, error) {
 				p.rect(barLeft, barTop, barLeft+max(w, 2), barBottom, color, 4, true)
 			}
 			// The count sits inside the bar's end when it fits, else after it.
-			text := formatCount(int64(r.count))
+			text := money.Thousands(int64(r.count))
 			tw := p.width(text, count) + 16
 			if w >= tw {
 				ts := withAlign(count, alignEnd)
@@ -124,7 +126,7 @@ func funnelDesc(rows []funnelRow) string {
 	}
 	parts := make([]string, len(rows))
 	for i, r := range rows {
-		parts[i] = fmt.Sprintf("%s: %s %s", r.stage, formatCount(int64(r.count)), plural(r.count, "deal", "deals"))
+		parts[i] = fmt.Sprintf("%s: %s %s", r.stage, money.Thousands(int64(r.count)), plural(r.count, "deal", "deals"))
 		if i < len(rows)-1 {
 			parts[i] += fmt.Sprintf(", %s to the next stage, %s cumulative", r.next, r.cumulative)
 		}

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	chart "github.com/wcharczuk/go-chart/v2"
+
+	"sherpa/money"
 )
 
 // MemberActivity is one team member's activities in the period.
@@ -69,7 +71,7 @@ func TeamActivity(members []MemberActivity, types []string, opts ...Option) ([]b
 				byType = append(byType, fmt.Sprintf("%d %s", r.counts[j], strings.ToLower(typeLabel(t))))
 			}
 		}
-		descParts[i] = fmt.Sprintf("%s: %s %s", r.name, formatCount(int64(r.total)), plural(r.total, "activity", "activities"))
+		descParts[i] = fmt.Sprintf("%s: %s %s", r.name, money.Thousands(int64(r.total)), plural(r.total, "activity", "activities"))
 		if len(byType) > 0 {
 			descParts[i] += " (" + strings.Join(byType, ", ") + ")"
 		}
@@ -100,7 +102,7 @@ func TeamActivity(members []MemberActivity, types []string, opts ...Option) ([]b
 	}
 	// Leave headroom above the tallest bar for its total.
 	ticks := niceTicks(int64(top)*110/100+1, 4)
-	c := barChartBase(cfg, len(rows), ticks, func(v int64) string { return formatCount(v) }, names)
+	c := barChartBase(cfg, len(rows), ticks, func(v int64) string { return money.Thousands(v) }, names)
 	c.XAxis.Style.FontSize, c.XAxis.Style.FontColor = nameStyle.size, nameStyle.color
 
 	base := make([]float64, len(rows))

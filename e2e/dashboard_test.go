@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"sherpa/handlers"
+	"sherpa/money"
 	"sherpa/store"
 )
 
@@ -93,7 +94,7 @@ func TestLiveDashboard(t *testing.T) {
 		t.Fatal("the demo data has no open deal")
 	}
 	_, err = srv.St.UpdateDeal(ctx, res.TeamID, owner, target.ID, target.Version, store.DealInput{
-		Name: "Live dashboard rollout", Goal: store.FormatMoney(target.Goal), Amount: store.FormatMoney(target.Amount),
+		Name: "Live dashboard rollout", Goal: money.FormatPlain(target.Goal, "EUR"), Amount: money.FormatPlain(target.Amount, "EUR"),
 		ContactID: target.ContactID, Company: target.Company, OwnerID: target.OwnerID,
 	})
 	if err != nil {

@@ -23,15 +23,15 @@ func (s *Server) signupPage(c *fiber.Ctx) error {
 
 func (s *Server) signup(c *fiber.Ctx) error {
 	f := views.SignupForm{
-		Name:   cleanText(c.FormValue("name")),
+		Name:   store.CleanText(c.FormValue("name")),
 		Email:  store.NormalizeEmail(c.FormValue("email")),
 		Next:   safeNextOrEmpty(c.FormValue("next")),
 		Errors: views.Errors{},
 	}
 	password := c.FormValue("password")
-	validName(f.Errors, "name", f.Name, "Name")
-	validEmail(f.Errors, "email", f.Email)
-	validPassword(f.Errors, "password", password)
+	check(f.Errors, "name", store.NameError("Name", f.Name))
+	check(f.Errors, "email", store.EmailError(c.FormValue("email")))
+	check(f.Errors, "password", store.PasswordError(password))
 	if !f.Errors.Any() {
 		hash, err := s.hasher.hash(c.UserContext(), password)
 		if errors.Is(err, errHasherBusy) {
@@ -78,6 +78,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if f.Email == "" {
 		f.Errors["email"] = "Email is required."
 	}
+	check(f.Errors, "email", store.TextError("Email", c.FormValue("email"), 0, false))
 	if password == "" {
 		f.Errors["password"] = "Password is required."
 	}

@@ -74,8 +74,8 @@ func contactInput(c *fiber.Ctx) (store.ContactInput, views.Errors) {
 		errs["owner_id"] = "Choose a member of your team."
 	}
 	return store.ContactInput{
-		Name: cleanText(c.FormValue("name")), Email: c.FormValue("email"), Phone: c.FormValue("phone"),
-		Company: cleanText(c.FormValue("company")), Status: c.FormValue("status"), OwnerID: owner,
+		Name: store.CleanText(c.FormValue("name")), Email: c.FormValue("email"), Phone: c.FormValue("phone"),
+		Company: store.CleanText(c.FormValue("company")), Status: c.FormValue("status"), OwnerID: owner,
 	}, errs
 }
 
@@ -179,10 +179,12 @@ func (s *Server) contactRow(c *fiber.Ctx) error {
 // with the messages; a conflict shows the values someone else saved.
 func (s *Server) updateContact(c *fiber.Ctx) error {
 	ctx, team, me := c.UserContext(), currentTeam(c), currentUser(c)
-	id, err := pathID(c, "id")
+	// The record first: another team's id is a 404 whatever the form says.
+	current, err := s.contact(c)
 	if err != nil {
 		return err
 	}
+	id := current.ID
 	in, errs := contactInput(c)
 	version := formVersion(c, errs)
 	form := contactForm(in)

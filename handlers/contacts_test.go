@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,7 +20,7 @@ func (a *testApp) addContact(c *client, name, email string, extra ...string) int
 	if r.StatusCode != http.StatusSeeOther {
 		a.t.Fatalf("add contact %s: %d\n%s", email, r.StatusCode, r.body)
 	}
-	list := c.get("/contacts?q=" + email)
+	list := c.get("/contacts?q=" + url.QueryEscape(email))
 	href, ok := list.doc(a.t).Find("[data-testid=contact-row] td a").First().Attr("href")
 	if !ok {
 		a.t.Fatalf("new contact %s not found by search:\n%s", email, list.body)

@@ -3,7 +3,7 @@ package handlers
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"sherpa/charts"
+	"sherpa/money"
 	"sherpa/store"
 	"sherpa/views"
 )
@@ -24,9 +24,9 @@ func (s *Server) dealsRoutes(app *fiber.App) {
 	g.Delete("/:id", s.deleteDeal)
 }
 
-// money formats minor units in the team's currency.
-func money(team *store.Team) func(int64) string {
-	return func(minor int64) string { return charts.FormatMoney(minor, team.Currency) }
+// teamMoney formats minor units in the team's currency.
+func teamMoney(team *store.Team) func(int64) string {
+	return func(minor int64) string { return money.Format(minor, team.Currency) }
 }
 
 func (s *Server) dealsView(c *fiber.Ctx) (views.DealsView, error) {
@@ -55,7 +55,7 @@ func (s *Server) dealsView(c *fiber.Ctx) (views.DealsView, error) {
 		}
 	}
 	return views.DealsView{List: l, Rows: page.Rows, Members: members, CanAssign: me.CanManage(), Add: add,
-		AddOpen: add.ContactID != 0, Money: money(team)}, nil
+		AddOpen: add.ContactID != 0, Money: teamMoney(team), MoneyExample: money.Example(team.Currency)}, nil
 }
 
 func (s *Server) listDeals(c *fiber.Ctx) error {
@@ -81,9 +81,9 @@ func dealInput(c *fiber.Ctx) (store.DealInput, views.Errors) {
 		errs["contact_id"] = "Choose a contact."
 	}
 	return store.DealInput{
-		Name: cleanText(c.FormValue("name")), Stage: c.FormValue("stage"), Goal: c.FormValue("goal"),
+		Name: store.CleanText(c.FormValue("name")), Stage: c.FormValue("stage"), Goal: c.FormValue("goal"),
 		Amount: c.FormValue("amount"), CloseDate: c.FormValue("close_date"), OwnerID: owner, ContactID: contact,
-		Company: cleanText(c.FormValue("company")),
+		Company: store.CleanText(c.FormValue("company")),
 	}, errs
 }
 
@@ -126,10 +126,7 @@ func (s *Server) createDeal(c *fiber.Ctx) error {
 // contactOptions answers the contact picker: up to 20 of the team's
 // contacts matching what was typed.
 func (s *Server) contactOptions(c *fiber.Ctx) error {
-	q := c.Query("contact_q")
-	if len(q) > 100 {
-		q = q[:100]
-	}
+	q := store.CleanSearch(c.Query("contact_q"), 100)
 	page, err := s.store.ListContacts(c.UserContext(), currentTeam(c).ID, store.ContactQuery{Search: q, Limit: 20})
 	if err != nil {
 		return err
@@ -155,13 +152,13 @@ func (s *Server) showDeal(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := views.DealView{Deal: *deal, Log: log, Money: money(currentTeam(c))}
+	v := views.DealView{Deal: *deal, Log: log, Money: teamMoney(currentTeam(c))}
 	return render(c, fiber.StatusOK, views.DealPage(s.shell(c, deal.Name, "deals"), v))
 }
 
-func editDealForm(d *store.Deal) views.DealForm {
+func editDealForm(d *store.Deal, currency string) views.DealForm {
 	f := views.DealForm{ID: d.ID, Version: d.Version, Name: d.Name, Stage: d.Stage, Stages: store.NextStages(d.Stage),
-		Goal: moneyInput(d.Goal), Amount: moneyInput(d.Amount), OwnerID: d.OwnerID, ContactID: d.ContactID,
+		Goal: moneyInput(d.Goal, currency), Amount: moneyInput(d.Amount, currency), OwnerID: d.OwnerID, ContactID: d.ContactID,
 		ContactName: d.ContactName, Company: d.Company, Errors: views.Errors{}}
 	if !d.CloseDate.IsZero() {
 		f.CloseDate = d.CloseDate.Format("2006-01-02")
@@ -169,11 +166,12 @@ func editDealForm(d *store.Deal) views.DealForm {
 	return f
 }
 
-func moneyInput(minor int64) string {
+// moneyInput is an amount as the edit form shows it: empty for none.
+func moneyInput(minor int64, currency string) string {
 	if minor == 0 {
 		return ""
 	}
-	return store.FormatMoney(minor)
+	return money.FormatPlain(minor, currency)
 }
 
 func (s *Server) editDealRow(c *fiber.Ctx) error {
@@ -188,7 +186,7 @@ func (s *Server) editDealRow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, views.DealEditRow(editDealForm(deal), members, currentUser(c).CanManage()))
+	return render(c, fiber.StatusOK, views.DealEditRow(editDealForm(deal, currentTeam(c).Currency), members, currentUser(c).CanManage()))
 }
 
 func (s *Server) dealRow(c *fiber.Ctx) error {
@@ -196,7 +194,7 @@ func (s *Server) dealRow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, views.DealRow(*deal, money(currentTeam(c))))
+	return render(c, fiber.StatusOK, views.DealRow(*deal, teamMoney(currentTeam(c))))
 }
 
 // updateDeal saves an inline edit of a deal, moving its stage by the rules.
@@ -218,14 +216,14 @@ func (s *Server) updateDeal(c *fiber.Ctx) error {
 				s.flash(c, "success", "Deal saved.")
 				return s.redirect(c, "/deals")
 			}
-			return render(c, fiber.StatusOK, views.DealRow(*deal, money(team)))
+			return render(c, fiber.StatusOK, views.DealRow(*deal, teamMoney(team)))
 		}
 		var fail error
 		if status, form.Errors, _, fail = refusedSave(err, deal != nil); fail != nil {
 			return fail
 		}
 		if status == fiber.StatusConflict {
-			form = editDealForm(deal)
+			form = editDealForm(deal, team.Currency)
 			form.Conflict = "Someone else saved this deal while you were editing. Their values are shown; make your change again."
 		}
 	}

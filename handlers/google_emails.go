@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -75,8 +74,8 @@ func validateEmail(subject, body string) views.Errors {
 	switch {
 	case subject == "":
 		errs["subject"] = "Enter a subject."
-	case tooLong(subject, emailSubjectMax):
-		errs["subject"] = "The subject can be at most 200 characters."
+	default:
+		check(errs, "subject", store.TextError("The subject", subject, store.MaxEmailSubjectLen, false))
 	}
 	validateEmailBody(errs, body)
 	return errs
@@ -86,10 +85,8 @@ func validateEmailBody(errs views.Errors, body string) {
 	switch {
 	case strings.TrimSpace(body) == "":
 		errs["body"] = "Write a message."
-	case tooLong(body, emailBodyMax):
-		errs["body"] = "The message can be at most 20,000 characters."
-	case !utf8.ValidString(body):
-		errs["body"] = "The message contains characters that are not text."
+	default:
+		check(errs, "body", store.TextError("The message", body, store.MaxEmailBodyLen, true))
 	}
 }
 
@@ -107,7 +104,7 @@ func (s *Server) sendEmail(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := views.EmailForm{Token: formToken(c, "token"), Subject: cleanText(c.FormValue("subject")), Body: c.FormValue("body")}
+	f := views.EmailForm{Token: formToken(c, "token"), Subject: store.CleanText(c.FormValue("subject")), Body: c.FormValue("body")}
 	f.Errors = validateEmail(f.Subject, f.Body)
 	v := views.EmailsView{GoogleTab: googleTab(contact, "emails"), Compose: f}
 	return s.runGoogleAction(c, googleAction{

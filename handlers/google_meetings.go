@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -96,7 +95,7 @@ func parseLocal(s string, loc *time.Location) (time.Time, bool) {
 // time zone (UTC when it names none it knows).
 func meetingInput(c *fiber.Ctx) (views.MeetingForm, time.Time, time.Time) {
 	f := views.MeetingForm{
-		RequestID: formToken(c, "request_id"), Title: cleanText(c.FormValue("title")),
+		RequestID: formToken(c, "request_id"), Title: store.CleanText(c.FormValue("title")),
 		Description: strings.TrimSpace(c.FormValue("description")),
 		Start:       strings.TrimSpace(c.FormValue("start")), End: strings.TrimSpace(c.FormValue("end")),
 		Errors: views.Errors{},
@@ -106,15 +105,10 @@ func meetingInput(c *fiber.Ctx) (views.MeetingForm, time.Time, time.Time) {
 	switch {
 	case f.Title == "":
 		f.Errors["title"] = "Enter a title."
-	case tooLong(f.Title, meetingTitleMax):
-		f.Errors["title"] = "The title can be at most 200 characters."
+	default:
+		check(f.Errors, "title", store.TextError("The title", f.Title, store.MaxMeetingTitleLen, false))
 	}
-	switch {
-	case tooLong(f.Description, meetingDescriptionMax):
-		f.Errors["description"] = "The description can be at most 5,000 characters."
-	case !utf8.ValidString(f.Description):
-		f.Errors["description"] = "The description contains characters that are not text."
-	}
+	check(f.Errors, "description", store.TextError("The description", f.Description, store.MaxMeetingDescriptionLen, true))
 	start, okStart := parseLocal(f.Start, loc)
 	end, okEnd := parseLocal(f.End, loc)
 	switch {

@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // IANA zones for the meetings form, also on hosts without a zone database
-	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -26,14 +25,10 @@ import (
 	"sherpa/views"
 )
 
-// Limits of the Google tabs' forms, shared by validation and maxlength.
+// Limits of the Google tabs beyond their text fields (those are in
+// store/rules.go).
 const (
-	emailSubjectMax       = 200
-	emailBodyMax          = 20000
-	taskTitleMax          = 500
-	meetingTitleMax       = 200
-	meetingDescriptionMax = 5000
-	meetingLongest        = 24 * time.Hour
+	meetingLongest = 24 * time.Hour
 	// dateRange bounds due dates and meeting times around today: a typo
 	// such as year 20255 is refused instead of sent to Google.
 	dateRange = 10 * 366 * 24 * time.Hour
@@ -223,8 +218,6 @@ func lowerFirst(s string) string {
 	}
 	return strings.ToLower(s[:1]) + s[1:]
 }
-
-func tooLong(s string, max int) bool { return utf8.RuneCountInString(s) > max }
 
 // contactAddress is the contact as an email recipient, "Name <address>".
 func contactAddress(contact *store.Contact) string {

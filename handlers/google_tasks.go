@@ -123,12 +123,12 @@ func (s *Server) addTask(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := views.TaskForm{Token: formToken(c, "token"), Title: cleanText(c.FormValue("title")), Due: strings.TrimSpace(c.FormValue("due")), Errors: views.Errors{}}
+	f := views.TaskForm{Token: formToken(c, "token"), Title: store.CleanText(c.FormValue("title")), Due: strings.TrimSpace(c.FormValue("due")), Errors: views.Errors{}}
 	switch {
 	case f.Title == "":
 		f.Errors["title"] = "Enter what there is to do."
-	case tooLong(f.Title, taskTitleMax):
-		f.Errors["title"] = "A task can be at most 500 characters."
+	default:
+		check(f.Errors, "title", store.TextError("A task", f.Title, store.MaxTaskTitleLen, false))
 	}
 	due := parseDue(f.Due, f.Errors)
 	v := views.TasksView{GoogleTab: googleTab(contact, "tasks"), Add: f}

@@ -37,7 +37,7 @@ type googleApp struct {
 	cfg  handlers.Config
 }
 
-func newGoogleApp(t *testing.T, st *store.Store, opts sandbox.Options) *googleApp {
+func newGoogleApp(t testing.TB, st *store.Store, opts sandbox.Options) *googleApp {
 	t.Helper()
 	cfg := testConfig()
 	cfg.SecretKey = []byte(testSecret)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"sherpa/store"
 	"sherpa/views"
 )
 
@@ -52,7 +53,7 @@ func (s *Server) updateProfile(c *fiber.Ctx) error {
 		if !ok {
 			v.PassErrs["current_password"] = "Current password is incorrect."
 		}
-		validPassword(v.PassErrs, "new_password", next)
+		check(v.PassErrs, "new_password", store.PasswordError(next))
 		if v.PassErrs.Any() {
 			return render(c, fiber.StatusUnprocessableEntity, views.ProfilePage(s.shell(c, "Profile", "profile"), v))
 		}
@@ -77,8 +78,8 @@ func (s *Server) updateProfile(c *fiber.Ctx) error {
 		s.flash(c, "success", "Your password was changed.")
 		return s.redirect(c, "/profile")
 	}
-	v.Name = cleanText(c.FormValue("name"))
-	validName(v.NameErrs, "name", v.Name, "Name")
+	v.Name = store.CleanText(c.FormValue("name"))
+	check(v.NameErrs, "name", store.NameError("Name", v.Name))
 	if v.NameErrs.Any() {
 		return render(c, fiber.StatusUnprocessableEntity, views.ProfilePage(s.shell(c, "Profile", "profile"), v))
 	}

@@ -16,7 +16,7 @@ import (
 // Unknown values fall back to the defaults instead of failing: a hand-edited
 // URL still shows a page.
 func listState(c *fiber.Ctx, path string, viewNames, sorts []string) views.ListState {
-	l := views.ListState{Path: path, View: c.Query("view"), Q: strings.TrimSpace(c.Query("q")), Sort: c.Query("sort"), Cursor: c.Query("cursor")}
+	l := views.ListState{Path: path, View: c.Query("view"), Q: store.CleanSearch(c.Query("q"), store.MaxSearchLen), Sort: c.Query("sort"), Cursor: c.Query("cursor")}
 	if !slices.Contains(viewNames, l.View) {
 		l.View = "all"
 	}
@@ -24,9 +24,6 @@ func listState(c *fiber.Ctx, path string, viewNames, sorts []string) views.ListS
 		l.Sort = ""
 	}
 	l.Desc = c.Query("dir") == "desc" && l.Sort != ""
-	if len(l.Q) > 200 {
-		l.Q = l.Q[:200]
-	}
 	if len(l.Cursor) > 512 {
 		l.Cursor = ""
 	}

@@ -189,7 +189,9 @@ func loginURL(next string) string {
 // "//host" or "/\host" which browsers treat as another site.
 func safeNext(next string) string {
 	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n\t") {
+		// Only printable ASCII may go into a Location header (the fuzzer sent
+		// a control byte that broke it); browsers percent-encode the rest.
+		strings.ContainsFunc(next, func(r rune) bool { return r <= ' ' || r > '~' }) {
 		return "/"
 	}
 	return next

@@ -23,9 +23,9 @@ func (s *Server) teamNewPage(c *fiber.Ctx) error {
 }
 
 func (s *Server) createTeam(c *fiber.Ctx) error {
-	name := cleanText(c.FormValue("name"))
+	name := store.CleanText(c.FormValue("name"))
 	errs := views.Errors{}
-	validName(errs, "name", name, "Team name")
+	check(errs, "name", store.NameError("Team name", name))
 	if !errs.Any() {
 		team, err := s.store.CreateTeam(c.UserContext(), currentUser(c).ID, name)
 		switch {
@@ -73,7 +73,7 @@ func (s *Server) invite(c *fiber.Ctx) error {
 	ctx, team, me := c.UserContext(), currentTeam(c), currentUser(c)
 	email := store.NormalizeEmail(c.FormValue("email"))
 	errs := views.Errors{}
-	validEmail(errs, "email", email)
+	check(errs, "email", store.EmailError(c.FormValue("email")))
 	if !errs.Any() {
 		token, hash := newInviteToken()
 		_, err := s.store.CreateInvitation(ctx, team.ID, me.ID, email, hash, inviteValidity)
@@ -231,8 +231,11 @@ func (s *Server) leaveTeam(c *fiber.Ctx) error {
 // pathID parses a numeric id from the URL; anything else is a 404, since no
 // record has that id.
 func pathID(c *fiber.Ctx, name string) (int64, error) {
-	id, err := strconv.ParseInt(c.Params(name), 10, 64)
-	if err != nil || id <= 0 {
+	raw := c.Params(name)
+	id, err := strconv.ParseInt(raw, 10, 64)
+	// Only the canonical spelling names a record: "+1", "01" or "1.0" are
+	// other URLs, not other names for record 1.
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != raw {
 		return 0, fiber.ErrNotFound
 	}
 	return id, nil

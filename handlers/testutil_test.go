@@ -28,7 +28,7 @@ import (
 
 // testApp is the real Fiber app on a real database.
 type testApp struct {
-	t     *testing.T
+	t     testing.TB
 	app   *fiber.App
 	store *store.Store
 	logs  *syncBuffer
@@ -59,7 +59,7 @@ func testConfig() handlers.Config {
 	return cfg
 }
 
-func newApp(t *testing.T, st *store.Store, mailer handlers.Mailer, cfg handlers.Config) *testApp {
+func newApp(t testing.TB, st *store.Store, mailer handlers.Mailer, cfg handlers.Config) *testApp {
 	t.Helper()
 	logs := &syncBuffer{}
 	log := zerolog.New(logs)
@@ -94,7 +94,7 @@ type response struct {
 	body string
 }
 
-func (r *response) doc(t *testing.T) *goquery.Document {
+func (r *response) doc(t testing.TB) *goquery.Document {
 	t.Helper()
 	body := r.body
 	if strings.HasPrefix(body, "<tr") {
@@ -109,7 +109,7 @@ func (r *response) doc(t *testing.T) *goquery.Document {
 }
 
 // text returns the trimmed text of the first element matching a selector.
-func (r *response) text(t *testing.T, sel string) string {
+func (r *response) text(t testing.TB, sel string) string {
 	return strings.TrimSpace(r.doc(t).Find(sel).First().Text())
 }
 
@@ -257,7 +257,7 @@ func (a *testApp) user(email string) *store.User {
 	return u
 }
 
-func expectStatus(t *testing.T, r *response, want int) {
+func expectStatus(t testing.TB, r *response, want int) {
 	t.Helper()
 	if r.StatusCode != want {
 		body := r.body
@@ -268,7 +268,7 @@ func expectStatus(t *testing.T, r *response, want int) {
 	}
 }
 
-func expectRedirect(t *testing.T, r *response, to string) {
+func expectRedirect(t testing.TB, r *response, to string) {
 	t.Helper()
 	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != to {
 		t.Fatalf("%s %s: status %d to %q, want 303 to %q", r.Request.Method, r.Request.URL.Path, r.StatusCode, r.Header.Get("Location"), to)

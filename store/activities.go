@@ -75,7 +75,9 @@ func (s *Store) LogActivity(ctx context.Context, teamID, contactID, userID int64
 
 func (s *Store) logActivity(ctx context.Context, db bun.IDB, teamID, contactID, userID int64, typ, description string, at time.Time) (*Activity, error) {
 	a := &Activity{TeamID: teamID, ContactID: contactID, UserID: userID, Type: typ,
-		Description: shorten(description, activityDescriptionMax), At: at}
+		// Descriptions quote what people typed (an email's subject, a
+		// task's title); what the databases can't keep is dropped.
+		Description: shorten(StripControl(description), activityDescriptionMax), At: at}
 	if _, err := db.NewInsert().Model(a).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("insert activity: %w", err)
 	}

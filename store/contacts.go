@@ -24,15 +24,6 @@ const (
 	DefaultContactStatus = StatusNew
 )
 
-// Field limits of a contact.
-const (
-	contactNameMax        = 100
-	contactEmailMax       = 254
-	contactPhoneMax       = 40
-	contactCompanyMax     = 100
-	contactPhoneMinDigits = 3
-)
-
 // ContactStatuses lists every status, in form order.
 var ContactStatuses = []string{
 	StatusNew, StatusOpen, StatusInProgress, StatusOpenDeal,
@@ -91,32 +82,27 @@ func (in ContactInput) Normalized() ContactInput {
 // Validate checks every field and says what is wrong, per form field. Whether
 // the owner is a member of the team is checked by the store when saving.
 func (in ContactInput) Validate() FieldErrors {
+	typedEmail := in.Email
 	in = in.Normalized()
 	fe := FieldErrors{}
-	if in.Name == "" {
-		fe["name"] = "Name is required."
-	} else {
-		checkLen(fe, "name", "Name", in.Name, contactNameMax)
+	if msg := NameError("Name", in.Name); msg != "" {
+		fe["name"] = msg
 	}
-	switch {
-	case in.Email == "":
-		fe["email"] = "Email is required."
-	case len(in.Email) > contactEmailMax:
-		fe["email"] = fmt.Sprintf("Email must be at most %d characters.", contactEmailMax)
-	case !validEmail(in.Email):
-		fe["email"] = "Enter an email address like ann@example.com."
+	if msg := EmailError(typedEmail); msg != "" {
+		fe["email"] = msg
 	}
 	if in.Phone != "" {
+		msg := TextError("Phone", in.Phone, MaxPhoneLen, false)
 		switch {
-		case len([]rune(in.Phone)) > contactPhoneMax:
-			fe["phone"] = fmt.Sprintf("Phone must be at most %d characters.", contactPhoneMax)
+		case msg != "":
+			fe["phone"] = msg
 		case strings.Trim(in.Phone, "0123456789 +-()./") != "" && !extension(in.Phone):
 			fe["phone"] = "Phone may contain digits, spaces and + - ( ) . / only."
-		case len(digitsOf(in.Phone)) < contactPhoneMinDigits:
-			fe["phone"] = fmt.Sprintf("Phone needs at least %d digits.", contactPhoneMinDigits)
+		case len(digitsOf(in.Phone)) < MinPhoneDigits:
+			fe["phone"] = fmt.Sprintf("Phone needs at least %d digits.", MinPhoneDigits)
 		}
 	}
-	checkLen(fe, "company", "Company", in.Company, contactCompanyMax)
+	checkText(fe, "company", "Company", in.Company, MaxCompanyLen, false)
 	if !slices.Contains(ContactStatuses, in.Status) {
 		fe["status"] = "Choose one of the listed statuses."
 	}
@@ -254,10 +240,10 @@ func (s *Store) CreateContact(ctx context.Context, teamID int64, actor *User, in
 	if err := checkActor(actor, teamID); err != nil {
 		return nil, err
 	}
-	in = in.Normalized()
 	if err := in.Validate().err(); err != nil {
 		return nil, err
 	}
+	in = in.Normalized()
 	now := s.now()
 	c := &Contact{
 		TeamID: teamID, Name: in.Name, Email: in.Email, Phone: in.Phone, PhoneDigits: digitsOf(in.Phone),
@@ -304,10 +290,10 @@ func (s *Store) UpdateContact(ctx context.Context, teamID int64, actor *User, id
 	if err := checkActor(actor, teamID); err != nil {
 		return nil, err
 	}
-	in = in.Normalized()
 	if err := in.Validate().err(); err != nil {
 		return nil, err
 	}
+	in = in.Normalized()
 	conflict := false
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		old := new(Contact)

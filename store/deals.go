@@ -2,13 +2,13 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"sherpa/money"
 )
 
 // Deal stages, in pipeline order; Closed Lost is reachable from any open stage.
@@ -65,103 +65,16 @@ func NextStages(from string) []string {
 	return out
 }
 
-// Field limits of a deal.
-const (
-	dealNameMax    = 100
-	dealCompanyMax = 100
-	// maxMoneyUnits bounds amounts: 999,999,999,999.99 in major units.
-	maxMoneyUnits = 999_999_999_999
-)
-
-// ParseMoney reads an amount as people type it and returns minor units
-// (cents): "1234.50", "1,234.50", "1234", "€1,234.5", "1234 EUR". Commas
-// group thousands; the dot is the decimal point, with at most two decimals.
-// Empty input is 0. Negative, malformed or too large amounts are refused with
-// a message fit for the form.
-func ParseMoney(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, nil
-	}
-	for _, sym := range []string{"€", "$", "£", "EUR", "USD", "GBP", "eur", "usd", "gbp"} {
-		s = strings.TrimSpace(strings.TrimSuffix(strings.TrimPrefix(s, sym), sym))
-	}
-	if strings.HasPrefix(s, "-") || strings.HasPrefix(s, "−") {
-		return 0, errors.New("must not be negative")
-	}
-	s = strings.TrimPrefix(s, "+")
-	if s == "" {
-		return 0, errors.New("enter a number like 1,234.50")
-	}
-	whole, frac, hasDot := strings.Cut(s, ".")
-	if strings.Contains(whole, ",") {
-		groups := strings.Split(whole, ",")
-		for i, g := range groups {
-			if (i == 0 && (len(g) < 1 || len(g) > 3)) || (i > 0 && len(g) != 3) {
-				return 0, errors.New("use commas only between groups of three digits, and a dot for decimals, like 1,234.50")
-			}
+// teamCurrency is the currency the team keeps its amounts in.
+func (s *Store) teamCurrency(ctx context.Context, teamID int64) (string, error) {
+	var code string
+	if err := s.DB.NewSelect().Model((*Team)(nil)).Column("currency").Where("id = ?", teamID).Scan(ctx, &code); err != nil {
+		if notFound(err) {
+			return "", ErrNotFound
 		}
-		whole = strings.Join(groups, "")
+		return "", fmt.Errorf("load currency of team %d: %w", teamID, err)
 	}
-	if whole == "" && frac == "" {
-		return 0, errors.New("enter a number like 1,234.50")
-	}
-	if !allDigits(whole) || (hasDot && !allDigits(frac)) {
-		return 0, errors.New("enter a number like 1,234.50")
-	}
-	if len(frac) > 2 {
-		return 0, errors.New("use at most two decimals")
-	}
-	whole = strings.TrimLeft(whole, "0")
-	if len(whole) > 12 {
-		return 0, errors.New("is too large")
-	}
-	var units int64
-	if whole != "" {
-		units, _ = strconv.ParseInt(whole, 10, 64)
-	}
-	if units > maxMoneyUnits {
-		return 0, errors.New("is too large")
-	}
-	cents := int64(0)
-	if frac != "" {
-		c, _ := strconv.ParseInt(frac, 10, 64)
-		if len(frac) == 1 {
-			c *= 10
-		}
-		cents = c
-	}
-	return units*100 + cents, nil
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// FormatMoney writes minor units as "1,234.50" (no currency sign).
-func FormatMoney(minor int64) string {
-	neg := minor < 0
-	if neg {
-		minor = -minor
-	}
-	whole := strconv.FormatInt(minor/100, 10)
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	fmt.Fprintf(&b, ".%02d", minor%100)
-	return b.String()
+	return code, nil
 }
 
 // Deal is a sales contract with one of the team's contacts. Money is in
@@ -209,10 +122,13 @@ type StageLog struct {
 
 // DealInput is a deal form as typed; Validate parses and checks it.
 type DealInput struct {
-	Name      string
-	Stage     string // "" keeps the current stage (Created for a new deal)
-	Goal      string // money as typed, see ParseMoney
-	Amount    string
+	Name   string
+	Stage  string // "" keeps the current stage (Created for a new deal)
+	Goal   string // money as typed, see money.Parse
+	Amount string
+	// Currency is the team's currency (ISO 4217), whose minor units Goal and
+	// Amount are read in; CreateDeal and UpdateDeal set it from the team.
+	Currency  string
 	CloseDate string // YYYY-MM-DD or ""
 	OwnerID   int64  // 0: unassigned; only owners and admins may choose
 	ContactID int64
@@ -243,10 +159,8 @@ func (in DealInput) parse() (dealValues, FieldErrors) {
 		name: strings.TrimSpace(in.Name), stage: strings.TrimSpace(in.Stage), company: strings.TrimSpace(in.Company),
 		ownerID: in.OwnerID, contactID: in.ContactID,
 	}
-	if v.name == "" {
-		fe["name"] = "Name is required."
-	} else {
-		checkLen(fe, "name", "Name", v.name, dealNameMax)
+	if msg := NameError("Name", v.name); msg != "" {
+		fe["name"] = msg
 	}
 	for _, st := range Stages {
 		if strings.EqualFold(st, v.stage) {
@@ -257,10 +171,10 @@ func (in DealInput) parse() (dealValues, FieldErrors) {
 		fe["stage"] = "Choose one of the listed stages."
 	}
 	var err error
-	if v.goal, err = ParseMoney(in.Goal); err != nil {
+	if v.goal, err = money.Parse(in.Goal, in.Currency); err != nil {
 		fe["goal"] = "Goal " + err.Error() + "."
 	}
-	if v.amount, err = ParseMoney(in.Amount); err != nil {
+	if v.amount, err = money.Parse(in.Amount, in.Currency); err != nil {
 		fe["amount"] = "Amount " + err.Error() + "."
 	}
 	if d := strings.TrimSpace(in.CloseDate); d != "" {
@@ -285,7 +199,7 @@ func (in DealInput) parse() (dealValues, FieldErrors) {
 	if v.contactID <= 0 {
 		fe["contact_id"] = "Choose a contact."
 	}
-	checkLen(fe, "company", "Company", v.company, dealCompanyMax)
+	checkText(fe, "company", "Company", v.company, MaxCompanyLen, false)
 	if v.ownerID < 0 {
 		fe["owner_id"] = "Choose a member of your team."
 	}
@@ -434,6 +348,11 @@ func (s *Store) CreateDeal(ctx context.Context, teamID int64, actor *User, in De
 	if err := checkActor(actor, teamID); err != nil {
 		return nil, err
 	}
+	currency, err := s.teamCurrency(ctx, teamID)
+	if err != nil {
+		return nil, err
+	}
+	in.Currency = currency
 	v, fe := in.parse()
 	if err := fe.err(); err != nil {
 		return nil, err
@@ -453,7 +372,7 @@ func (s *Store) CreateDeal(ctx context.Context, teamID int64, actor *User, in De
 	if IsClosed(d.Stage) {
 		d.ClosedAt = now
 	}
-	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		c, err := s.dealContact(ctx, tx, teamID, v.contactID)
 		if err != nil {
 			return err
@@ -492,12 +411,17 @@ func (s *Store) UpdateDeal(ctx context.Context, teamID int64, actor *User, id in
 	if err := checkActor(actor, teamID); err != nil {
 		return nil, err
 	}
+	currency, err := s.teamCurrency(ctx, teamID)
+	if err != nil {
+		return nil, err
+	}
+	in.Currency = currency
 	v, fe := in.parse()
 	if err := fe.err(); err != nil {
 		return nil, err
 	}
 	conflict := false
-	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		old := new(Deal)
 		if err := s.forUpdate(tx.NewSelect().Model(old).Where("team_id = ?", teamID).Where("id = ?", id)).Scan(ctx); err != nil {
 			if notFound(err) {

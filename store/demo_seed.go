@@ -73,7 +73,7 @@ func (o *SeedOptions) defaults() error {
 		o.OwnerEmail = "demo@sherpa.test"
 	}
 	o.OwnerEmail = NormalizeEmail(o.OwnerEmail)
-	if !validEmail(o.OwnerEmail) {
+	if !ValidEmail(o.OwnerEmail) {
 		return fmt.Errorf("seed: owner email %q is not valid", o.OwnerEmail)
 	}
 	if o.Members < 0 {

@@ -5,13 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 )
-
-// noteBodyMax bounds a note's length in characters.
-const noteBodyMax = 10000
 
 // Note is a free-text note a member wrote about a contact.
 type Note struct {
@@ -40,8 +36,8 @@ func ValidateNote(body string) FieldErrors {
 	switch {
 	case body == "":
 		fe["body"] = "Write something first."
-	case utf8.RuneCountInString(body) > noteBodyMax:
-		fe["body"] = fmt.Sprintf("A note can be at most %d characters.", noteBodyMax)
+	default:
+		checkText(fe, "body", "A note", body, MaxNoteLen, true)
 	}
 	return fe
 }

@@ -10,6 +10,8 @@ import (
 	_ "time/tzdata" // team time zones work on hosts without a zone database
 
 	"github.com/uptrace/bun"
+
+	"sherpa/money"
 )
 
 // Team is a company's shared workspace.
@@ -263,9 +265,10 @@ var TimeZones = []string{
 	"Pacific/Auckland",
 }
 
-// Currencies are the currencies a team may keep its amounts in: all with
-// two minor digits, since money is stored in hundredths.
-var Currencies = []string{"EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "CAD", "AUD", "NZD"}
+// Currencies are the currencies a team may keep its amounts in. Amounts are
+// stored in each one's own minor units (see package money): cents, whole
+// yen, fils.
+var Currencies = []string{"EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "CAD", "AUD", "NZD", "JPY", "KWD"}
 
 // TeamSettings are the team-wide settings the owner edits.
 type TeamSettings struct {
@@ -310,9 +313,46 @@ func (s *Store) UpdateTeamSettings(ctx context.Context, teamID int64, actor *Use
 	if err := ts.Validate().err(); err != nil {
 		return nil, err
 	}
-	if _, err := s.DB.NewUpdate().Model((*Team)(nil)).Set("time_zone = ?", ts.TimeZone).Set("currency = ?", ts.Currency).
-		Where("id = ?", teamID).Exec(ctx); err != nil {
+	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var old string
+		if err := tx.NewSelect().Model((*Team)(nil)).Column("currency").Where("id = ?", teamID).Scan(ctx, &old); err != nil {
+			return fmt.Errorf("load currency: %w", err)
+		}
+		if _, err := tx.NewUpdate().Model((*Team)(nil)).Set("time_zone = ?", ts.TimeZone).Set("currency = ?", ts.Currency).
+			Where("id = ?", teamID).Exec(ctx); err != nil {
+			return err
+		}
+		return rescaleAmounts(ctx, tx, teamID, money.Digits(ts.Currency)-money.Digits(old))
+	})
+	if err != nil {
 		return nil, fmt.Errorf("update settings of team %d: %w", teamID, err)
 	}
 	return s.TeamByID(ctx, teamID)
+}
+
+// rescaleAmounts keeps the team's amounts the same numbers when its new
+// currency has more or fewer minor digits (€1,234.56 becomes ¥1,235, not
+// ¥123,456), rounding half up; the deals' versions move so that an edit form
+// opened before the change is refused rather than saved in the old units.
+func rescaleAmounts(ctx context.Context, tx bun.Tx, teamID int64, shift int) error {
+	if shift == 0 {
+		return nil
+	}
+	f := int64(1)
+	for range max(shift, -shift) {
+		f *= 10
+	}
+	q := tx.NewUpdate().Model((*Deal)(nil)).Where("team_id = ?", teamID).Set("version = version + 1")
+	if shift > 0 {
+		q = q.Set("goal = goal * ?", f).Set("amount = amount * ?", f)
+	} else {
+		// Integer division written out, as "/" gives a decimal on MySQL.
+		half := f / 2
+		q = q.Set("goal = (goal + ? - ((goal + ?) % ?)) / ?", half, half, f, f).
+			Set("amount = (amount + ? - ((amount + ?) % ?)) / ?", half, half, f, f)
+	}
+	if _, err := q.Exec(ctx); err != nil {
+		return fmt.Errorf("rescale amounts by 10^%d: %w", shift, err)
+	}
+	return nil
 }

@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 )
@@ -60,29 +58,6 @@ func (e *DuplicateError) Error() string {
 
 // Is makes errors.Is(err, ErrDuplicate) true.
 func (e *DuplicateError) Is(target error) bool { return target == ErrDuplicate }
-
-func checkLen(fe FieldErrors, field, label, v string, max int) {
-	if utf8.RuneCountInString(v) > max {
-		fe[field] = fmt.Sprintf("%s must be at most %d characters.", label, max)
-	}
-}
-
-// validEmail accepts a bare address (no display name) with a dotted domain.
-func validEmail(email string) bool {
-	if strings.ContainsAny(email, " \t\r\n<>\"") {
-		return false
-	}
-	a, err := mail.ParseAddress(email)
-	if err != nil || a.Address != email || a.Name != "" {
-		return false
-	}
-	local, domain, _ := strings.Cut(email, "@")
-	if local == "" || len(local) > 64 || !strings.Contains(domain, ".") ||
-		strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
-		return false
-	}
-	return true
-}
 
 // checkActor makes sure the acting user belongs to the team the write is for.
 func checkActor(actor *User, teamID int64) error {
