@@ -277,11 +277,10 @@ func TestDashboardLastMonthChartsFollowLateChanges(t *testing.T) {
 		}
 
 		// One dated in the middle of last month shows up.
-		real := a.store.Now
 		lastMonth := store.MonthStart(time.Now(), time.UTC).AddDate(0, -1, 14)
-		a.store.Now = func() time.Time { return lastMonth }
+		restore := a.store.SetClock(func() time.Time { return lastMonth })
 		_, err := a.store.LogActivity(ctx, teamID, id, a.user(mateEmail).ID, store.ActivityMeeting, "late entry")
-		a.store.Now = real
+		restore()
 		if err != nil {
 			t.Fatal(err)
 		}

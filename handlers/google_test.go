@@ -278,7 +278,7 @@ func TestExpiredGoogleStateIsRefused(t *testing.T) {
 	c, email := g.signup("Slow")
 	callback := g.consent(c, g.startConnect(c, "/contacts/5?tab=meetings", "slow@example.com", "allow"))
 	later := time.Now().UTC().Add(11 * time.Minute)
-	st.Now = func() time.Time { return later }
+	st.SetClock(func() time.Time { return later })
 	expectRedirect(t, c.get(callback), "/contacts/5?tab=meetings")
 	if got := c.get("/profile").text(t, "[data-testid=flash] p"); !strings.Contains(got, "longer than 10 minutes") {
 		t.Errorf("flash %q", got)

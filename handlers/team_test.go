@@ -234,10 +234,9 @@ func TestInvitationRefusalsChangeNothing(t *testing.T) {
 		check("used", invited, path, http.StatusGone, "already been used")
 		// Expired.
 		path = a.invite(owner, invitedEmail)
-		real := a.store.Now
-		a.store.Now = func() time.Time { return real().Add(7*24*time.Hour + time.Minute) }
+		restore := a.store.SetClock(func() time.Time { return time.Now().Add(7*24*time.Hour + time.Minute) })
 		check("expired", invited, path, http.StatusGone, "expired")
-		a.store.Now = real
+		restore()
 		// Nothing changed for the refused people.
 		if u := a.user(otherEmail); u.TeamID != 0 {
 			t.Errorf("wrong user joined")

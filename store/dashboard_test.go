@@ -314,7 +314,7 @@ func buildDashTeam(t *testing.T, s *store.Store, owner string, seed uint64) *das
 	// And one deal made and moved through the store's own write methods,
 	// skipping from Created to Appointment Scheduled, then won.
 	clk := useClock(s)
-	defer func() { s.Now = func() time.Time { return time.Now().UTC() } }()
+	defer s.SetClock(time.Now)
 	clk.t = utc("2026-11-05T10:00:00Z")
 	made := addDeal(t, s, d.team, d.owner, d.contact, store.DealInput{Name: "Written", Goal: "800", CloseDate: "2026-12-03"})
 	clk.t = utc("2026-11-06T10:00:00Z")

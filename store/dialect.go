@@ -12,10 +12,22 @@ import (
 // This file holds every place where MySQL and SQLite need different SQL or
 // different handling, so the rest of the package writes one query.
 
-// now is the store's one clock: Now (which tests replace) cut to what both
-// databases keep (microseconds) and in UTC, so that a value read back equals
-// the value written. Read the time only through now.
-func (s *Store) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
+// now is the store's one clock: the time source (which tests replace) cut to
+// what both databases keep (microseconds) and in UTC, so that a value read
+// back equals the value written. Read the time only through now.
+func (s *Store) now() time.Time { return s.clock().UTC().Truncate(time.Microsecond) }
+
+// Now is the store's clock for callers outside the package (expiry checks,
+// the dashboard's month), so every part of Sherpa reads the same time.
+func (s *Store) Now() time.Time { return s.now() }
+
+// SetClock replaces the time source (tests travel in time with it) and
+// returns a function that puts the previous one back.
+func (s *Store) SetClock(fn func() time.Time) (restore func()) {
+	old := s.clock
+	s.clock = fn
+	return func() { s.clock = old }
+}
 
 // forUpdate locks the selected rows on MySQL for the rest of the
 // transaction; SQLite transactions here are IMMEDIATE and already serialise

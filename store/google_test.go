@@ -102,13 +102,13 @@ func TestOAuthStateExpires(t *testing.T) {
 		ctx := context.Background()
 		ann := newUser(t, s, "ann")
 		start := time.Now().UTC()
-		s.Now = func() time.Time { return start }
+		s.SetClock(func() time.Time { return start })
 		for _, h := range []string{"old", "older"} {
 			if err := s.CreateOAuthState(ctx, &store.OAuthState{StateHash: h, UserID: ann.ID, VerifierSealed: []byte("v"), ReturnTo: "/profile"}, 10*time.Minute); err != nil {
 				t.Fatal(err)
 			}
 		}
-		s.Now = func() time.Time { return start.Add(10*time.Minute + time.Second) }
+		s.SetClock(func() time.Time { return start.Add(10*time.Minute + time.Second) })
 		got, err := s.TakeOAuthState(ctx, "old", ann.ID)
 		if !errors.Is(err, store.ErrExpired) || got == nil || got.ReturnTo != "/profile" {
 			t.Fatalf("expired state: %+v, err = %v; want the state and ErrExpired", got, err)

@@ -57,14 +57,14 @@ func fieldErrors(t testing.TB, err error) store.FieldErrors {
 	return fe
 }
 
-// clock is a controllable Store.Now.
+// clock is a controllable time source for Store.SetClock.
 type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
 func useClock(s *store.Store) *clock {
 	c := &clock{t: time.Date(2026, 3, 14, 9, 26, 53, 589793000, time.UTC)}
-	s.Now = c.now
+	s.SetClock(c.now)
 	return c
 }
 

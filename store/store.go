@@ -42,9 +42,9 @@ var (
 type Store struct {
 	DB      *bun.DB
 	Dialect Dialect
-	// Now is the clock; tests replace it. The store reads it only through
-	// now(), which fixes the precision.
-	Now func() time.Time
+	// clock is the time source; tests replace it with SetClock. It is read
+	// only through now(), which fixes the precision.
+	clock func() time.Time
 	// onRetry, when set, is told of every transaction inTx runs again;
 	// tests count retries with it.
 	onRetry func(error)
@@ -84,7 +84,7 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		sqldb.SetConnMaxLifetime(10 * time.Minute)
 		db = bun.NewDB(sqldb, mysqldialect.New())
 	}
-	s := &Store{DB: db, Dialect: dialect, Now: func() time.Time { return time.Now().UTC() }}
+	s := &Store{DB: db, Dialect: dialect, clock: time.Now}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {

@@ -218,12 +218,11 @@ func TestInvitationRefusals(t *testing.T) {
 		// Expired.
 		late := newUser(t, s, "late")
 		s.CreateInvitation(ctx, team.ID, owner.ID, late.Email, "tok-3", time.Hour)
-		realNow := s.Now
-		s.Now = func() time.Time { return realNow().Add(2 * time.Hour) }
+		restore := s.SetClock(func() time.Time { return time.Now().Add(2 * time.Hour) })
 		if _, err := s.AcceptInvitation(ctx, "tok-3", late.ID); !errors.Is(err, store.ErrInviteExpired) {
 			t.Errorf("accept expired: %v", err)
 		}
-		s.Now = realNow
+		restore()
 		// Already in a team.
 		_, otherOwner, _, _ := teamOf(t, s)
 		s.CreateInvitation(ctx, team.ID, owner.ID, otherOwner.Email, "tok-4", time.Hour)

@@ -45,9 +45,7 @@ func TestLoginThrottle(t *testing.T) {
 			t.Errorf("attempt after a success refused")
 		}
 		// A lock that has run out starts afresh.
-		realNow := s.Now
-		s.Now = func() time.Time { return realNow().Add(16 * time.Minute) }
-		defer func() { s.Now = realNow }()
+		defer s.SetClock(func() time.Time { return time.Now().Add(16 * time.Minute) })()
 		if until, _ := s.ReserveLogin(ctx, email); !until.IsZero() {
 			t.Errorf("still locked after the lock ran out")
 		}
@@ -60,8 +58,7 @@ func TestLoginThrottleWindowPasses(t *testing.T) {
 		k := store.ThrottleKey{Key: "ip:1", Policy: store.ThrottlePolicy{Limit: 3, Window: 10 * time.Minute, Lock: 15 * time.Minute}}
 		s.ReserveLogin(ctx, k)
 		s.ReserveLogin(ctx, k)
-		realNow := s.Now
-		s.Now = func() time.Time { return realNow().Add(11 * time.Minute) }
+		defer s.SetClock(func() time.Time { return time.Now().Add(11 * time.Minute) })()
 		s.ReserveLogin(ctx, k)
 		s.ReserveLogin(ctx, k)
 		if until, _ := s.ReserveLogin(ctx, k); !until.IsZero() {
