@@ -7,7 +7,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -61,27 +60,7 @@ func BenchmarkLoginBurstRSS(b *testing.B) {
 		// Reset the peak (VmHWM) to the current RSS.
 		os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 		before := procStatusKB(b, "VmRSS")
-		var mu sync.Mutex
-		statuses := map[int]int{}
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for j := 0; j < n; j++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				resp, err := postLogin(app, emails[j], "wrong password")
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					statuses[-1]++
-					return
-				}
-				statuses[resp.StatusCode]++
-			}()
-		}
-		close(start)
-		wg.Wait()
+		statuses := burst(b, app, n, func(j int) string { return emails[j] })
 		peak := procStatusKB(b, "VmHWM")
 		b.ReportMetric(float64(peak-before)/1024, "MB-peak-rss-growth")
 		b.ReportMetric(float64(checks.Load()), "checks")

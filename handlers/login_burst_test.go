@@ -31,7 +31,7 @@ func postLogin(app *fiber.App, email, password string) (*http.Response, error) {
 
 // burst sends n logins at once, email(i) naming the account of the i-th,
 // and returns how many got each status.
-func burst(t *testing.T, app *fiber.App, n int, email func(i int) string) map[int]int {
+func burst(t testing.TB, app *fiber.App, n int, email func(i int) string) map[int]int {
 	t.Helper()
 	var mu sync.Mutex
 	statuses := map[int]int{}

@@ -120,3 +120,18 @@ func utcDeal(d store.Deal) store.Deal {
 	}
 	return d
 }
+
+// seededOwner loads the demo data of opt and returns the demo team's owner.
+func seededOwner(t *testing.T, s *store.Store, opt store.SeedOptions) *store.User {
+	t.Helper()
+	ctx := context.Background()
+	res, err := s.Seed(ctx, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, err := s.UserByEmail(ctx, res.OwnerEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return owner
+}

@@ -461,15 +461,10 @@ func (s *Server) gmailThread(w http.ResponseWriter, r *http.Request, a *account)
 // gmailThreads is users.threads.list: threads with a message matching q, the
 // most recently active first.
 func (s *Server) gmailThreads(w http.ResponseWriter, r *http.Request, a *account) {
-	if !gmailUser(w, r, a) {
+	size, query, ok := gmailListRequest(w, r, a)
+	if !ok {
 		return
 	}
-	size, err := intParam(r, "maxResults", 100, 500)
-	if err != nil {
-		badRequest(w, err.Error())
-		return
-	}
-	query := parseQuery(r.URL.Query().Get("q"))
 	var matched []*mailThread
 	for _, t := range a.threads {
 		for _, m := range t.msgs {
@@ -486,9 +481,8 @@ func (s *Server) gmailThreads(w http.ResponseWriter, r *http.Request, a *account
 		}
 		return li.historyID > lj.historyID
 	})
-	start, end, next, err := page(len(matched), r.URL.Query().Get("pageToken"), size)
-	if err != nil {
-		badRequest(w, err.Error())
+	start, end, next, ok := listPage(w, r, len(matched), size)
+	if !ok {
 		return
 	}
 	out := &gmail.ListThreadsResponse{ResultSizeEstimate: int64(len(matched)), NextPageToken: next}
@@ -501,15 +495,10 @@ func (s *Server) gmailThreads(w http.ResponseWriter, r *http.Request, a *account
 // gmailMessages is users.messages.list: the messages matching q, newest
 // first, paged.
 func (s *Server) gmailMessages(w http.ResponseWriter, r *http.Request, a *account) {
-	if !gmailUser(w, r, a) {
+	size, query, ok := gmailListRequest(w, r, a)
+	if !ok {
 		return
 	}
-	size, err := intParam(r, "maxResults", 100, 500)
-	if err != nil {
-		badRequest(w, err.Error())
-		return
-	}
-	query := parseQuery(r.URL.Query().Get("q"))
 	var matched []*mailMessage
 	for _, m := range a.messages {
 		if query.matches(m) {
@@ -517,9 +506,8 @@ func (s *Server) gmailMessages(w http.ResponseWriter, r *http.Request, a *accoun
 		}
 	}
 	sort.Slice(matched, func(i, j int) bool { return matched[i].historyID > matched[j].historyID })
-	start, end, next, err := page(len(matched), r.URL.Query().Get("pageToken"), size)
-	if err != nil {
-		badRequest(w, err.Error())
+	start, end, next, ok := listPage(w, r, len(matched), size)
+	if !ok {
 		return
 	}
 	out := &gmail.ListMessagesResponse{ResultSizeEstimate: int64(len(matched)), NextPageToken: next}
@@ -527,6 +515,31 @@ func (s *Server) gmailMessages(w http.ResponseWriter, r *http.Request, a *accoun
 		out.Messages = append(out.Messages, &gmail.Message{Id: m.id, ThreadId: m.threadID})
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// gmailListRequest reads what threads.list and messages.list share: the
+// account, maxResults and q; false when it has answered the request itself.
+func gmailListRequest(w http.ResponseWriter, r *http.Request, a *account) (int, gmailQuery, bool) {
+	if !gmailUser(w, r, a) {
+		return 0, nil, false
+	}
+	size, err := intParam(r, "maxResults", 100, 500)
+	if err != nil {
+		badRequest(w, err.Error())
+		return 0, nil, false
+	}
+	return size, parseQuery(r.URL.Query().Get("q")), true
+}
+
+// listPage is page for a list request's pageToken; false when it has
+// answered the request itself (a bad token).
+func listPage(w http.ResponseWriter, r *http.Request, n, size int) (start, end int, next string, ok bool) {
+	start, end, next, err := page(n, r.URL.Query().Get("pageToken"), size)
+	if err != nil {
+		badRequest(w, err.Error())
+		return 0, 0, "", false
+	}
+	return start, end, next, true
 }
 
 // gmailQuery is a Gmail search reduced to what Sherpa sends: terms (from:, to:,
