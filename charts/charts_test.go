@@ -377,8 +377,8 @@ func TestCleanText(t *testing.T) {
 		"<b>&amp;</b>":      "<b>&amp;</b>",
 	}
 	for in, want := range tests {
-		if got := cleanText(in); got != want {
-			t.Errorf("cleanText(%q) = %q, want %q", in, got, want)
+		if got := displayLine(in); got != want {
+			t.Errorf("displayLine(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -33,7 +33,7 @@ func Forecast(stages []StageAmount, currency string, opts ...Option) ([]byte, er
 	for i, s := range stages {
 		total += s.Amount
 		if s.Amount > 0 {
-			shares = append(shares, forecastSlice{stage: cleanText(s.Stage), amount: s.Amount, color: i})
+			shares = append(shares, forecastSlice{stage: displayLine(s.Stage), amount: s.Amount, color: i})
 			positive += s.Amount
 		}
 	}

@@ -110,7 +110,7 @@ type funnelRow struct {
 func funnelRows(stages []FunnelStage) []funnelRow {
 	rows := make([]funnelRow, len(stages))
 	for i, s := range stages {
-		rows[i] = funnelRow{stage: cleanText(s.Stage), count: max(s.Count, 0)}
+		rows[i] = funnelRow{stage: displayLine(s.Stage), count: max(s.Count, 0)}
 	}
 	for i := 0; i < len(rows)-1; i++ {
 		next := int64(rows[i+1].count)

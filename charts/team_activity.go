@@ -47,7 +47,7 @@ func TeamActivity(members []MemberActivity, types []string, opts ...Option) ([]b
 	}
 	var rows []ranked
 	for _, m := range members {
-		r := ranked{name: cleanText(m.Name), counts: make([]int, len(types))}
+		r := ranked{name: displayLine(m.Name), counts: make([]int, len(types))}
 		for i, t := range types {
 			r.counts[i] = max(m.Counts[t], 0)
 			r.total += r.counts[i]
@@ -144,7 +144,7 @@ func typesIn(members []MemberActivity) []string {
 // typeLabel turns an activity type into a legend label: "task completed" →
 // "Task completed".
 func typeLabel(t string) string {
-	t = cleanText(t)
+	t = displayLine(t)
 	r, size := utf8.DecodeRuneInString(t)
 	if r == utf8.RuneError {
 		return t

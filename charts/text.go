@@ -17,7 +17,7 @@ import (
 // centre-aligned text is therefore anchored by the browser rather than placed
 // from a measured width: the text body carries the attributes between two
 // private-use runes, and finish moves them onto the <text> element. User text
-// never contains these runes (cleanText removes them).
+// never contains these runes (displayLine removes them).
 const (
 	hintStart = "\uE000"
 	hintEnd   = "\uE001"
@@ -123,10 +123,11 @@ func escapeText(s string) string {
 	return b.String()
 }
 
-// cleanText makes one line of display text out of user input: invalid UTF-8
+// displayLine makes one line of chart text out of stored names (a display
+// rule, not an input rule: input is checked by store/rules.go). Invalid UTF-8
 // is replaced, control characters become spaces, private-use runes (our text
 // hints) go, and runs of white space collapse.
-func cleanText(s string) string {
+func displayLine(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
 		switch {
