@@ -146,6 +146,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Post("/team/members/:id/owner", s.requireTeam, s.requireOwner, s.handOver)
 	app.Post("/team/members/:id/remove", s.requireTeam, s.requireManager, s.removeMember)
 
+	s.exportRoutes(app)
 	s.contactsRoutes(app)
 	s.dealsRoutes(app)
 
