@@ -8,6 +8,7 @@ CREATE TABLE imports (
   size INTEGER NOT NULL DEFAULT 0,
   detected TEXT NOT NULL,
   mapping TEXT NOT NULL,
+  preview TEXT NOT NULL,
   mode TEXT NOT NULL DEFAULT 'create',
   status TEXT NOT NULL,
   rows_done INTEGER NOT NULL DEFAULT 0,
