@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -47,6 +48,7 @@ type Config struct {
 	TrustedProxies string
 	LogLevel       string
 	LogFormat      string
+	ImportMaxBytes int64
 	Seed           SeedConfig
 }
 
@@ -118,6 +120,8 @@ func parseConfig(cmd string, args []string, getenv func(string) string, stderr i
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("SHERPA_TRUSTED_PROXIES", ""), "comma-separated IPs/CIDRs of load balancers whose X-Forwarded-For is trusted (SHERPA_TRUSTED_PROXIES)")
 	fs.StringVar(&c.LogLevel, "log-level", env("SHERPA_LOG_LEVEL", "info"), "debug, info, warn or error (SHERPA_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("SHERPA_LOG_FORMAT", "console"), "console (readable) or json (SHERPA_LOG_FORMAT)")
+	importMax, _ := strconv.ParseInt(env("SHERPA_IMPORT_MAX_BYTES", strconv.Itoa(handlers.DefaultImportMaxBytes)), 10, 64)
+	fs.Int64Var(&c.ImportMaxBytes, "import-max-bytes", importMax, "largest CSV file an import accepts, in bytes (SHERPA_IMPORT_MAX_BYTES)")
 	if cmd == "seed" {
 		fs.IntVar(&c.Seed.Contacts, "contacts", 2000, "demo contacts in the demo team")
 		fs.IntVar(&c.Seed.Deals, "deals", -1, "demo deals (default: a fifth of the contacts)")
@@ -187,6 +191,7 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, stdout io.Writer
 	hc := handlers.DefaultConfig(public)
 	hc.Sandbox = cfg.GoogleSandbox
 	hc.TrustedProxies = splitList(cfg.TrustedProxies)
+	hc.ImportMaxBytes = cfg.ImportMaxBytes
 	hc.SecretKey = []byte(secret) // Google tokens are sealed with a key derived from it
 	if _, err := google.DeriveKey(hc.SecretKey); err != nil {
 		return fmt.Errorf("secret key (SHERPA_SECRET) must be at least 16 characters: %w", err)

@@ -45,6 +45,9 @@ type Config struct {
 	// (google/sandbox), served at /sandbox/google so the browser reaches its
 	// consent page.
 	GoogleSandbox http.Handler
+	// ImportMaxBytes is the largest CSV file an import accepts
+	// (DefaultImportMaxBytes when 0).
+	ImportMaxBytes int64
 }
 
 // DefaultConfig returns production settings for the given public URL.
@@ -83,26 +86,36 @@ type Server struct {
 	dummyHash string
 	// dashCache holds each team's charts drawn at its current data version.
 	dashCache *dashboardCache
+	// imports runs CSV import jobs in this process.
+	imports *importWorker
 }
 
 // New builds the Fiber app with every route and middleware.
 func New(cfg Config, st *store.Store, mailer Mailer, log zerolog.Logger) *fiber.App {
 	s := &Server{cfg: cfg, store: st, mailer: mailer, log: log, dummyHash: hashPassword(cfg.Password, "not a real password"),
-		dashCache: newDashboardCache()}
+		dashCache: newDashboardCache(), imports: newImportWorker(st, log)}
 	s.sessions = newSessionManager(cfg, st)
 	app := fiber.New(fiber.Config{
-		AppName:                 "Sherpa",
-		ErrorHandler:            s.handleError,
-		DisableStartupMessage:   true,
-		ReadTimeout:             30 * time.Second,
-		WriteTimeout:            60 * time.Second,
-		IdleTimeout:             120 * time.Second,
-		BodyLimit:               1 << 20,
-		EnableTrustedProxyCheck: len(cfg.TrustedProxies) > 0,
-		TrustedProxies:          cfg.TrustedProxies,
-		ProxyHeader:             proxyHeader(cfg),
+		AppName:               "Sherpa",
+		ErrorHandler:          s.handleError,
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		BodyLimit:             formBodyLimit,
+		// Bodies above BodyLimit are streamed rather than refused, so that an
+		// import's upload never sits in memory whole; limitBodies refuses
+		// them everywhere else.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		EnableTrustedProxyCheck:      len(cfg.TrustedProxies) > 0,
+		TrustedProxies:               cfg.TrustedProxies,
+		ProxyHeader:                  proxyHeader(cfg),
 	})
 	s.routes(app)
+	// Resume import jobs an earlier run of this instance (or a dead one)
+	// left.
+	s.imports.kick()
 	return app
 }
 
@@ -116,6 +129,7 @@ func proxyHeader(cfg Config) string {
 func (s *Server) routes(app *fiber.App) {
 	app.Use(s.accessLog) // request id, recover, one log line per request
 	app.Use(s.securityHeaders)
+	app.Use(s.limitBodies)
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
 	app.Use("/static", staticFiles())
@@ -147,6 +161,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Post("/team/members/:id/remove", s.requireTeam, s.requireManager, s.removeMember)
 
 	s.exportRoutes(app)
+	s.importRoutes(app)
 	s.contactsRoutes(app)
 	s.dealsRoutes(app)
 
