@@ -120,10 +120,16 @@ func (s *Server) uploadImport(c *fiber.Ctx) error {
 		body = bytes.NewReader(c.Request().Body())
 	}
 	mr := multipart.NewReader(body, boundary)
+	kind := c.Query("kind")
 	for {
 		part, err := mr.NextPart()
 		if err != nil {
 			return s.renderImportNew(c, fiber.StatusBadRequest, "Choose a file to upload.")
+		}
+		if part.FormName() == "kind_choice" {
+			b, _ := io.ReadAll(io.LimitReader(part, 16))
+			kind = string(b)
+			continue
 		}
 		if part.FormName() != "file" {
 			continue
@@ -132,7 +138,7 @@ func (s *Server) uploadImport(c *fiber.Ctx) error {
 		if name == "" || name == "." || name == "/" {
 			return s.renderImportNew(c, fiber.StatusBadRequest, "Choose a file to upload.")
 		}
-		im, err := s.store.CreateImport(c.UserContext(), currentTeam(c).ID, currentUser(c), name, c.Query("kind"), part, max)
+		im, err := s.store.CreateImport(c.UserContext(), currentTeam(c).ID, currentUser(c), name, kind, part, max)
 		switch {
 		case errors.Is(err, store.ErrImportTooLarge):
 			discardBody(c)

@@ -854,8 +854,11 @@ func (r *importRun) contactBatch(ctx context.Context, db bun.IDB, rows []importR
 	existing := map[string]existingContact{}
 	if len(emails) > 0 {
 		var rows []existingContact
-		if err := db.NewRaw("SELECT id, name, email, phone, company, status, COALESCE(owner_id, 0) AS owner_id, version FROM contacts WHERE team_id = ? AND email IN (?)",
-			r.im.TeamID, bun.In(emails)).Scan(ctx, &rows); err != nil {
+		q := "SELECT id, name, email, phone, company, status, COALESCE(owner_id, 0) AS owner_id, version FROM contacts WHERE team_id = ? AND email IN (?)"
+		if !r.dry && r.s.Dialect == MySQL {
+			q += " FOR UPDATE" // the batch's updates check these versions
+		}
+		if err := db.NewRaw(q, r.im.TeamID, bun.In(emails)).Scan(ctx, &rows); err != nil {
 			return nil, fmt.Errorf("look up contacts by email: %w", err)
 		}
 		for _, e := range rows {
@@ -1258,7 +1261,7 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 			}
 			changes = append(changes, changeRow{recordID: c.ID, action: "created", version: 1})
 		}
-		if err := insertTerms(ctx, tx, contactTermSet, terms); err != nil {
+		if err := insertTerms(ctx, tx, contactTermSet, sortedTerms(terms)); err != nil {
 			return err
 		}
 	}
@@ -1281,32 +1284,42 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 		if err := insertRows(ctx, tx, log); err != nil {
 			return fmt.Errorf("insert stage log: %w", err)
 		}
-		if err := insertTerms(ctx, tx, dealTermSet, terms); err != nil {
+		if err := insertTerms(ctx, tx, dealTermSet, sortedTerms(terms)); err != nil {
 			return err
 		}
 	}
+	var updTerms []termRow
+	var updIDs []int64
+	if err := r.updateContacts(ctx, tx, res.updates, now); err != nil {
+		return err
+	}
+	renamed, err := r.contactsWithDeals(ctx, tx, res.updates)
+	if err != nil {
+		return err
+	}
 	for _, u := range res.updates {
 		a := u.after
-		upd, err := tx.NewUpdate().Model((*Contact)(nil)).Set("name = ?", a.Name).Set("phone = ?", a.Phone).
-			Set("phone_digits = ?", digitsOf(a.Phone)).Set("company = ?", a.Company).Set("status = ?", a.Status).
-			Set("owner_id = ?", nullID(a.OwnerID)).Set("version = version + 1").Set("updated_at = ?", now).
-			Where("team_id = ?", teamID).Where("id = ?", u.id).Where("version = ?", u.version).Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("update contact %d: %w", u.id, err)
+		updIDs = append(updIDs, u.id)
+		for _, t := range contactTerms(a.Name, a.Email, a.Company, a.Phone) {
+			updTerms = append(updTerms, termRow{teamID, t, u.id})
 		}
-		if n, _ := upd.RowsAffected(); n != 1 {
-			return fmt.Errorf("update contact %d: someone saved it meanwhile: %w", u.id, ErrConflict)
-		}
-		if err := replaceTerms(ctx, tx, contactTermSet, teamID, u.id, contactTerms(a.Name, a.Email, a.Company, a.Phone)); err != nil {
-			return err
-		}
-		if a.Name != u.before.Name {
+		if a.Name != u.before.Name && renamed[u.id] {
 			if err := r.s.renameDealContact(ctx, tx, teamID, u.id, a.Name); err != nil {
 				return err
 			}
 		}
 		bj, _ := json.Marshal(u.before)
 		changes = append(changes, changeRow{recordID: u.id, action: "updated", version: u.version + 1, before: string(bj)})
+	}
+	if len(updIDs) > 0 {
+		// The updated contacts' terms are written again in bulk rather than
+		// diffed one contact at a time.
+		if _, err := tx.NewRaw("DELETE FROM contact_terms WHERE team_id = ? AND contact_id IN (?)", teamID, bun.In(updIDs)).Exec(ctx); err != nil {
+			return fmt.Errorf("delete terms of updated contacts: %w", err)
+		}
+		if err := insertTerms(ctx, tx, contactTermSet, sortedTerms(updTerms)); err != nil {
+			return err
+		}
 	}
 	if err := r.insertChanges(ctx, tx, changes); err != nil {
 		return err
@@ -1335,6 +1348,89 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 		return fmt.Errorf("save import progress: %w", err)
 	}
 	return nil
+}
+
+// updateContacts writes a batch's updates in a few statements: one UPDATE
+// per 200 contacts, each value chosen by CASE on the id, each row only if
+// its version is still the one the batch read (under a lock).
+func (r *importRun) updateContacts(ctx context.Context, tx bun.Tx, ups []contactUpdate, now time.Time) error {
+	const per = 200
+	for len(ups) > 0 {
+		k := min(per, len(ups))
+		chunk := ups[:k]
+		ups = ups[k:]
+		var b strings.Builder
+		var args []any
+		set := func(col string, val func(u contactUpdate) any) {
+			b.WriteString(col + " = CASE id")
+			for _, u := range chunk {
+				b.WriteString(" WHEN ? THEN ?")
+				args = append(args, u.id, val(u))
+			}
+			b.WriteString(" END, ")
+		}
+		b.WriteString("UPDATE contacts SET ")
+		set("name", func(u contactUpdate) any { return u.after.Name })
+		set("phone", func(u contactUpdate) any { return u.after.Phone })
+		set("phone_digits", func(u contactUpdate) any { return digitsOf(u.after.Phone) })
+		set("company", func(u contactUpdate) any { return u.after.Company })
+		set("status", func(u contactUpdate) any { return u.after.Status })
+		set("owner_id", func(u contactUpdate) any { return nullID(u.after.OwnerID) })
+		b.WriteString("version = version + 1, updated_at = ? WHERE team_id = ? AND id IN (?) AND version = CASE id")
+		ids := make([]int64, 0, k)
+		for _, u := range chunk {
+			ids = append(ids, u.id)
+		}
+		args = append(args, now, r.im.TeamID, bun.In(ids))
+		for _, u := range chunk {
+			b.WriteString(" WHEN ? THEN ?")
+			args = append(args, u.id, u.version)
+		}
+		b.WriteString(" END")
+		res, err := tx.NewRaw(b.String(), args...).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("update contacts: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != int64(k) {
+			return fmt.Errorf("update contacts: someone saved one meanwhile: %w", ErrConflict)
+		}
+	}
+	return nil
+}
+
+// contactsWithDeals says which updated contacts have deals (whose copy of
+// the contact's name follows a rename).
+func (r *importRun) contactsWithDeals(ctx context.Context, tx bun.Tx, ups []contactUpdate) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	var ids []int64
+	for _, u := range ups {
+		if u.after.Name != u.before.Name {
+			ids = append(ids, u.id)
+		}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var got []int64
+	if err := tx.NewRaw("SELECT DISTINCT contact_id FROM deals WHERE team_id = ? AND contact_id IN (?)", r.im.TeamID, bun.In(ids)).Scan(ctx, &got); err != nil {
+		return nil, fmt.Errorf("find deals of updated contacts: %w", err)
+	}
+	for _, id := range got {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// sortedTerms orders term rows like the terms' primary key, so that a batch
+// writes the index in order rather than at random places.
+func sortedTerms(rows []termRow) []termRow {
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].Term != rows[j].Term {
+			return rows[i].Term < rows[j].Term
+		}
+		return rows[i].ID < rows[j].ID
+	})
+	return rows
 }
 
 func (r *importRun) insertChanges(ctx context.Context, db bun.IDB, rows []changeRow) error {

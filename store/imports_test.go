@@ -341,10 +341,14 @@ func TestImportUndo(t *testing.T) {
 		it := newImportTeam(t, s, "Undo")
 		a := addContact(t, s, it.team, it.owner, store.ContactInput{Name: "Alpha", Email: "a@example.com", Company: "A Co"})
 		b := addContact(t, s, it.team, it.owner, store.ContactInput{Name: "Beta", Email: "b@example.com", Company: "B Co"})
+		deal := addDeal(t, s, it.team, it.owner, a, store.DealInput{Name: "Alpha deal"})
 		file := "Email,Name,Company\na@example.com,Alpha New,A2\nb@example.com,Beta New,B2\nc@example.com,Gamma,\nd@example.com,Delta,\n"
 		im := importAll(t, s, it, store.ImportContacts, file, func(m *store.ImportMapping) { m.Mode = store.ModeUpsert })
 		if im.Created != 2 || im.Updated != 2 {
 			t.Fatalf("import %+v", im)
+		}
+		if d, _ := s.DealByID(ctx, it.team.ID, deal.ID); d.ContactName != "Alpha New" {
+			t.Errorf("deal of a renamed contact: %q", d.ContactName)
 		}
 		got := teamContacts(t, s, it.team.ID)
 		// Someone edits b and d after the import: undo leaves them alone.
@@ -369,6 +373,9 @@ func TestImportUndo(t *testing.T) {
 		got = teamContacts(t, s, it.team.ID)
 		if c := got["a@example.com"]; c.Name != "Alpha" || c.Company != "A Co" || c.Version != a.Version+2 {
 			t.Errorf("a not restored: %+v", c)
+		}
+		if d, _ := s.DealByID(ctx, it.team.ID, deal.ID); d.ContactName != "Alpha" {
+			t.Errorf("deal after undo: %q", d.ContactName)
 		}
 		if c := got["b@example.com"]; c.Name != "Beta Edited" {
 			t.Errorf("b changed since, must stay: %+v (was %+v)", c, b)
@@ -688,5 +695,70 @@ func (h *cancelAfter) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
 	case h.armed && e.Query == "COMMIT":
 		h.done = true
 		h.cancel()
+	}
+}
+
+func TestImportCancelStopsAfterTheCurrentBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		it := newImportTeam(t, s, "Cancel")
+		var b strings.Builder
+		b.WriteString("Email,Name\n")
+		for i := 0; i < 2500; i++ {
+			fmt.Fprintf(&b, "x%d@example.com,X %d\n", i, i)
+		}
+		im := upload(t, s, it, store.ImportContacts, "x.csv", []byte(b.String()))
+		im = preview(t, s, it, im, nil)
+		if err := s.StartImport(ctx, it.team.ID, im.ID); err != nil {
+			t.Fatal(err)
+		}
+		job, err := s.ClaimImport(ctx, "w")
+		if err != nil || job == nil {
+			t.Fatal(job, err)
+		}
+		// Cancel right after the first batch commits.
+		s.DB.AddQueryHook(&afterCommit{prefix: "rows_done = rows_done +", fn: func() {
+			if err := s.CancelImport(context.Background(), it.team.ID, im.ID); err != nil {
+				t.Error(err)
+			}
+		}})
+		if err := s.RunImport(ctx, job, "w"); err != nil {
+			t.Fatal(err)
+		}
+		cur, _ := s.ImportByID(ctx, it.team.ID, im.ID)
+		if cur.Status != store.ImportCancelled || cur.Created != 1000 || cur.RowsDone != 1000 {
+			t.Fatalf("cancelled job: %s, %d created", cur.Status, cur.Created)
+		}
+		if again, _ := s.ClaimImport(ctx, "w2"); again != nil {
+			t.Fatal("a cancelled job was claimed again")
+		}
+		// What the committed batch wrote can be undone.
+		if cur, err = s.UndoImport(ctx, it.team.ID, im.ID, it.owner); err != nil || cur.Status != store.ImportUndone {
+			t.Fatalf("undo: %v", err)
+		}
+		if n := len(teamContacts(t, s, it.team.ID)); n != 0 {
+			t.Fatalf("%d contacts left", n)
+		}
+	})
+}
+
+// afterCommit calls fn once, after the commit of the first transaction that
+// ran a query containing prefix.
+type afterCommit struct {
+	prefix      string
+	fn          func()
+	armed, done bool
+}
+
+func (h *afterCommit) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context { return ctx }
+
+func (h *afterCommit) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
+	switch {
+	case h.done:
+	case strings.Contains(e.Query, h.prefix):
+		h.armed = true
+	case h.armed && e.Query == "COMMIT":
+		h.done = true
+		h.fn()
 	}
 }
