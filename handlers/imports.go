@@ -47,6 +47,15 @@ func (s *Server) importRoutes(app *fiber.App) {
 	app.Post("/team/import-setting", s.requireTeam, s.requireOwner, s.setImportSetting)
 }
 
+// streamUploads makes the server hand bodies above BodyLimit to the handler
+// as a stream instead of refusing them, so that an import's upload never
+// sits in memory whole (nor in a temporary file); limitBodies refuses them
+// everywhere else.
+func streamUploads(app *fiber.App) {
+	app.Server().StreamRequestBody = true
+	app.Server().DisablePreParseMultipartForm = true
+}
+
 // limitBodies refuses request bodies above formBodyLimit except an import's
 // upload, which is streamed (the server reads big bodies as streams).
 func (s *Server) limitBodies(c *fiber.Ctx) error {

@@ -96,22 +96,18 @@ func New(cfg Config, st *store.Store, mailer Mailer, log zerolog.Logger) *fiber.
 		dashCache: newDashboardCache(), imports: newImportWorker(st, log)}
 	s.sessions = newSessionManager(cfg, st)
 	app := fiber.New(fiber.Config{
-		AppName:               "Sherpa",
-		ErrorHandler:          s.handleError,
-		DisableStartupMessage: true,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
-		BodyLimit:             formBodyLimit,
-		// Bodies above BodyLimit are streamed rather than refused, so that an
-		// import's upload never sits in memory whole; limitBodies refuses
-		// them everywhere else.
-		StreamRequestBody:            true,
-		DisablePreParseMultipartForm: true,
-		EnableTrustedProxyCheck:      len(cfg.TrustedProxies) > 0,
-		TrustedProxies:               cfg.TrustedProxies,
-		ProxyHeader:                  proxyHeader(cfg),
+		AppName:                 "Sherpa",
+		ErrorHandler:            s.handleError,
+		DisableStartupMessage:   true,
+		ReadTimeout:             30 * time.Second,
+		WriteTimeout:            60 * time.Second,
+		IdleTimeout:             120 * time.Second,
+		BodyLimit:               1 << 20,
+		EnableTrustedProxyCheck: len(cfg.TrustedProxies) > 0,
+		TrustedProxies:          cfg.TrustedProxies,
+		ProxyHeader:             proxyHeader(cfg),
 	})
+	streamUploads(app)
 	s.routes(app)
 	// Resume import jobs an earlier run of this instance (or a dead one)
 	// left.

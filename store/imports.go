@@ -1314,7 +1314,13 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 	if len(updIDs) > 0 {
 		// The updated contacts' terms are written again in bulk rather than
 		// diffed one contact at a time.
-		if _, err := tx.NewRaw("DELETE FROM contact_terms WHERE team_id = ? AND contact_id IN (?)", teamID, bun.In(updIDs)).Exec(ctx); err != nil {
+		// By the contact's index: the planner would otherwise take the
+		// primary key's team prefix and read every term of the team.
+		hint := ""
+		if r.s.Dialect == SQLite {
+			hint = " INDEXED BY contact_terms_contact"
+		}
+		if _, err := tx.NewRaw("DELETE FROM contact_terms"+hint+" WHERE contact_id IN (?) AND team_id = ?", bun.In(updIDs), teamID).Exec(ctx); err != nil {
 			return fmt.Errorf("delete terms of updated contacts: %w", err)
 		}
 		if err := insertTerms(ctx, tx, contactTermSet, sortedTerms(updTerms)); err != nil {
@@ -1369,7 +1375,12 @@ func (r *importRun) updateContacts(ctx context.Context, tx bun.Tx, ups []contact
 			}
 			b.WriteString(" END, ")
 		}
-		b.WriteString("UPDATE contacts SET ")
+		if r.s.Dialect == SQLite {
+			// By rowid: the planner would otherwise walk a team_id index.
+			b.WriteString("UPDATE contacts NOT INDEXED SET ")
+		} else {
+			b.WriteString("UPDATE contacts SET ")
+		}
 		set("name", func(u contactUpdate) any { return u.after.Name })
 		set("phone", func(u contactUpdate) any { return u.after.Phone })
 		set("phone_digits", func(u contactUpdate) any { return digitsOf(u.after.Phone) })
