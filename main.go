@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -53,6 +54,7 @@ type Config struct {
 	DBTimeout      time.Duration
 	MetricsToken   string
 	MetricsAllow   string
+	ImportMaxBytes int64
 	Seed           SeedConfig
 }
 
@@ -129,6 +131,8 @@ func parseConfig(cmd string, args []string, getenv func(string) string, stderr i
 	fs.StringVar(&dbTimeout, "db-timeout", dbTimeout, "deadline of each request's database work, e.g. 5s (SHERPA_DB_TIMEOUT)")
 	fs.StringVar(&c.MetricsToken, "metrics-token", env("SHERPA_METRICS_TOKEN", ""), "bearer token that opens /metrics; with -metrics-allow empty too, there is no /metrics (SHERPA_METRICS_TOKEN)")
 	fs.StringVar(&c.MetricsAllow, "metrics-allow", env("SHERPA_METRICS_ALLOW", ""), "comma-separated IPs/CIDRs that may read /metrics without the token (SHERPA_METRICS_ALLOW)")
+	importMax, _ := strconv.ParseInt(env("SHERPA_IMPORT_MAX_BYTES", strconv.Itoa(handlers.DefaultImportMaxBytes)), 10, 64)
+	fs.Int64Var(&c.ImportMaxBytes, "import-max-bytes", importMax, "largest CSV file an import accepts, in bytes (SHERPA_IMPORT_MAX_BYTES)")
 	if cmd == "seed" {
 		fs.IntVar(&c.Seed.Contacts, "contacts", 2000, "demo contacts in the demo team")
 		fs.IntVar(&c.Seed.Deals, "deals", -1, "demo deals (default: a fifth of the contacts)")
@@ -237,6 +241,8 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, stdout io.Writer
 	hc.MetricsToken = cfg.MetricsToken
 	hc.MetricsAllow, _ = handlers.ParseAllowList(cfg.MetricsAllow) // checked in parseConfig
 	hc.SecretKey = []byte(secret)                                  // Google tokens are sealed with a key derived from it
+	hc.ImportMaxBytes = cfg.ImportMaxBytes
+	hc.SecretKey = []byte(secret) // Google tokens are sealed with a key derived from it
 	if _, err := google.DeriveKey(hc.SecretKey); err != nil {
 		return fmt.Errorf("secret key (SHERPA_SECRET) must be at least 16 characters: %w", err)
 	}

@@ -172,6 +172,77 @@ CREATE TABLE `google_task_lists` (
   CONSTRAINT `google_task_lists_user_fk` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+CREATE TABLE `import_changes` (
+  `import_id` bigint(20) NOT NULL,
+  `record_id` bigint(20) NOT NULL,
+  `team_id` bigint(20) NOT NULL,
+  `kind` varchar(16) NOT NULL,
+  `action` varchar(8) NOT NULL,
+  `version_after` int(11) NOT NULL,
+  `before_json` text DEFAULT NULL,
+  `kept` tinyint(4) NOT NULL DEFAULT 0,
+  PRIMARY KEY (`import_id`,`record_id`),
+  KEY `import_changes_record` (`team_id`,`kind`,`record_id`),
+  CONSTRAINT `import_changes_import_fk` FOREIGN KEY (`import_id`) REFERENCES `imports` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE `import_chunks` (
+  `import_id` bigint(20) NOT NULL,
+  `seq` int(11) NOT NULL,
+  `data` mediumblob NOT NULL,
+  PRIMARY KEY (`import_id`,`seq`),
+  CONSTRAINT `import_chunks_import_fk` FOREIGN KEY (`import_id`) REFERENCES `imports` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE `import_rejects` (
+  `import_id` bigint(20) NOT NULL,
+  `line` bigint(20) NOT NULL,
+  `reason` varchar(500) NOT NULL,
+  `raw` mediumtext NOT NULL,
+  PRIMARY KEY (`import_id`,`line`),
+  CONSTRAINT `import_rejects_import_fk` FOREIGN KEY (`import_id`) REFERENCES `imports` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE `import_settings` (
+  `team_id` bigint(20) NOT NULL,
+  `members_may_import` tinyint(4) NOT NULL DEFAULT 0,
+  PRIMARY KEY (`team_id`),
+  CONSTRAINT `import_settings_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE `imports` (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `team_id` bigint(20) NOT NULL,
+  `user_id` bigint(20) NOT NULL,
+  `file_name` varchar(255) NOT NULL,
+  `kind` varchar(16) NOT NULL,
+  `size` bigint(20) NOT NULL DEFAULT 0,
+  `detected` mediumtext NOT NULL,
+  `mapping` mediumtext NOT NULL,
+  `preview` mediumtext NOT NULL,
+  `mode` varchar(16) NOT NULL DEFAULT 'create',
+  `status` varchar(16) NOT NULL,
+  `rows_done` bigint(20) NOT NULL DEFAULT 0,
+  `rows_total` bigint(20) NOT NULL DEFAULT 0,
+  `created` bigint(20) NOT NULL DEFAULT 0,
+  `updated` bigint(20) NOT NULL DEFAULT 0,
+  `skipped` bigint(20) NOT NULL DEFAULT 0,
+  `rejected` bigint(20) NOT NULL DEFAULT 0,
+  `error` varchar(500) NOT NULL DEFAULT '',
+  `lease_owner` varchar(64) NOT NULL DEFAULT '',
+  `lease_until` datetime(6) DEFAULT NULL,
+  `created_at` datetime(6) NOT NULL,
+  `started_at` datetime(6) DEFAULT NULL,
+  `finished_at` datetime(6) DEFAULT NULL,
+  `undone_at` datetime(6) DEFAULT NULL,
+  `undone_by` bigint(20) DEFAULT NULL,
+  `undo_kept` bigint(20) NOT NULL DEFAULT 0,
+  PRIMARY KEY (`id`),
+  KEY `imports_team` (`team_id`,`created_at`,`id`),
+  KEY `imports_status` (`status`,`lease_until`),
+  CONSTRAINT `imports_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 CREATE TABLE `invitations` (
   `id` bigint(20) NOT NULL AUTO_INCREMENT,
   `team_id` bigint(20) NOT NULL,

@@ -248,5 +248,8 @@ func (s *Server) activityTab(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if items, err = s.importNotes(c.UserContext(), currentTeam(c).ID, contact.ID, items); err != nil {
+		return err
+	}
 	return render(c, fiber.StatusOK, views.ActivityTab(items))
 }

@@ -54,12 +54,31 @@ func newMetrics(st *store.Store) *metrics {
 			Help: "Calls to Google by action and outcome.",
 		}, []string{"action", "outcome"}),
 	}
-	m.reg.MustRegister(m.requests, m.queryErrors, m.loginRefusals, m.googleCalls,
+	m.reg.MustRegister(m.requests, m.queryErrors, m.loginRefusals, m.googleCalls, jobQueue{st},
 		collectors.NewDBStatsCollector(st.DB.DB, "sherpa"),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	st.DB.AddQueryHook(queryErrorHook{m.queryErrors})
 	return m
+}
+
+// jobQueue reports the background job queue (CSV imports) at each scrape.
+type jobQueue struct{ st *store.Store }
+
+var jobQueueDesc = prometheus.NewDesc("sherpa_jobs", "Background jobs (CSV imports) of every team, by state.", []string{"kind", "state"}, nil)
+
+func (q jobQueue) Describe(ch chan<- *prometheus.Desc) { ch <- jobQueueDesc }
+
+func (q jobQueue) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	queued, running, err := q.st.ImportQueueDepth(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(jobQueueDesc, err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(jobQueueDesc, prometheus.GaugeValue, float64(queued), "import", "queued")
+	ch <- prometheus.MustNewConstMetric(jobQueueDesc, prometheus.GaugeValue, float64(running), "import", "running")
 }
 
 // queryErrorHook counts failed statements.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"sherpa/handlers"
@@ -98,5 +99,15 @@ func TestMetricsCountRequestsByRoutePattern(t *testing.T) {
 	body = a.client().get("/metrics", auth...).body
 	if count(t, body, `sherpa_http_request_duration_seconds_count{method="GET",route="unmatched",status="404"}`) != 1 {
 		t.Errorf("an unmatched request is not counted as unmatched")
+	}
+}
+
+func TestMetricsReportTheJobQueue(t *testing.T) {
+	a := metricsApp(t, "tok-tok-tok", "")
+	body := a.client().get("/metrics", "Authorization", "Bearer tok-tok-tok").body
+	for _, series := range []string{`sherpa_jobs{kind="import",state="queued"} 0`, `sherpa_jobs{kind="import",state="running"} 0`} {
+		if !strings.Contains(body, series) {
+			t.Errorf("no %s in\n%.2000s", series, body)
+		}
 	}
 }

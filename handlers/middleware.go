@@ -73,6 +73,11 @@ func (s *Server) accessLog(c *fiber.Ctx) (err error) {
 // Google client's own timeout.
 const googleRouteExtra = 2 * google.DefaultTimeout
 
+// importWorkDeadline bounds the import steps that read a whole file inside
+// the request (the upload into chunks, the dry run, undo): minutes of real
+// work, not a database that stopped answering.
+const importWorkDeadline = 15 * time.Minute
+
 // dbDeadline gives the request's context a deadline, which every store call
 // made with c.UserContext() inherits: a database that stops answering costs a
 // request DBTimeout, not minutes. Google's routes get googleRouteExtra more.
@@ -83,6 +88,9 @@ func (s *Server) dbDeadline(c *fiber.Ctx) error {
 	}
 	if callsGoogle(c.Path()) {
 		d += googleRouteExtra
+	}
+	if c.Method() == fiber.MethodPost && strings.HasPrefix(c.Path(), "/imports") {
+		d = max(d, importWorkDeadline)
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), d)
 	defer cancel()

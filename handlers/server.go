@@ -64,6 +64,9 @@ type Config struct {
 	// list. With neither, there is no /metrics.
 	MetricsToken string
 	MetricsAllow []netip.Prefix
+	// ImportMaxBytes is the largest CSV file an import accepts
+	// (DefaultImportMaxBytes when 0).
+	ImportMaxBytes int64
 }
 
 // DefaultDBTimeout is the default deadline of a request's database work.
@@ -114,12 +117,14 @@ type Server struct {
 	outage *outageLog
 	// metrics is nil unless /metrics is configured.
 	metrics *metrics
+	// imports runs CSV import jobs in this process.
+	imports *importWorker
 }
 
 // New builds the Fiber app with every route and middleware.
 func New(cfg Config, st *store.Store, mailer Mailer, log zerolog.Logger) *fiber.App {
 	s := &Server{cfg: cfg, store: st, mailer: mailer, log: log, dummyHash: hashPassword(cfg.Password, "not a real password"),
-		dashCache: newDashboardCache(), outage: newOutageLog(),
+		dashCache: newDashboardCache(), outage: newOutageLog(), imports: newImportWorker(st, log),
 		hasher: newHasher(cfg.Password, cfg.HashSlots, cfg.HashWait, cfg.OnPasswordCheck)}
 	if cfg.MetricsToken != "" || len(cfg.MetricsAllow) > 0 {
 		s.metrics = newMetrics(st)
@@ -137,7 +142,11 @@ func New(cfg Config, st *store.Store, mailer Mailer, log zerolog.Logger) *fiber.
 		TrustedProxies:          cfg.TrustedProxies,
 		ProxyHeader:             proxyHeader(cfg),
 	})
+	streamUploads(app)
 	s.routes(app)
+	// Resume import jobs an earlier run of this instance (or a dead one)
+	// left.
+	s.imports.kick()
 	return app
 }
 
@@ -152,6 +161,7 @@ func (s *Server) routes(app *fiber.App) {
 	app.Use(s.accessLog) // request id, recover, one log line per request
 	app.Use(s.dbDeadline)
 	app.Use(s.securityHeaders)
+	app.Use(s.limitBodies)
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
 	if s.metrics != nil {
@@ -186,6 +196,8 @@ func (s *Server) routes(app *fiber.App) {
 	app.Post("/team/members/:id/owner", s.requireTeam, s.requireOwner, s.handOver)
 	app.Post("/team/members/:id/remove", s.requireTeam, s.requireManager, s.removeMember)
 
+	s.exportRoutes(app)
+	s.importRoutes(app)
 	s.contactsRoutes(app)
 	s.dealsRoutes(app)
 

@@ -313,7 +313,7 @@ func (s *Store) UpdateTeamSettings(ctx context.Context, teamID int64, actor *Use
 	if err := ts.Validate().err(); err != nil {
 		return nil, err
 	}
-	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var old string
 		if err := tx.NewSelect().Model((*Team)(nil)).Column("currency").Where("id = ?", teamID).Scan(ctx, &old); err != nil {
 			return fmt.Errorf("load currency: %w", err)

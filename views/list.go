@@ -163,6 +163,8 @@ func activityLabel(t string) string {
 		return "Task done"
 	case "meeting":
 		return "Meeting"
+	case "import":
+		return "Import"
 	}
 	return t
 }

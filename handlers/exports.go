@@ -1,0 +1,80 @@
+package handlers
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"sherpa/store"
+)
+
+// exportTimeout bounds one streamed export.
+const exportTimeout = 15 * time.Minute
+
+// exportRoutes must be registered before the contacts and deals groups, whose
+// "/:id" would take "export.csv".
+func (s *Server) exportRoutes(app *fiber.App) {
+	app.Get("/contacts/export.csv", s.requireTeam, s.exportContacts)
+	app.Get("/deals/export.csv", s.requireTeam, s.exportDeals)
+}
+
+// exportContacts streams the contacts of the table's current view, search
+// and sort (every row, not the page) as CSV.
+func (s *Server) exportContacts(c *fiber.Ctx) error {
+	team, me := currentTeam(c), currentUser(c)
+	l := listState(c, "/contacts", contactViews, store.ContactSorts)
+	q := store.ContactQuery{View: l.View, UserID: me.ID, Search: l.Q, Sort: l.Sort, Desc: l.Desc}
+	return s.streamCSV(c, "contacts.csv", store.ContactExportHeader, func(ctx context.Context, emit func([][]string) error) error {
+		return s.store.ExportContacts(ctx, team.ID, q, emit)
+	})
+}
+
+// exportDeals streams the deals of the table's current view, search and sort.
+func (s *Server) exportDeals(c *fiber.Ctx) error {
+	team, me := currentTeam(c), currentUser(c)
+	l := listState(c, "/deals", dealViews, store.DealSorts)
+	q := store.DealQuery{View: l.View, UserID: me.ID, Search: l.Q, Sort: l.Sort, Desc: l.Desc}
+	return s.streamCSV(c, "deals.csv", store.DealExportHeader, func(ctx context.Context, emit func([][]string) error) error {
+		return s.store.ExportDeals(ctx, team.ID, q, emit)
+	})
+}
+
+// streamCSV answers with a CSV download written page by page after the
+// handler returns, every cell neutralised against formula injection. An
+// error half-way can no longer change the status: it is logged and the file
+// ends with a line saying the export is incomplete.
+func (s *Server) streamCSV(c *fiber.Ctx, name string, header []string, run func(context.Context, func([][]string) error) error) error {
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	log, path := s.log, c.Path()
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
+		defer cancel()
+		cw := csv.NewWriter(w)
+		write := func(records [][]string) error {
+			for _, r := range records {
+				for i := range r {
+					r[i] = store.NeutralizeCell(r[i])
+				}
+			}
+			if err := cw.WriteAll(records); err != nil {
+				return err
+			}
+			// Flush hands the page to the client now, not at the end.
+			return w.Flush()
+		}
+		if err := write([][]string{append([]string(nil), header...)}); err != nil {
+			return
+		}
+		if err := run(ctx, write); err != nil {
+			log.Error().Err(err).Str("path", path).Msg("export failed half-way")
+			_ = cw.Write([]string{"# export incomplete: " + "an error stopped it, please try again"})
+			cw.Flush()
+		}
+	})
+	return nil
+}

@@ -1,0 +1,1735 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+	"golang.org/x/text/encoding/charmap"
+	xunicode "golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+
+	"sherpa/money"
+)
+
+// CSV import
+//
+// An upload is stored in the database in 1 MB chunks (import_chunks), so any
+// instance can preview it, run it or resume it: nothing lives on one
+// machine's disk. The job's state is the imports row. A worker claims a
+// queued job, or one whose lease ran out (its instance died), with a lease it
+// renews on every batch; each batch of importBatch rows is one transaction
+// that writes the records, their search terms, what it created and what the
+// updated rows were before (import_changes, for undo), the rejected rows
+// (import_rejects, for the report) and the job's counters and offset. A
+// resumed job skips the rows its committed batches covered. The dry run
+// streams the same file through the same decisions and writes nothing.
+
+// Import statuses.
+const (
+	ImportUploaded  = "uploaded"  // stored and analysed; mapping to confirm
+	ImportPreviewed = "previewed" // dry run done for the current mapping
+	ImportQueued    = "queued"
+	ImportRunning   = "running"
+	ImportDone      = "done"
+	ImportFailed    = "failed"
+	ImportCancelled = "cancelled"
+	ImportUndoing   = "undoing"
+	ImportUndone    = "undone"
+)
+
+const (
+	importChunkSize = 1 << 20
+	importBatch     = 1000
+	// ImportLease is how long a worker holds a job without renewing it.
+	ImportLease = time.Minute
+)
+
+// Import errors.
+var (
+	ErrImportTooLarge = errors.New("the file is larger than the import limit")
+	ErrImportState    = errors.New("the import is not in a state that allows this")
+)
+
+// Import is one uploaded file and its job.
+type Import struct {
+	bun.BaseModel `bun:"table:imports,alias:i"`
+
+	ID         int64     `bun:"id,pk,autoincrement"`
+	TeamID     int64     `bun:"team_id,notnull"`
+	UserID     int64     `bun:"user_id,notnull"`
+	FileName   string    `bun:"file_name,notnull"`
+	Kind       string    `bun:"kind,notnull"`
+	Size       int64     `bun:"size,notnull"`
+	Detected   string    `bun:"detected,notnull"`
+	Mapping    string    `bun:"mapping,notnull"`
+	Preview    string    `bun:"preview,notnull"`
+	Mode       string    `bun:"mode,notnull"`
+	Status     string    `bun:"status,notnull"`
+	RowsDone   int64     `bun:"rows_done,notnull"`
+	RowsTotal  int64     `bun:"rows_total,notnull"`
+	Created    int64     `bun:"created,notnull"`
+	Updated    int64     `bun:"updated,notnull"`
+	Skipped    int64     `bun:"skipped,notnull"`
+	Rejected   int64     `bun:"rejected,notnull"`
+	Error      string    `bun:"error,notnull"`
+	LeaseOwner string    `bun:"lease_owner,notnull"`
+	LeaseUntil time.Time `bun:"lease_until,nullzero"`
+	CreatedAt  time.Time `bun:"created_at,notnull"`
+	StartedAt  time.Time `bun:"started_at,nullzero"`
+	FinishedAt time.Time `bun:"finished_at,nullzero"`
+	UndoneAt   time.Time `bun:"undone_at,nullzero"`
+	UndoneBy   int64     `bun:"undone_by,nullzero"`
+	UndoKept   int64     `bun:"undo_kept,notnull"`
+
+	UserName string `bun:"user_name,scanonly"`
+}
+
+// DetectedInfo decodes what the upload found out.
+func (im *Import) DetectedInfo() ImportDetected {
+	var d ImportDetected
+	_ = json.Unmarshal([]byte(im.Detected), &d)
+	return d
+}
+
+// MappingInfo decodes the saved mapping.
+func (im *Import) MappingInfo() ImportMapping {
+	var m ImportMapping
+	_ = json.Unmarshal([]byte(im.Mapping), &m)
+	return m
+}
+
+// PreviewInfo decodes the dry run's result (nil before one).
+func (im *Import) PreviewInfo() *ImportPreview {
+	if im.Preview == "" {
+		return nil
+	}
+	p := new(ImportPreview)
+	if json.Unmarshal([]byte(im.Preview), p) != nil {
+		return nil
+	}
+	return p
+}
+
+// Finished reports a job that no longer runs.
+func (im *Import) Finished() bool {
+	switch im.Status {
+	case ImportDone, ImportFailed, ImportCancelled, ImportUndoing, ImportUndone:
+		return true
+	}
+	return false
+}
+
+// CanUndo reports whether the import wrote something that undo can revert.
+func (im *Import) CanUndo() bool {
+	return (im.Status == ImportDone || im.Status == ImportFailed || im.Status == ImportCancelled || im.Status == ImportUndoing) &&
+		im.Created+im.Updated > 0
+}
+
+// ImportMapping is the user's choice on the mapping page.
+type ImportMapping struct {
+	Columns   []string `json:"columns"` // the field of each column, "" to ignore it
+	Mode      string   `json:"mode"`
+	DateOrder string   `json:"date_order,omitempty"` // "dmy" or "mdy" for dates written with / . -
+	// Values maps a status, stage or owner as written in the file (field
+	// "|" FoldValue(value)) to a status, a stage or a member id; RejectValue
+	// rejects the row.
+	Values map[string]string `json:"values,omitempty"`
+	// Unknown is what happens to a status or stage the file has and Sherpa
+	// doesn't: UnknownDefault (New, Created) or UnknownReject.
+	Unknown string `json:"unknown"`
+	// UnknownOwner: UnknownUnassigned or UnknownReject.
+	UnknownOwner string `json:"unknown_owner"`
+}
+
+// Value mapping choices.
+const (
+	RejectValue       = "-"
+	UnknownDefault    = "default"
+	UnknownReject     = "reject"
+	UnknownUnassigned = "unassigned"
+)
+
+// ValueKey is the key of a value in ImportMapping.Values.
+func ValueKey(field, v string) string { return field + "|" + FoldValue(v) }
+
+// ImportPreview is the dry run's answer.
+type ImportPreview struct {
+	Rows    int                     `json:"rows"`
+	Create  int                     `json:"create"`
+	Update  int                     `json:"update"`
+	Skip    int                     `json:"skip"`
+	Reject  int                     `json:"reject"`
+	Samples map[string][]PreviewRow `json:"samples"` // by "create", "update", "skip", "reject"
+	Reasons []ReasonCount           `json:"reasons"` // skip and reject reasons, most frequent first
+	Problem string                  `json:"problem,omitempty"`
+}
+
+// PreviewRow is a sample row of the dry run.
+type PreviewRow struct {
+	Line   int    `json:"line"`
+	Label  string `json:"label"` // the record as Sherpa would show it
+	Reason string `json:"reason,omitempty"`
+}
+
+// ReasonCount is how many rows a reason skips or rejects.
+type ReasonCount struct {
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason"`
+	Rows    int    `json:"rows"`
+}
+
+const previewSamples = 5
+
+// Settings
+
+// MembersMayImport reports the team's setting "members may import".
+func (s *Store) MembersMayImport(ctx context.Context, teamID int64) (bool, error) {
+	var v []int
+	if err := s.DB.NewRaw("SELECT members_may_import FROM import_settings WHERE team_id = ?", teamID).Scan(ctx, &v); err != nil {
+		return false, fmt.Errorf("read import setting of team %d: %w", teamID, err)
+	}
+	return len(v) > 0 && v[0] == 1, nil
+}
+
+// SetMembersMayImport changes the setting; only the owner may.
+func (s *Store) SetMembersMayImport(ctx context.Context, teamID int64, actor *User, allow bool) error {
+	if err := checkActor(actor, teamID); err != nil || actor.Role != RoleOwner {
+		return fmt.Errorf("change import setting of team %d: %w", teamID, ErrNotAllowed)
+	}
+	v := 0
+	if allow {
+		v = 1
+	}
+	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var n int
+		if err := tx.NewRaw("SELECT COUNT(*) FROM import_settings WHERE team_id = ?", teamID).Scan(ctx, &n); err != nil {
+			return fmt.Errorf("read import setting: %w", err)
+		}
+		if n > 0 {
+			if _, err := tx.NewRaw("UPDATE import_settings SET members_may_import = ? WHERE team_id = ?", v, teamID).Exec(ctx); err != nil {
+				return fmt.Errorf("update import setting: %w", err)
+			}
+		} else {
+			if _, err := tx.NewRaw("INSERT INTO import_settings (team_id, members_may_import) VALUES (?, ?)", teamID, v).Exec(ctx); err != nil {
+				return fmt.Errorf("insert import setting: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// CanImport reports whether the user may import into their team: owners and
+// admins, members when the team allows it.
+func (s *Store) CanImport(ctx context.Context, teamID int64, actor *User) (bool, error) {
+	if checkActor(actor, teamID) != nil {
+		return false, nil
+	}
+	if actor.CanManage() {
+		return true, nil
+	}
+	return s.MembersMayImport(ctx, teamID)
+}
+
+// Upload
+
+// CreateImport stores an uploaded file in chunks and analyses it: encoding,
+// delimiter, header, a sample, and a proposed mapping. A file above
+// maxBytes is refused with ErrImportTooLarge and nothing is kept. A file
+// that cannot be imported is kept with the problem in its DetectedInfo.
+func (s *Store) CreateImport(ctx context.Context, teamID int64, actor *User, fileName, kind string, src io.Reader, maxBytes int64) (*Import, error) {
+	if ok, err := s.CanImport(ctx, teamID, actor); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, fmt.Errorf("create import: %w", ErrNotAllowed)
+	}
+	if kind != ImportDeals {
+		kind = ImportContacts
+	}
+	im := &Import{TeamID: teamID, UserID: actor.ID, FileName: shorten(fileName, 200), Kind: kind, Detected: "{}", Mapping: "{}",
+		Mode: ModeCreate, Status: ImportUploaded, CreatedAt: s.now()}
+	if _, err := s.DB.NewInsert().Model(im).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("create import: %w", err)
+	}
+	fail := func(err error) (*Import, error) {
+		// A fresh context: the request's may be what ended.
+		_, _ = s.DB.NewDelete().Model((*Import)(nil)).Where("id = ?", im.ID).Exec(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	buf := make([]byte, importChunkSize)
+	var head []byte
+	var size int64
+	for seq := 0; ; seq++ {
+		n, err := io.ReadFull(src, buf)
+		if n > 0 {
+			size += int64(n)
+			if size > maxBytes {
+				return fail(fmt.Errorf("create import: %w", ErrImportTooLarge))
+			}
+			if head == nil {
+				head = append([]byte(nil), buf[:min(n, detectBytes)]...)
+			}
+			if _, err := s.DB.NewRaw("INSERT INTO import_chunks (import_id, seq, data) VALUES (?, ?, ?)", im.ID, seq, buf[:n]).Exec(ctx); err != nil {
+				return fail(fmt.Errorf("store import chunk: %w", err))
+			}
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			break
+		}
+		if err != nil {
+			return fail(fmt.Errorf("read upload: %w", err))
+		}
+	}
+	det, _ := analyse(kind, head, s.chunkReaderFrom(ctx, im.ID, len(head)))
+	m := ImportMapping{Columns: AutoMap(kind, det.Header), Mode: ModeCreate, Unknown: UnknownDefault, UnknownOwner: UnknownUnassigned}
+	for i, f := range m.Columns {
+		if f == "close_date" {
+			if o := det.DateOrders[i]; o == "dmy" || o == "mdy" {
+				m.DateOrder = o
+			}
+		}
+	}
+	dj, _ := json.Marshal(det)
+	mj, _ := json.Marshal(m)
+	if _, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("size = ?", size).Set("detected = ?", string(dj)).
+		Set("mapping = ?", string(mj)).Where("id = ?", im.ID).Exec(ctx); err != nil {
+		return fail(fmt.Errorf("save import analysis: %w", err))
+	}
+	return s.ImportByID(ctx, teamID, im.ID)
+}
+
+// chunkReader reads an import's file back from its chunks, one at a time.
+type chunkReader struct {
+	ctx  context.Context
+	s    *Store
+	id   int64
+	seq  int
+	skip int // bytes of the first chunk already read
+	buf  []byte
+	done bool
+}
+
+func (s *Store) chunkReaderFrom(ctx context.Context, id int64, skip int) *chunkReader {
+	return &chunkReader{ctx: ctx, s: s, id: id, skip: skip}
+}
+
+func (r *chunkReader) Read(p []byte) (int, error) {
+	for len(r.buf) == 0 {
+		if r.done {
+			return 0, io.EOF
+		}
+		var data [][]byte
+		if err := r.s.DB.NewRaw("SELECT data FROM import_chunks WHERE import_id = ? AND seq = ?", r.id, r.seq).Scan(r.ctx, &data); err != nil {
+			return 0, fmt.Errorf("read import chunk %d: %w", r.seq, err)
+		}
+		if len(data) == 0 {
+			r.done = true
+			return 0, io.EOF
+		}
+		r.seq++
+		r.buf = data[0]
+		if r.skip > 0 {
+			r.buf = r.buf[min(r.skip, len(r.buf)):]
+			r.skip = 0
+		}
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
+}
+
+// decoderFor returns the decoder of an encoding ImportDetected named.
+func decoderFor(enc string) transform.Transformer {
+	switch enc {
+	case "UTF-8 (BOM)":
+		return xunicode.UTF8BOM.NewDecoder()
+	case "UTF-16LE":
+		return xunicode.UTF16(xunicode.LittleEndian, xunicode.UseBOM).NewDecoder()
+	case "UTF-16BE":
+		return xunicode.UTF16(xunicode.BigEndian, xunicode.UseBOM).NewDecoder()
+	case "Windows-1252":
+		return charmap.Windows1252.NewDecoder()
+	}
+	return transform.Nop
+}
+
+// ImportByID loads one import of the team; ErrNotFound for another team's.
+func (s *Store) ImportByID(ctx context.Context, teamID, id int64) (*Import, error) {
+	im := new(Import)
+	err := s.DB.NewSelect().Model(im).ColumnExpr("i.*").ColumnExpr("u.name AS user_name").
+		Join("LEFT JOIN users AS u ON u.id = i.user_id").Where("i.team_id = ?", teamID).Where("i.id = ?", id).Scan(ctx)
+	if err != nil {
+		if notFound(err) {
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("load import %d: %w", id, err)
+	}
+	return im, nil
+}
+
+// ListImports lists the team's latest imports, newest first.
+func (s *Store) ListImports(ctx context.Context, teamID int64, limit int) ([]Import, error) {
+	var out []Import
+	err := s.DB.NewSelect().Model(&out).ColumnExpr("i.id, i.team_id, i.user_id, i.file_name, i.kind, i.size, i.mode, i.status, i.rows_done, i.rows_total, i.created, i.updated, i.skipped, i.rejected, i.error, i.created_at, i.finished_at, i.undone_at").
+		ColumnExpr("'' AS detected, '' AS mapping, '' AS preview, '' AS lease_owner, 0 AS undo_kept").
+		ColumnExpr("u.name AS user_name").Join("LEFT JOIN users AS u ON u.id = i.user_id").
+		Where("i.team_id = ?", teamID).OrderExpr("i.created_at DESC, i.id DESC").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list imports of team %d: %w", teamID, err)
+	}
+	return out, nil
+}
+
+// Mapping
+
+// Validate checks a mapping against the file's header: known fields, each
+// mapped once, the fields a kind needs, a known mode and date order.
+func (m ImportMapping) Validate(kind string, d ImportDetected) FieldErrors {
+	fe := FieldErrors{}
+	if len(m.Columns) != len(d.Header) {
+		fe["columns"] = "The mapping does not match the file's columns; upload the file again."
+		return fe
+	}
+	known := map[string]bool{}
+	for _, f := range ImportFields(kind) {
+		known[f.Key] = true
+	}
+	used := map[string]int{}
+	for i, f := range m.Columns {
+		if f == "" {
+			continue
+		}
+		if !known[f] {
+			fe["col"+strconv.Itoa(i)] = "Choose a field from the list."
+			continue
+		}
+		if j, dup := used[f]; dup {
+			fe["col"+strconv.Itoa(i)] = fmt.Sprintf("This field is already mapped to column %d (%s).", j+1, d.Header[j])
+			continue
+		}
+		used[f] = i
+	}
+	_, hasName := used["name"]
+	_, hasFirst := used["first_name"]
+	_, hasLast := used["last_name"]
+	if kind == ImportDeals {
+		if !hasName {
+			fe["columns"] = "Map a column to the deal's Name."
+		} else if _, ok := used["contact_email"]; !ok {
+			fe["columns"] = "Map a column to Contact email: each deal belongs to one of the team's contacts."
+		}
+	} else {
+		if _, ok := used["email"]; !ok {
+			fe["columns"] = "Map a column to Email: contacts are matched by their email."
+		} else if !hasName && !hasFirst && !hasLast && m.Mode != ModeUpdate {
+			fe["columns"] = "Map a column to Name (or First name and Last name)."
+		}
+	}
+	if kind == ImportContacts && !slices.Contains(ImportModes, m.Mode) {
+		fe["mode"] = "Choose what to do with contacts that already exist."
+	}
+	if i, ok := used["close_date"]; ok {
+		switch d.DateOrders[i] {
+		case "ambiguous", "mixed":
+			if m.DateOrder != "dmy" && m.DateOrder != "mdy" {
+				fe["date_order"] = "The dates could be day/month or month/day: choose which."
+			}
+		}
+	}
+	if m.Unknown != UnknownDefault && m.Unknown != UnknownReject {
+		fe["unknown"] = "Choose what to do with unknown values."
+	}
+	if m.UnknownOwner != UnknownUnassigned && m.UnknownOwner != UnknownReject {
+		fe["unknown_owner"] = "Choose what to do with unknown owners."
+	}
+	return fe
+}
+
+// SaveImportMapping saves a mapping; the import needs a new dry run.
+func (s *Store) SaveImportMapping(ctx context.Context, teamID, id int64, m ImportMapping) (*Import, error) {
+	im, err := s.ImportByID(ctx, teamID, id)
+	if err != nil {
+		return nil, err
+	}
+	if im.Status != ImportUploaded && im.Status != ImportPreviewed {
+		return nil, fmt.Errorf("save mapping of import %d: %w", id, ErrImportState)
+	}
+	d := im.DetectedInfo()
+	if d.Problem != "" {
+		return nil, fmt.Errorf("save mapping of import %d: %w", id, ErrImportState)
+	}
+	if im.Kind == ImportDeals {
+		m.Mode = ModeCreate
+	}
+	if err := m.Validate(im.Kind, d).err(); err != nil {
+		return nil, err
+	}
+	mj, _ := json.Marshal(m)
+	if _, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("mapping = ?", string(mj)).Set("mode = ?", m.Mode).
+		Set("status = ?", ImportUploaded).Set("preview = ''").
+		Where("team_id = ?", teamID).Where("id = ?", id).Where("status IN (?)", bun.In([]string{ImportUploaded, ImportPreviewed})).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("save mapping of import %d: %w", id, err)
+	}
+	return s.ImportByID(ctx, teamID, id)
+}
+
+// Runs: the dry run and the job share importRun.
+
+type importRun struct {
+	s       *Store
+	im      *Import
+	m       ImportMapping
+	actor   *User
+	manager bool
+	dry     bool
+	owners  map[string]int64 // FoldValue(email or unique name) → member id
+	members map[int64]bool
+	seen    map[uint64]int // dry run: email hash → line
+	preview *ImportPreview
+	reasons map[[2]string]int
+	header  []string
+	// currency is the team's: amounts are read in its minor units.
+	currency string
+}
+
+func (s *Store) newImportRun(ctx context.Context, im *Import, dry bool) (*importRun, error) {
+	members, err := s.TeamMembers(ctx, im.TeamID)
+	if err != nil {
+		return nil, err
+	}
+	r := &importRun{s: s, im: im, m: im.MappingInfo(), dry: dry, owners: map[string]int64{}, members: map[int64]bool{},
+		seen: map[uint64]int{}, preview: &ImportPreview{Samples: map[string][]PreviewRow{}}, reasons: map[[2]string]int{}}
+	names := map[string]int{}
+	for _, u := range members {
+		names[FoldValue(u.Name)]++
+	}
+	for i := range members {
+		u := &members[i]
+		r.members[u.ID] = true
+		r.owners[FoldValue(u.Email)] = u.ID
+		if names[FoldValue(u.Name)] == 1 {
+			r.owners[FoldValue(u.Name)] = u.ID
+		}
+		if u.ID == im.UserID {
+			r.actor = u
+		}
+	}
+	if r.actor == nil {
+		return nil, fmt.Errorf("import %d: its author left the team: %w", im.ID, ErrNotAllowed)
+	}
+	r.manager = r.actor.CanManage()
+	r.header = im.DetectedInfo().Header
+	if r.currency, err = s.teamCurrency(ctx, im.TeamID); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// importRow is one record of the file.
+type importRow struct {
+	line   int
+	rec    []string
+	reason string // set when the row is rejected
+}
+
+// outcome is what happened to a row.
+type outcome struct {
+	kind   string // "create", "update", "skip", "reject"
+	line   int
+	label  string
+	reason string
+	rec    []string
+}
+
+func (r *importRun) note(o outcome) {
+	p := r.preview
+	switch o.kind {
+	case "create":
+		p.Create++
+	case "update":
+		p.Update++
+	case "skip":
+		p.Skip++
+	case "reject":
+		p.Reject++
+	}
+	if len(p.Samples[o.kind]) < previewSamples {
+		p.Samples[o.kind] = append(p.Samples[o.kind], PreviewRow{Line: o.line, Label: shorten(o.label, 120), Reason: o.reason})
+	}
+	if o.reason != "" {
+		key, _, _ := strings.Cut(o.reason, ": ")
+		r.reasons[[2]string{o.kind, key}]++
+	}
+}
+
+func (r *importRun) finishPreview() {
+	for k, n := range r.reasons {
+		r.preview.Reasons = append(r.preview.Reasons, ReasonCount{Outcome: k[0], Reason: k[1], Rows: n})
+	}
+	sort.Slice(r.preview.Reasons, func(i, j int) bool {
+		a, b := r.preview.Reasons[i], r.preview.Reasons[j]
+		if a.Rows != b.Rows {
+			return a.Rows > b.Rows
+		}
+		return a.Reason < b.Reason
+	})
+}
+
+// stream reads the file's rows after skip rows and hands them to fn in
+// batches.
+func (r *importRun) stream(ctx context.Context, skip int64, fn func(rows []importRow) error) error {
+	d := r.im.DetectedInfo()
+	if d.Problem != "" {
+		return errors.New(d.Problem)
+	}
+	ir := newImportReader(r.s.chunkReaderFrom(ctx, r.im.ID, 0), decoderFor(d.Encoding), d.Delimiter)
+	if _, _, _, err := ir.next(); err != nil {
+		return fmt.Errorf("read header: %w", err)
+	}
+	var rows []importRow
+	var n int64
+	for {
+		rec, line, reason, err := ir.next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			// The rest of the file cannot be decoded: one reject says so.
+			rec, reason = nil, "The rest of the file could not be read as "+d.Encoding+"."
+		}
+		n++
+		if n <= skip {
+			if err != nil {
+				break
+			}
+			continue
+		}
+		if reason == "" && len(rec) != len(d.Header) {
+			reason = fmt.Sprintf("Row: it has %d cells but the header has %d.", len(rec), len(d.Header))
+		}
+		rows = append(rows, importRow{line: line, rec: rec, reason: reason})
+		if len(rows) == importBatch {
+			if err := fn(rows); err != nil {
+				return err
+			}
+			rows = rows[:0]
+		}
+		if err != nil {
+			break
+		}
+	}
+	if len(rows) > 0 {
+		return fn(rows)
+	}
+	return nil
+}
+
+// cells returns the mapped, trimmed values of a row by field, or a reason.
+func (r *importRun) cells(row importRow) (map[string]string, string) {
+	out := map[string]string{}
+	for i, f := range r.m.Columns {
+		if f == "" || i >= len(row.rec) {
+			continue
+		}
+		v := strings.TrimSpace(row.rec[i])
+		if looksLikeFormula(v) {
+			return nil, fmt.Sprintf("%s: %q looks like a spreadsheet formula; remove the = (or start the cell with ') and import again.", r.header[i], shorten(v, 40))
+		}
+		if !validUTF8(v) {
+			return nil, fmt.Sprintf("%s: the text is not valid UTF-8; save the file as UTF-8 and import again.", r.header[i])
+		}
+		out[f] = UnneutralizeCell(v)
+	}
+	return out, ""
+}
+
+func validUTF8(s string) bool { return utf8.ValidString(s) }
+
+// status maps a status or stage cell; ok false with a reason rejects.
+func (r *importRun) choice(field, label, v string, allowed []string, def string) (string, string) {
+	if v == "" {
+		return "", ""
+	}
+	fv := FoldValue(v)
+	for _, a := range allowed {
+		if FoldValue(a) == fv {
+			return a, ""
+		}
+	}
+	if t, ok := r.m.Values[ValueKey(field, v)]; ok {
+		if t == RejectValue {
+			return "", fmt.Sprintf("%s: %q is set to be rejected.", label, shorten(v, 40))
+		}
+		if slices.Contains(allowed, t) {
+			return t, ""
+		}
+	}
+	if r.m.Unknown == UnknownReject {
+		return "", fmt.Sprintf("%s: %q is not one of Sherpa's values.", label, shorten(v, 40))
+	}
+	return def, ""
+}
+
+// owner maps an owner cell to a member id (0: unassigned).
+func (r *importRun) owner(v string) (int64, string) {
+	if v == "" {
+		return 0, ""
+	}
+	if t, ok := r.m.Values[ValueKey("owner", v)]; ok {
+		if t == RejectValue {
+			return 0, fmt.Sprintf("Owner: %q is set to be rejected.", shorten(v, 40))
+		}
+		if id, err := strconv.ParseInt(t, 10, 64); err == nil && (id == 0 || r.members[id]) {
+			return id, ""
+		}
+	}
+	if id, ok := r.owners[FoldValue(v)]; ok {
+		return id, ""
+	}
+	if r.m.UnknownOwner == UnknownReject {
+		return 0, fmt.Sprintf("Owner: %q is not a member of the team.", shorten(v, 40))
+	}
+	return 0, ""
+}
+
+// firstError turns FieldErrors into one reason, "Field: message".
+func firstError(fe FieldErrors, labels map[string]string) string {
+	keys := make([]string, 0, len(fe))
+	for k := range fe {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		l := labels[k]
+		if l == "" {
+			l = k
+		}
+		parts = append(parts, l+": "+fe[k])
+	}
+	return strings.Join(parts, " ")
+}
+
+var contactLabels = map[string]string{"name": "Name", "email": "Email", "phone": "Phone", "company": "Company", "status": "Status", "owner_id": "Owner"}
+var dealLabels = map[string]string{"name": "Name", "stage": "Stage", "goal": "Goal", "amount": "Amount", "close_date": "Close date", "company": "Company", "owner_id": "Owner", "contact_id": "Contact email"}
+
+func emailHash(e string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(e))
+	return h.Sum64()
+}
+
+// Contacts
+
+type contactCand struct {
+	row     importRow
+	in      ContactInput
+	set     map[string]string // mapped, non-empty fields
+	ownerOK bool              // an owner cell was given
+}
+
+type existingContact struct {
+	ID      int64  `bun:"id"`
+	Name    string `bun:"name"`
+	Email   string `bun:"email"`
+	Phone   string `bun:"phone"`
+	Company string `bun:"company"`
+	Status  string `bun:"status"`
+	OwnerID int64  `bun:"owner_id"`
+	Version int    `bun:"version"`
+}
+
+// contactBefore is what undo restores.
+type contactBefore struct {
+	Name    string `json:"name"`
+	Phone   string `json:"phone"`
+	Company string `json:"company"`
+	Status  string `json:"status"`
+	OwnerID int64  `json:"owner_id"`
+}
+
+type contactUpdate struct {
+	id      int64
+	version int // before the import
+	before  contactBefore
+	after   ContactInput
+}
+
+type changeRow struct {
+	recordID int64
+	action   string
+	version  int
+	before   string
+}
+
+type rejectRow struct {
+	line   int
+	reason string
+	raw    string
+}
+
+// batchResult is what one batch writes.
+type batchResult struct {
+	created  []Contact
+	deals    []Deal
+	updates  []contactUpdate
+	rejects  []rejectRow
+	outcomes []outcome
+}
+
+func (r *importRun) reject(res *batchResult, row importRow, label, reason string) {
+	o := outcome{kind: "reject", line: row.line, label: label, reason: reason, rec: row.rec}
+	res.outcomes = append(res.outcomes, o)
+	res.rejects = append(res.rejects, rejectRow{line: row.line, reason: reason, raw: encodeRecord(row.rec)})
+}
+
+func encodeRecord(rec []string) string {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.Write(rec)
+	w.Flush()
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// contactBatch decides what each row of a batch does; with db (a
+// transaction) it also looks at what this import already wrote.
+func (r *importRun) contactBatch(ctx context.Context, db bun.IDB, rows []importRow) (*batchResult, error) {
+	res := &batchResult{}
+	var cands []contactCand
+	for _, row := range rows {
+		if row.reason != "" {
+			r.reject(res, row, "", row.reason)
+			continue
+		}
+		vals, reason := r.cells(row)
+		if reason != "" {
+			r.reject(res, row, "", reason)
+			continue
+		}
+		name := vals["name"]
+		if name == "" {
+			name = strings.TrimSpace(vals["first_name"] + " " + vals["last_name"])
+		}
+		set := map[string]string{}
+		for _, f := range []string{"phone", "company"} {
+			if vals[f] != "" {
+				set[f] = vals[f]
+			}
+		}
+		if name != "" {
+			set["name"] = name
+		}
+		status, reason := r.choice("status", "Status", vals["status"], ContactStatuses, DefaultContactStatus)
+		if reason != "" {
+			r.reject(res, row, name, reason)
+			continue
+		}
+		if status != "" {
+			set["status"] = status
+		}
+		owner, reason := r.owner(vals["owner"])
+		if reason != "" {
+			r.reject(res, row, name, reason)
+			continue
+		}
+		cand := contactCand{row: row, set: set, ownerOK: vals["owner"] != "" && (owner != 0 || r.m.Values[ValueKey("owner", vals["owner"])] == "0"),
+			in: ContactInput{Name: name, Email: vals["email"], Phone: vals["phone"], Company: vals["company"], Status: status, OwnerID: owner}}
+		cand.in = cand.in.Normalized()
+		if cand.in.Email == "" {
+			r.reject(res, row, name, "Email: it is empty; contacts are matched by email.")
+			continue
+		}
+		cands = append(cands, cand)
+	}
+	emails := make([]string, 0, len(cands))
+	for _, c := range cands {
+		emails = append(emails, c.in.Email)
+	}
+	existing := map[string]existingContact{}
+	if len(emails) > 0 {
+		var rows []existingContact
+		q := "SELECT id, name, email, phone, company, status, COALESCE(owner_id, 0) AS owner_id, version FROM contacts WHERE team_id = ? AND email IN (?)"
+		if !r.dry && r.s.Dialect == MySQL {
+			q += " FOR UPDATE" // the batch's updates check these versions
+		}
+		if err := db.NewRaw(q, r.im.TeamID, bun.In(emails)).Scan(ctx, &rows); err != nil {
+			return nil, fmt.Errorf("look up contacts by email: %w", err)
+		}
+		for _, e := range rows {
+			existing[NormalizeEmail(e.Email)] = e
+		}
+	}
+	mine := map[int64]bool{} // contacts this import wrote in earlier batches
+	if !r.dry && len(existing) > 0 {
+		ids := make([]int64, 0, len(existing))
+		for _, e := range existing {
+			ids = append(ids, e.ID)
+		}
+		var got []int64
+		if err := db.NewRaw("SELECT record_id FROM import_changes WHERE import_id = ? AND record_id IN (?)", r.im.ID, bun.In(ids)).Scan(ctx, &got); err != nil {
+			return nil, fmt.Errorf("look up earlier batches: %w", err)
+		}
+		for _, id := range got {
+			mine[id] = true
+		}
+	}
+	inBatch := map[string]int{}
+	now := r.s.now()
+	for _, c := range cands {
+		label := c.in.Name + " <" + c.in.Email + ">"
+		if line, dup := inBatch[c.in.Email]; dup {
+			res.outcomes = append(res.outcomes, outcome{kind: "skip", line: c.row.line, label: label, reason: fmt.Sprintf("Duplicate: the same email as line %d of the file.", line)})
+			continue
+		}
+		if r.dry {
+			h := emailHash(c.in.Email)
+			if line, dup := r.seen[h]; dup {
+				res.outcomes = append(res.outcomes, outcome{kind: "skip", line: c.row.line, label: label, reason: fmt.Sprintf("Duplicate: the same email as line %d of the file.", line)})
+				continue
+			}
+			r.seen[h] = c.row.line
+		}
+		e, exists := existing[c.in.Email]
+		if exists && mine[e.ID] {
+			res.outcomes = append(res.outcomes, outcome{kind: "skip", line: c.row.line, label: label, reason: "Duplicate: the same email as an earlier line of the file."})
+			continue
+		}
+		inBatch[c.in.Email] = c.row.line
+		switch {
+		case !exists && r.m.Mode == ModeUpdate:
+			res.outcomes = append(res.outcomes, outcome{kind: "skip", line: c.row.line, label: label, reason: "Not in the team: no contact has this email (update only)."})
+		case !exists:
+			in := c.in
+			if !r.manager {
+				in.OwnerID = r.actor.ID
+			}
+			if fe := in.Validate(); len(fe) > 0 {
+				r.reject(res, c.row, label, firstError(fe, contactLabels))
+				continue
+			}
+			res.created = append(res.created, Contact{TeamID: r.im.TeamID, Name: in.Name, Email: in.Email, Phone: in.Phone,
+				PhoneDigits: digitsOf(in.Phone), Company: in.Company, Status: in.Status, OwnerID: in.OwnerID, Version: 1,
+				CreatedAt: now, UpdatedAt: now})
+			res.outcomes = append(res.outcomes, outcome{kind: "create", line: c.row.line, label: label})
+		case r.m.Mode == ModeCreate:
+			res.outcomes = append(res.outcomes, outcome{kind: "skip", line: c.row.line, label: label, reason: "Exists: a contact with this email is already in the team (create new only)."})
+		default:
+			after := ContactInput{Name: e.Name, Email: e.Email, Phone: e.Phone, Company: e.Company, Status: e.Status, OwnerID: e.OwnerID}
+			for f, v := range c.set {
+				switch f {
+				case "name":
+					after.Name = v
+				case "phone":
+					after.Phone = v
+				case "company":
+					after.Company = v
+				case "status":
+					after.Status = v
+				}
+			}
+			if c.ownerOK && r.manager {
+				after.OwnerID = c.in.OwnerID
+			}
+			after = after.Normalized()
+			if after.Name == e.Name && after.Phone == e.Phone && after.Company == e.Company && after.Status == e.Status && after.OwnerID == e.OwnerID {
+				res.outcomes = append(res.outcomes, outcome{kind: "skip", line: c.row.line, label: label, reason: "Unchanged: the contact already has these values."})
+				continue
+			}
+			if fe := after.Validate(); len(fe) > 0 {
+				r.reject(res, c.row, label, firstError(fe, contactLabels))
+				continue
+			}
+			res.updates = append(res.updates, contactUpdate{id: e.ID, version: e.Version, after: after,
+				before: contactBefore{Name: e.Name, Phone: e.Phone, Company: e.Company, Status: e.Status, OwnerID: e.OwnerID}})
+			res.outcomes = append(res.outcomes, outcome{kind: "update", line: c.row.line, label: label})
+		}
+	}
+	return res, nil
+}
+
+// Deals
+
+type contactRef struct {
+	ID      int64  `bun:"id"`
+	Email   string `bun:"email"`
+	Name    string `bun:"name"`
+	Company string `bun:"company"`
+}
+
+func (r *importRun) dealBatch(ctx context.Context, db bun.IDB, rows []importRow) (*batchResult, error) {
+	res := &batchResult{}
+	type cand struct {
+		row  importRow
+		vals map[string]string
+	}
+	var cands []cand
+	var emails []string
+	for _, row := range rows {
+		if row.reason != "" {
+			r.reject(res, row, "", row.reason)
+			continue
+		}
+		vals, reason := r.cells(row)
+		if reason != "" {
+			r.reject(res, row, "", reason)
+			continue
+		}
+		vals["contact_email"] = NormalizeEmail(vals["contact_email"])
+		cands = append(cands, cand{row, vals})
+		if vals["contact_email"] != "" {
+			emails = append(emails, vals["contact_email"])
+		}
+	}
+	contacts := map[string]contactRef{}
+	if len(emails) > 0 {
+		var refs []contactRef
+		if err := db.NewRaw("SELECT id, email, name, company FROM contacts WHERE team_id = ? AND email IN (?)", r.im.TeamID, bun.In(emails)).Scan(ctx, &refs); err != nil {
+			return nil, fmt.Errorf("look up contacts of deals: %w", err)
+		}
+		for _, c := range refs {
+			contacts[NormalizeEmail(c.Email)] = c
+		}
+	}
+	now := r.s.now()
+	for _, c := range cands {
+		v := c.vals
+		label := v["name"]
+		stage, reason := r.choice("stage", "Stage", v["stage"], Stages, StageCreated)
+		if reason != "" {
+			r.reject(res, c.row, label, reason)
+			continue
+		}
+		if stage == "" {
+			stage = StageCreated
+		}
+		owner, reason := r.owner(v["owner"])
+		if reason != "" {
+			r.reject(res, c.row, label, reason)
+			continue
+		}
+		if !r.manager {
+			owner = r.actor.ID
+		}
+		var goal, amount int64
+		var err error
+		if goal, err = parseImportAmount(v["goal"], r.currency); err != nil {
+			r.reject(res, c.row, label, "Goal: "+err.Error()+".")
+			continue
+		}
+		if amount, err = parseImportAmount(v["amount"], r.currency); err != nil {
+			r.reject(res, c.row, label, "Amount: "+err.Error()+".")
+			continue
+		}
+		var close time.Time
+		if v["close_date"] != "" {
+			if close, err = parseImportDate(v["close_date"], r.m.DateOrder); err != nil {
+				r.reject(res, c.row, label, "Close date: "+err.Error()+".")
+				continue
+			}
+		}
+		if v["contact_email"] == "" {
+			r.reject(res, c.row, label, "Contact email: it is empty; each deal belongs to a contact.")
+			continue
+		}
+		ct, ok := contacts[v["contact_email"]]
+		if !ok {
+			r.reject(res, c.row, label, fmt.Sprintf("Contact email: no contact of the team has the email %s; import the contacts first.", shorten(v["contact_email"], 60)))
+			continue
+		}
+		in := DealInput{Name: v["name"], Stage: stage, Goal: money.FormatPlain(goal, r.currency), Amount: money.FormatPlain(amount, r.currency),
+			Currency: r.currency, ContactID: ct.ID, Company: v["company"], OwnerID: owner}
+		if !close.IsZero() {
+			in.CloseDate = close.Format(time.DateOnly)
+		}
+		dv, fe := in.parse()
+		if len(fe) > 0 {
+			r.reject(res, c.row, label, firstError(fe, dealLabels))
+			continue
+		}
+		d := Deal{TeamID: r.im.TeamID, ContactID: ct.ID, Name: dv.name, Stage: dv.stage, StageRank: StageIndex(dv.stage),
+			Goal: dv.goal, Amount: dv.amount, CloseDate: dv.closeDate, OwnerID: owner, ContactName: ct.Name, Company: dv.company,
+			Version: 1, CreatedAt: now, UpdatedAt: now}
+		if d.Company == "" {
+			d.Company = ct.Company
+		}
+		if IsClosed(d.Stage) {
+			d.ClosedAt = now
+		}
+		res.deals = append(res.deals, d)
+		res.outcomes = append(res.outcomes, outcome{kind: "create", line: c.row.line, label: label + " (" + ct.Name + ")"})
+	}
+	return res, nil
+}
+
+// PreviewImport runs the dry run of the current mapping: every row through
+// the same decisions as the import, nothing written but the result.
+func (s *Store) PreviewImport(ctx context.Context, teamID, id int64) (*Import, error) {
+	im, err := s.ImportByID(ctx, teamID, id)
+	if err != nil {
+		return nil, err
+	}
+	if im.Status != ImportUploaded && im.Status != ImportPreviewed {
+		return nil, fmt.Errorf("preview import %d: %w", id, ErrImportState)
+	}
+	r, err := s.newImportRun(ctx, im, true)
+	if err != nil {
+		return nil, fmt.Errorf("preview import %d: %w", id, err)
+	}
+	if d := im.DetectedInfo(); d.Problem != "" {
+		r.preview.Problem = d.Problem
+	} else if fe := r.m.Validate(im.Kind, d); len(fe) > 0 {
+		return nil, fe
+	} else {
+		err = r.stream(ctx, 0, func(rows []importRow) error {
+			r.preview.Rows += len(rows)
+			var res *batchResult
+			var err error
+			if im.Kind == ImportDeals {
+				res, err = r.dealBatch(ctx, s.DB, rows)
+			} else {
+				res, err = r.contactBatch(ctx, s.DB, rows)
+			}
+			if err != nil {
+				return err
+			}
+			for _, o := range res.outcomes {
+				r.note(o)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("preview import %d: %w", id, err)
+		}
+	}
+	r.finishPreview()
+	pj, _ := json.Marshal(r.preview)
+	status := ImportPreviewed
+	if r.preview.Problem != "" {
+		status = ImportUploaded
+	}
+	if _, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("preview = ?", string(pj)).Set("status = ?", status).
+		Set("rows_total = ?", r.preview.Rows).Where("team_id = ?", teamID).Where("id = ?", id).
+		Where("status IN (?)", bun.In([]string{ImportUploaded, ImportPreviewed})).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("save preview of import %d: %w", id, err)
+	}
+	return s.ImportByID(ctx, teamID, id)
+}
+
+// StartImport queues a previewed import for a worker.
+func (s *Store) StartImport(ctx context.Context, teamID, id int64) error {
+	res, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("status = ?", ImportQueued).
+		Where("team_id = ?", teamID).Where("id = ?", id).Where("status = ?", ImportPreviewed).Where("preview != ''").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("start import %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := s.ImportByID(ctx, teamID, id); err != nil {
+			return err
+		}
+		return fmt.Errorf("start import %d: %w", id, ErrImportState)
+	}
+	return nil
+}
+
+// CancelImport stops a queued or running import after its current batch;
+// what committed batches wrote stays (and can be undone).
+func (s *Store) CancelImport(ctx context.Context, teamID, id int64) error {
+	res, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("status = ?", ImportCancelled).Set("finished_at = ?", s.now()).
+		Where("team_id = ?", teamID).Where("id = ?", id).Where("status IN (?)", bun.In([]string{ImportQueued, ImportRunning, ImportUploaded, ImportPreviewed})).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("cancel import %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := s.ImportByID(ctx, teamID, id); err != nil {
+			return err
+		}
+		return fmt.Errorf("cancel import %d: %w", id, ErrImportState)
+	}
+	return nil
+}
+
+// ClaimImport gives the worker named owner the oldest queued job, or a
+// running one whose lease ran out; nil when there is none.
+func (s *Store) ClaimImport(ctx context.Context, owner string) (*Import, error) {
+	now := s.now()
+	var ids []int64
+	if err := s.DB.NewRaw("SELECT id FROM imports WHERE status IN (?) AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT 5",
+		bun.In([]string{ImportQueued, ImportRunning}), now).Scan(ctx, &ids); err != nil {
+		return nil, fmt.Errorf("find import jobs: %w", err)
+	}
+	for _, id := range ids {
+		res, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("status = ?", ImportRunning).Set("lease_owner = ?", owner).
+			Set("lease_until = ?", now.Add(ImportLease)).Set("started_at = COALESCE(started_at, ?)", now).
+			Where("id = ?", id).Where("status IN (?)", bun.In([]string{ImportQueued, ImportRunning})).
+			Where("(lease_until IS NULL OR lease_until < ?)", now).Exec(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("claim import %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			im := new(Import)
+			if err := s.DB.NewSelect().Model(im).Where("id = ?", id).Scan(ctx); err != nil {
+				return nil, fmt.Errorf("load claimed import %d: %w", id, err)
+			}
+			return im, nil
+		}
+	}
+	return nil, nil
+}
+
+// errLeaseLost stops a worker whose job was cancelled or taken over.
+var errLeaseLost = errors.New("import lease lost or job cancelled")
+
+// RunImport runs a job the worker owner claimed, batch by batch from where
+// its committed batches ended, until the end, a cancel or an error.
+func (s *Store) RunImport(ctx context.Context, im *Import, owner string) error {
+	r, err := s.newImportRun(ctx, im, false)
+	if err == nil {
+		err = r.stream(ctx, im.RowsDone, func(rows []importRow) error {
+			return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+				return r.commitBatch(ctx, tx, rows, owner)
+			})
+		})
+	}
+	switch {
+	case errors.Is(err, errLeaseLost):
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err() // shutting down: another instance or a restart resumes
+	case err != nil:
+		msg := "The import stopped: " + shorten(err.Error(), 300)
+		if _, uerr := s.DB.NewUpdate().Model((*Import)(nil)).Set("status = ?", ImportFailed).Set("error = ?", msg).
+			Set("finished_at = ?", s.now()).Where("id = ?", im.ID).Where("lease_owner = ?", owner).
+			Where("status = ?", ImportRunning).Exec(ctx); uerr != nil {
+			return fmt.Errorf("run import %d: %w (and marking it failed: %v)", im.ID, err, uerr)
+		}
+		return fmt.Errorf("run import %d: %w", im.ID, err)
+	}
+	if _, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("status = ?", ImportDone).Set("finished_at = ?", s.now()).
+		Set("lease_until = NULL").Where("id = ?", im.ID).Where("lease_owner = ?", owner).Where("status = ?", ImportRunning).Exec(ctx); err != nil {
+		return fmt.Errorf("finish import %d: %w", im.ID, err)
+	}
+	return nil
+}
+
+// commitBatch writes one batch and moves the job's offset, in tx.
+func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow, owner string) error {
+	// The job row first: it is the lock that orders batches, and it says
+	// whether this worker still owns the job.
+	now := r.s.now()
+	var holder []struct {
+		Owner  string `bun:"lease_owner"`
+		Status string `bun:"status"`
+	}
+	if err := r.s.forUpdate(tx.NewSelect().Model((*Import)(nil)).Column("lease_owner", "status").Where("id = ?", r.im.ID)).
+		Scan(ctx, &holder); err != nil {
+		return fmt.Errorf("lock import job: %w", err)
+	}
+	if len(holder) != 1 || holder[0].Owner != owner || holder[0].Status != ImportRunning {
+		return errLeaseLost
+	}
+	if _, err := tx.NewUpdate().Model((*Import)(nil)).Set("lease_until = ?", now.Add(ImportLease)).
+		Where("id = ?", r.im.ID).Exec(ctx); err != nil {
+		return fmt.Errorf("renew lease: %w", err)
+	}
+	var res *batchResult
+	var err error
+	if r.im.Kind == ImportDeals {
+		res, err = r.dealBatch(ctx, tx, rows)
+	} else {
+		res, err = r.contactBatch(ctx, tx, rows)
+	}
+	if err != nil {
+		return err
+	}
+	var changes []changeRow
+	teamID := r.im.TeamID
+	if len(res.created) > 0 {
+		if err := insertRows(ctx, tx, res.created); err != nil {
+			return fmt.Errorf("insert contacts: %w", err)
+		}
+		var terms []termRow
+		for _, c := range res.created {
+			for _, t := range contactTerms(c.Name, c.Email, c.Company, c.Phone) {
+				terms = append(terms, termRow{teamID, t, c.ID})
+			}
+			changes = append(changes, changeRow{recordID: c.ID, action: "created", version: 1})
+		}
+		if err := insertTerms(ctx, tx, contactTermSet, sortedTerms(terms)); err != nil {
+			return err
+		}
+	}
+	if len(res.deals) > 0 {
+		if err := insertRows(ctx, tx, res.deals); err != nil {
+			return fmt.Errorf("insert deals: %w", err)
+		}
+		var terms []termRow
+		var log []StageLog
+		for _, d := range res.deals {
+			for _, t := range dealTerms(d.Name, d.Company, d.ContactName) {
+				terms = append(terms, termRow{teamID, t, d.ID})
+			}
+			log = append(log, StageLog{TeamID: teamID, DealID: d.ID, FromStage: "", ToStage: StageCreated, UserID: r.actor.ID, At: now})
+			if d.Stage != StageCreated {
+				log = append(log, StageLog{TeamID: teamID, DealID: d.ID, FromStage: StageCreated, ToStage: d.Stage, UserID: r.actor.ID, At: now})
+			}
+			changes = append(changes, changeRow{recordID: d.ID, action: "created", version: 1})
+		}
+		if err := insertRows(ctx, tx, log); err != nil {
+			return fmt.Errorf("insert stage log: %w", err)
+		}
+		if err := insertTerms(ctx, tx, dealTermSet, sortedTerms(terms)); err != nil {
+			return err
+		}
+	}
+	var updTerms []termRow
+	var updIDs []int64
+	if err := r.updateContacts(ctx, tx, res.updates, now); err != nil {
+		return err
+	}
+	renamed, err := r.contactsWithDeals(ctx, tx, res.updates)
+	if err != nil {
+		return err
+	}
+	for _, u := range res.updates {
+		a := u.after
+		updIDs = append(updIDs, u.id)
+		for _, t := range contactTerms(a.Name, a.Email, a.Company, a.Phone) {
+			updTerms = append(updTerms, termRow{teamID, t, u.id})
+		}
+		if a.Name != u.before.Name && renamed[u.id] {
+			if err := r.s.renameDealContact(ctx, tx, teamID, u.id, a.Name); err != nil {
+				return err
+			}
+		}
+		bj, _ := json.Marshal(u.before)
+		changes = append(changes, changeRow{recordID: u.id, action: "updated", version: u.version + 1, before: string(bj)})
+	}
+	if len(updIDs) > 0 {
+		// The updated contacts' terms are written again in bulk rather than
+		// diffed one contact at a time.
+		// By the contact's index: the planner would otherwise take the
+		// primary key's team prefix and read every term of the team.
+		hint := ""
+		if r.s.Dialect == SQLite {
+			hint = " INDEXED BY contact_terms_contact"
+		}
+		if _, err := tx.NewRaw("DELETE FROM contact_terms"+hint+" WHERE contact_id IN (?) AND team_id = ?", bun.In(updIDs), teamID).Exec(ctx); err != nil {
+			return fmt.Errorf("delete terms of updated contacts: %w", err)
+		}
+		if err := insertTerms(ctx, tx, contactTermSet, sortedTerms(updTerms)); err != nil {
+			return err
+		}
+	}
+	if err := r.insertChanges(ctx, tx, changes); err != nil {
+		return err
+	}
+	if err := r.insertRejects(ctx, tx, res.rejects); err != nil {
+		return err
+	}
+	var created, updated, skipped, rejected int
+	for _, o := range res.outcomes {
+		switch o.kind {
+		case "create":
+			created++
+		case "update":
+			updated++
+		case "skip":
+			skipped++
+		case "reject":
+			rejected++
+		}
+	}
+	_, err = tx.NewUpdate().Model((*Import)(nil)).Set("rows_done = rows_done + ?", len(rows)).
+		Set("created = created + ?", created).Set("updated = updated + ?", updated).
+		Set("skipped = skipped + ?", skipped).Set("rejected = rejected + ?", rejected).
+		Where("id = ?", r.im.ID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("save import progress: %w", err)
+	}
+	return nil
+}
+
+// updateContacts writes a batch's updates in a few statements: one UPDATE
+// per 200 contacts, each value chosen by CASE on the id, each row only if
+// its version is still the one the batch read (under a lock).
+func (r *importRun) updateContacts(ctx context.Context, tx bun.Tx, ups []contactUpdate, now time.Time) error {
+	const per = 200
+	for len(ups) > 0 {
+		k := min(per, len(ups))
+		chunk := ups[:k]
+		ups = ups[k:]
+		var b strings.Builder
+		var args []any
+		set := func(col string, val func(u contactUpdate) any) {
+			b.WriteString(col + " = CASE id")
+			for _, u := range chunk {
+				b.WriteString(" WHEN ? THEN ?")
+				args = append(args, u.id, val(u))
+			}
+			b.WriteString(" END, ")
+		}
+		if r.s.Dialect == SQLite {
+			// By rowid: the planner would otherwise walk a team_id index.
+			b.WriteString("UPDATE contacts NOT INDEXED SET ")
+		} else {
+			b.WriteString("UPDATE contacts SET ")
+		}
+		set("name", func(u contactUpdate) any { return u.after.Name })
+		set("phone", func(u contactUpdate) any { return u.after.Phone })
+		set("phone_digits", func(u contactUpdate) any { return digitsOf(u.after.Phone) })
+		set("company", func(u contactUpdate) any { return u.after.Company })
+		set("status", func(u contactUpdate) any { return u.after.Status })
+		set("owner_id", func(u contactUpdate) any { return nullID(u.after.OwnerID) })
+		b.WriteString("version = version + 1, updated_at = ? WHERE team_id = ? AND id IN (?) AND version = CASE id")
+		ids := make([]int64, 0, k)
+		for _, u := range chunk {
+			ids = append(ids, u.id)
+		}
+		args = append(args, now, r.im.TeamID, bun.In(ids))
+		for _, u := range chunk {
+			b.WriteString(" WHEN ? THEN ?")
+			args = append(args, u.id, u.version)
+		}
+		b.WriteString(" END")
+		res, err := tx.NewRaw(b.String(), args...).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("update contacts: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != int64(k) {
+			return fmt.Errorf("update contacts: someone saved one meanwhile: %w", ErrConflict)
+		}
+	}
+	return nil
+}
+
+// contactsWithDeals says which updated contacts have deals (whose copy of
+// the contact's name follows a rename).
+func (r *importRun) contactsWithDeals(ctx context.Context, tx bun.Tx, ups []contactUpdate) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	var ids []int64
+	for _, u := range ups {
+		if u.after.Name != u.before.Name {
+			ids = append(ids, u.id)
+		}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var got []int64
+	if err := tx.NewRaw("SELECT DISTINCT contact_id FROM deals WHERE team_id = ? AND contact_id IN (?)", r.im.TeamID, bun.In(ids)).Scan(ctx, &got); err != nil {
+		return nil, fmt.Errorf("find deals of updated contacts: %w", err)
+	}
+	for _, id := range got {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// sortedTerms orders term rows like the terms' primary key, so that a batch
+// writes the index in order rather than at random places.
+func sortedTerms(rows []termRow) []termRow {
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].Term != rows[j].Term {
+			return rows[i].Term < rows[j].Term
+		}
+		return rows[i].ID < rows[j].ID
+	})
+	return rows
+}
+
+func (r *importRun) insertChanges(ctx context.Context, db bun.IDB, rows []changeRow) error {
+	const n = 500
+	for len(rows) > 0 {
+		k := min(n, len(rows))
+		var b strings.Builder
+		b.WriteString("INSERT INTO import_changes (import_id, record_id, team_id, kind, action, version_after, before_json) VALUES ")
+		args := make([]any, 0, 7*k)
+		for i, c := range rows[:k] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+			var before any
+			if c.before != "" {
+				before = c.before
+			}
+			args = append(args, r.im.ID, c.recordID, r.im.TeamID, r.im.Kind, c.action, c.version, before)
+		}
+		if _, err := db.NewRaw(b.String(), args...).Exec(ctx); err != nil {
+			return fmt.Errorf("insert import changes: %w", err)
+		}
+		rows = rows[k:]
+	}
+	return nil
+}
+
+func (r *importRun) insertRejects(ctx context.Context, db bun.IDB, rows []rejectRow) error {
+	for _, rj := range rows {
+		// One statement per reject: a rejected row may hold megabytes.
+		if _, err := db.NewRaw("INSERT INTO import_rejects (import_id, line, reason, raw) VALUES (?, ?, ?, ?)",
+			r.im.ID, rj.line, shorten(rj.reason, 500), rj.raw).Exec(ctx); err != nil {
+			if isDuplicate(err) {
+				continue // two records reported on one line (a broken quote)
+			}
+			return fmt.Errorf("insert import reject: %w", err)
+		}
+	}
+	return nil
+}
+
+// ImportRejects calls emit with each rejected row (as read from the file)
+// and its reason, in file order, for the report.
+func (s *Store) ImportRejects(ctx context.Context, teamID, id int64, emit func(rec []string, reason string) error) error {
+	if _, err := s.ImportByID(ctx, teamID, id); err != nil {
+		return err
+	}
+	after := int64(-1)
+	for {
+		var rows []struct {
+			Line   int64  `bun:"line"`
+			Reason string `bun:"reason"`
+			Raw    string `bun:"raw"`
+		}
+		if err := s.DB.NewRaw("SELECT line, reason, raw FROM import_rejects WHERE import_id = ? AND line > ? ORDER BY line LIMIT 500", id, after).Scan(ctx, &rows); err != nil {
+			return fmt.Errorf("read rejects of import %d: %w", id, err)
+		}
+		for _, r := range rows {
+			rec, err := csv.NewReader(strings.NewReader(r.Raw)).Read()
+			if err != nil {
+				rec = []string{r.Raw}
+			}
+			if err := emit(rec, r.Reason); err != nil {
+				return err
+			}
+			after = r.Line
+		}
+		if len(rows) < 500 {
+			return nil
+		}
+	}
+}
+
+// Undo
+
+// KeptRecord is a record undo left alone because someone changed it after
+// the import.
+type KeptRecord struct {
+	ID     int64  `bun:"record_id"`
+	Action string `bun:"action"`
+	Name   string `bun:"name"`
+}
+
+// UndoImport reverts an import: the records it created are deleted, the
+// ones it updated get their old values back; a record someone changed (or
+// added deals, notes or activities to) since is left alone and listed.
+// Undo runs once: a second one is ErrImportState. It is resumable: an undo
+// cut short by a crash continues where it stopped when asked again.
+func (s *Store) UndoImport(ctx context.Context, teamID, id int64, actor *User) (*Import, error) {
+	if ok, err := s.CanImport(ctx, teamID, actor); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, fmt.Errorf("undo import %d: %w", id, ErrNotAllowed)
+	}
+	im, err := s.ImportByID(ctx, teamID, id)
+	if err != nil {
+		return nil, err
+	}
+	if im.Status != ImportUndoing {
+		res, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("status = ?", ImportUndoing).Set("undone_by = ?", actor.ID).
+			Set("undone_at = ?", s.now()).Where("team_id = ?", teamID).Where("id = ?", id).
+			Where("status IN (?)", bun.In([]string{ImportDone, ImportFailed, ImportCancelled})).Exec(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("undo import %d: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return nil, fmt.Errorf("undo import %d: %w", id, ErrImportState)
+		}
+	}
+	table := "contacts"
+	if im.Kind == ImportDeals {
+		table = "deals"
+	}
+	for {
+		var changes []struct {
+			RecordID int64          `bun:"record_id"`
+			Action   string         `bun:"action"`
+			Version  int            `bun:"version_after"`
+			Before   sql.NullString `bun:"before_json"`
+		}
+		if err := s.DB.NewRaw("SELECT record_id, action, version_after, before_json FROM import_changes WHERE import_id = ? AND kept = 0 ORDER BY record_id LIMIT 500", id).
+			Scan(ctx, &changes); err != nil {
+			return nil, fmt.Errorf("undo import %d: %w", id, err)
+		}
+		if len(changes) == 0 {
+			break
+		}
+		err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			var created, reverted, kept []int64
+			for _, c := range changes {
+				if c.Action == "created" {
+					created = append(created, c.RecordID)
+				}
+			}
+			if len(created) > 0 {
+				q := "DELETE FROM " + table + " WHERE team_id = ? AND id IN (?) AND version = 1"
+				if table == "contacts" {
+					q += " AND NOT EXISTS (SELECT 1 FROM deals WHERE deals.contact_id = contacts.id)" +
+						" AND NOT EXISTS (SELECT 1 FROM notes WHERE notes.contact_id = contacts.id)" +
+						" AND NOT EXISTS (SELECT 1 FROM activities WHERE activities.contact_id = contacts.id)"
+				}
+				if _, err := tx.NewRaw(q, teamID, bun.In(created)).Exec(ctx); err != nil {
+					return fmt.Errorf("delete imported %s: %w", table, err)
+				}
+				var left []int64
+				if err := tx.NewRaw("SELECT id FROM "+table+" WHERE team_id = ? AND id IN (?)", teamID, bun.In(created)).Scan(ctx, &left); err != nil {
+					return fmt.Errorf("check deleted %s: %w", table, err)
+				}
+				stay := map[int64]bool{}
+				for _, l := range left {
+					stay[l] = true
+				}
+				for _, c := range created {
+					if stay[c] {
+						kept = append(kept, c)
+					} else {
+						reverted = append(reverted, c)
+					}
+				}
+			}
+			now := s.now()
+			for _, c := range changes {
+				if c.Action != "updated" {
+					continue
+				}
+				var b contactBefore
+				_ = json.Unmarshal([]byte(c.Before.String), &b)
+				cur := new(Contact)
+				if err := s.forUpdate(tx.NewSelect().Model(cur).Where("team_id = ?", teamID).Where("id = ?", c.RecordID)).Scan(ctx); err != nil {
+					if notFound(err) {
+						kept = append(kept, c.RecordID) // deleted since
+						continue
+					}
+					return fmt.Errorf("load contact %d: %w", c.RecordID, err)
+				}
+				if cur.Version != c.Version {
+					kept = append(kept, c.RecordID)
+					continue
+				}
+				if _, err := tx.NewUpdate().Model((*Contact)(nil)).Set("name = ?", b.Name).Set("phone = ?", b.Phone).
+					Set("phone_digits = ?", digitsOf(b.Phone)).Set("company = ?", b.Company).Set("status = ?", b.Status).
+					Set("owner_id = ?", nullID(b.OwnerID)).Set("version = version + 1").Set("updated_at = ?", now).
+					Where("team_id = ?", teamID).Where("id = ?", c.RecordID).Exec(ctx); err != nil {
+					return fmt.Errorf("restore contact %d: %w", c.RecordID, err)
+				}
+				if err := replaceTerms(ctx, tx, contactTermSet, teamID, c.RecordID, contactTerms(b.Name, cur.Email, b.Company, b.Phone)); err != nil {
+					return err
+				}
+				if b.Name != cur.Name {
+					if err := s.renameDealContact(ctx, tx, teamID, c.RecordID, b.Name); err != nil {
+						return err
+					}
+				}
+				reverted = append(reverted, c.RecordID)
+			}
+			if len(reverted) > 0 {
+				if _, err := tx.NewRaw("UPDATE import_changes SET kept = 2 WHERE import_id = ? AND record_id IN (?)", id, bun.In(reverted)).Exec(ctx); err != nil {
+					return fmt.Errorf("mark reverted: %w", err)
+				}
+			}
+			if len(kept) > 0 {
+				if _, err := tx.NewRaw("UPDATE import_changes SET kept = 1 WHERE import_id = ? AND record_id IN (?)", id, bun.In(kept)).Exec(ctx); err != nil {
+					return fmt.Errorf("mark kept: %w", err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("undo import %d: %w", id, err)
+		}
+	}
+	var kept int64
+	if err := s.DB.NewRaw("SELECT COUNT(*) FROM import_changes WHERE import_id = ? AND kept = 1", id).Scan(ctx, &kept); err != nil {
+		return nil, fmt.Errorf("undo import %d: %w", id, err)
+	}
+	if _, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("status = ?", ImportUndone).Set("undo_kept = ?", kept).
+		Where("id = ?", id).Where("status = ?", ImportUndoing).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("undo import %d: %w", id, err)
+	}
+	return s.ImportByID(ctx, teamID, id)
+}
+
+// ImportKept lists the records undo left alone (at most limit).
+func (s *Store) ImportKept(ctx context.Context, teamID, id int64, limit int) ([]KeptRecord, error) {
+	im, err := s.ImportByID(ctx, teamID, id)
+	if err != nil {
+		return nil, err
+	}
+	table := "contacts"
+	if im.Kind == ImportDeals {
+		table = "deals"
+	}
+	var out []KeptRecord
+	if err := s.DB.NewRaw("SELECT c.record_id, c.action, COALESCE(r.name, '') AS name FROM import_changes AS c LEFT JOIN "+table+
+		" AS r ON r.id = c.record_id AND r.team_id = ? WHERE c.import_id = ? AND c.kept = 1 ORDER BY c.record_id LIMIT ?", teamID, id, limit).
+		Scan(ctx, &out); err != nil {
+		return nil, fmt.Errorf("list kept records of import %d: %w", id, err)
+	}
+	return out, nil
+}
+
+// ImportNote is one import that created or updated a contact, for its
+// Activity tab.
+type ImportNote struct {
+	ImportID int64     `bun:"import_id"`
+	Action   string    `bun:"action"`
+	FileName string    `bun:"file_name"`
+	UserName string    `bun:"user_name"`
+	At       time.Time `bun:"at"`
+	Status   string    `bun:"status"`
+}
+
+// ContactImportNotes lists the imports that wrote a contact, newest first.
+func (s *Store) ContactImportNotes(ctx context.Context, teamID, contactID int64) ([]ImportNote, error) {
+	var out []ImportNote
+	if err := s.DB.NewRaw("SELECT c.import_id, c.action, i.file_name, COALESCE(u.name, '') AS user_name, i.created_at AS at, i.status"+
+		" FROM import_changes AS c JOIN imports AS i ON i.id = c.import_id LEFT JOIN users AS u ON u.id = i.user_id"+
+		" WHERE c.team_id = ? AND c.kind = ? AND c.record_id = ? ORDER BY i.created_at DESC, i.id DESC LIMIT 20", teamID, ImportContacts, contactID).
+		Scan(ctx, &out); err != nil {
+		return nil, fmt.Errorf("list imports of contact %d: %w", contactID, err)
+	}
+	return out, nil
+}
+
+// ImportQueueDepth counts the import jobs of every team waiting for a worker
+// and those running now, for operators' metrics.
+func (s *Store) ImportQueueDepth(ctx context.Context) (queued, running int, err error) {
+	var rows []struct {
+		Status string `bun:"status"`
+		N      int    `bun:"n"`
+	}
+	if err := s.DB.NewSelect().Model((*Import)(nil)).Column("status").ColumnExpr("COUNT(*) AS n").
+		Where("status IN (?)", bun.In([]string{ImportQueued, ImportRunning})).Group("status").Scan(ctx, &rows); err != nil {
+		return 0, 0, fmt.Errorf("count import jobs: %w", err)
+	}
+	for _, r := range rows {
+		if r.Status == ImportQueued {
+			queued = r.N
+		} else {
+			running = r.N
+		}
+	}
+	return queued, running, nil
+}

@@ -1,0 +1,234 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"sherpa/store"
+	"sherpa/store/storetest"
+)
+
+// Import and export benchmarks on a fresh database of each kind (MySQL
+// through SHERPA_TEST_MYSQL_URL):
+//
+//	SHERPA_TEST_MYSQL_URL=mysql://root@127.0.0.1:3306/ go test ./store -run '^$' -bench 'Import|Export' -benchtime 1x -timeout 1h
+//
+// SHERPA_BENCH_IMPORT_ROWS sets the size (100,000 by default). Each reports
+// the seconds of the measured step and the peak Go heap while it ran
+// (sampled every 10 ms), and the process's peak RSS at the end.
+
+// peakHeap samples the heap in use until stop is called.
+func peakHeap() (stop func() uint64) {
+	var mu sync.Mutex
+	var peak uint64
+	done := make(chan struct{})
+	go func() {
+		var ms runtime.MemStats
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			mu.Lock()
+			peak = max(peak, ms.HeapInuse)
+			mu.Unlock()
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(done)
+		mu.Lock()
+		defer mu.Unlock()
+		return peak
+	}
+}
+
+// peakRSS is the process's high-water resident set (Linux).
+func peakRSS() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			var kb float64
+			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:")), "%f", &kb)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func contactsCSV(n int, name string) []byte {
+	var b bytes.Buffer
+	b.Grow(n * 90)
+	w := csv.NewWriter(&b)
+	_ = w.Write([]string{"First Name", "Last Name", "Email", "Phone Number", "Company Name", "Lead Status"})
+	for i := 0; i < n; i++ {
+		_ = w.Write([]string{name, fmt.Sprintf("Person%d", i), fmt.Sprintf("person%d@example%d.com", i, i%97),
+			fmt.Sprintf("+49 30 %07d", i), fmt.Sprintf("Company %d GmbH", i%5000), store.ContactStatuses[i%len(store.ContactStatuses)]})
+	}
+	w.Flush()
+	return b.Bytes()
+}
+
+func benchEach(b *testing.B, fn func(b *testing.B, s *store.Store)) {
+	for _, d := range []store.Dialect{store.SQLite, store.MySQL} {
+		b.Run(string(d), func(b *testing.B) {
+			if d == store.MySQL && os.Getenv("SHERPA_TEST_MYSQL_URL") == "" {
+				b.Skip("set SHERPA_TEST_MYSQL_URL")
+			}
+			fn(b, storetest.Open(b, d))
+		})
+	}
+}
+
+// phases of the last benchImport: upload, dry run, job.
+var benchPhases [3]time.Duration
+
+func benchImport(b *testing.B, s *store.Store, it importTeam, data []byte, mode string) *store.Import {
+	b.Helper()
+	ctx := context.Background()
+	t0 := time.Now()
+	im, err := s.CreateImport(ctx, it.team.ID, it.owner, "bench.csv", store.ImportContacts, bytes.NewReader(data), 1<<30)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := im.MappingInfo()
+	m.Mode = mode
+	if _, err := s.SaveImportMapping(ctx, it.team.ID, im.ID, m); err != nil {
+		b.Fatal(err)
+	}
+	t1 := time.Now()
+	if _, err := s.PreviewImport(ctx, it.team.ID, im.ID); err != nil {
+		b.Fatal(err)
+	}
+	t2 := time.Now()
+	if err := s.StartImport(ctx, it.team.ID, im.ID); err != nil {
+		b.Fatal(err)
+	}
+	job, err := s.ClaimImport(ctx, "bench")
+	if err != nil || job == nil {
+		b.Fatal(err)
+	}
+	if err := s.RunImport(ctx, job, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	benchPhases = [3]time.Duration{t1.Sub(t0), t2.Sub(t1), time.Since(t2)}
+	im, _ = s.ImportByID(ctx, it.team.ID, im.ID)
+	return im
+}
+
+func benchTeam(b *testing.B, s *store.Store, name string) importTeam {
+	b.Helper()
+	ctx := context.Background()
+	o, err := s.CreateUser(ctx, name, fmt.Sprintf("%s-%d@example.com", strings.ToLower(name), time.Now().UnixNano()), "hash")
+	if err != nil {
+		b.Fatal(err)
+	}
+	team, err := s.CreateTeam(ctx, o.ID, name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	o, _ = s.UserByID(ctx, o.ID)
+	return importTeam{team: team, owner: o}
+}
+
+// BenchmarkImportContacts: upload, dry run and import (create mode) of
+// SHERPA_BENCH_IMPORT_ROWS new contacts.
+func BenchmarkImportContacts(b *testing.B) {
+	n := envInt("SHERPA_BENCH_IMPORT_ROWS", 100_000)
+	data := contactsCSV(n, "Bench")
+	benchEach(b, func(b *testing.B, s *store.Store) {
+		for i := 0; i < b.N; i++ {
+			it := benchTeam(b, s, fmt.Sprintf("Bench%d", i))
+			runtime.GC()
+			stop := peakHeap()
+			start := time.Now()
+			im := benchImport(b, s, it, data, store.ModeCreate)
+			secs := time.Since(start).Seconds()
+			peak := stop()
+			if im.Created != int64(n) {
+				b.Fatalf("created %d of %d (%s %s)", im.Created, n, im.Status, im.Error)
+			}
+			b.ReportMetric(secs, "s/total")
+			b.ReportMetric(benchPhases[0].Seconds(), "s/upload")
+			b.ReportMetric(benchPhases[1].Seconds(), "s/dryrun")
+			b.ReportMetric(benchPhases[2].Seconds(), "s/import")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+			b.ReportMetric(peakRSS(), "peak-rss-MB")
+		}
+	})
+}
+
+// BenchmarkImportUpdate: the same file again in update mode over the
+// contacts the first import made (every row changes its name).
+func BenchmarkImportUpdate(b *testing.B) {
+	n := envInt("SHERPA_BENCH_IMPORT_ROWS", 100_000)
+	benchEach(b, func(b *testing.B, s *store.Store) {
+		for i := 0; i < b.N; i++ {
+			it := benchTeam(b, s, fmt.Sprintf("Upd%d", i))
+			benchImport(b, s, it, contactsCSV(n, "Before"), store.ModeCreate)
+			data := contactsCSV(n, "After")
+			runtime.GC()
+			stop := peakHeap()
+			start := time.Now()
+			im := benchImport(b, s, it, data, store.ModeUpdate)
+			secs := time.Since(start).Seconds()
+			peak := stop()
+			if im.Updated != int64(n) {
+				b.Fatalf("updated %d of %d (%s %s)", im.Updated, n, im.Status, im.Error)
+			}
+			b.ReportMetric(secs, "s/total")
+			b.ReportMetric(benchPhases[1].Seconds(), "s/dryrun")
+			b.ReportMetric(benchPhases[2].Seconds(), "s/import")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+		}
+	})
+}
+
+// BenchmarkExportContacts: time to the first page and to the end of an
+// export of every contact of a team of SHERPA_BENCH_IMPORT_ROWS.
+func BenchmarkExportContacts(b *testing.B) {
+	n := envInt("SHERPA_BENCH_IMPORT_ROWS", 100_000)
+	benchEach(b, func(b *testing.B, s *store.Store) {
+		it := benchTeam(b, s, "Export")
+		benchImport(b, s, it, contactsCSV(n, "Exp"), store.ModeCreate)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			runtime.GC()
+			stop := peakHeap()
+			w := csv.NewWriter(io.Discard)
+			start := time.Now()
+			var first time.Duration
+			rows := 0
+			err := s.ExportContacts(context.Background(), it.team.ID, store.ContactQuery{Sort: "name"}, func(recs [][]string) error {
+				if first == 0 {
+					first = time.Since(start)
+				}
+				rows += len(recs)
+				return w.WriteAll(recs)
+			})
+			secs := time.Since(start).Seconds()
+			peak := stop()
+			if err != nil || rows != n {
+				b.Fatalf("%v, %d rows", err, rows)
+			}
+			b.ReportMetric(float64(first.Microseconds())/1000, "first-page-ms")
+			b.ReportMetric(secs, "s/export")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+		}
+	})
+}
