@@ -50,6 +50,9 @@ func (s *Server) teamView(c *fiber.Ctx) (views.TeamView, error) {
 	if v.Members, err = s.store.TeamMembers(ctx, team.ID); err != nil {
 		return v, err
 	}
+	if v.Board, err = s.boardSettingsForm(ctx, team.ID); err != nil {
+		return v, err
+	}
 	if me.CanManage() {
 		if v.Invitations, err = s.store.PendingInvitations(ctx, team.ID); err != nil {
 			return v, err
