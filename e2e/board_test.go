@@ -53,7 +53,15 @@ func drag(fromSel, toSel string) chromedp.Action[chromedp.Void] {
 			}
 			time.Sleep(15 * time.Millisecond)
 		}
-		time.Sleep(50 * time.Millisecond)
+		// Linger over the target a little, as a hand does, so that SortableJS
+		// (which throttles its hit tests) settles on the target list even on
+		// a busy machine.
+		for i := range 6 {
+			if _, err := chromedp.MouseEvent(chromedp.MouseMoved, to[0]+float64(i%2), to[1]+float64(i%3), pressed)(ctx, t); err != nil {
+				return err
+			}
+			time.Sleep(40 * time.Millisecond)
+		}
 		_, err = chromedp.MouseEvent(chromedp.MouseReleased, to[0], to[1], pressed)(ctx, t)
 		return err
 	})

@@ -602,7 +602,12 @@ func (s *Server) addTaskOnce(c *fiber.Ctx, cl *google.Client, contact *store.Con
 	if !task.Due.IsZero() {
 		desc += " (due " + task.Due.Format("2 Jan 2006") + ")"
 	}
-	if _, err := s.store.LogActivity(ctx, currentTeam(c).ID, contact.ID, currentUser(c).ID, store.ActivityTask, desc); err != nil {
+	// A task counts as scheduled (the board's stale rule) until its due day ends.
+	dueEnd := task.Due
+	if !dueEnd.IsZero() {
+		dueEnd = dueEnd.Add(24 * time.Hour)
+	}
+	if _, err := s.store.LogScheduled(ctx, currentTeam(c).ID, contact.ID, currentUser(c).ID, store.ActivityTask, desc, dueEnd); err != nil {
 		return 0, err
 	}
 	v.Notice = &views.Flash{Kind: "success", Message: "Task added to your Google Tasks."}
@@ -855,7 +860,7 @@ func (s *Server) scheduleOnce(c *fiber.Ctx, cl *google.Client, contact *store.Co
 		return googleFailed(err, release, &v.GoogleTab, "No meeting was created.")
 	}
 	desc := "Meeting: " + f.Title + " (" + start.Format("Mon 2 Jan 2006, 15:04") + " " + f.TZ + ")"
-	if _, err := s.store.LogActivity(c.UserContext(), currentTeam(c).ID, contact.ID, currentUser(c).ID, store.ActivityMeeting, desc); err != nil {
+	if _, err := s.store.LogScheduled(c.UserContext(), currentTeam(c).ID, contact.ID, currentUser(c).ID, store.ActivityMeeting, desc, start); err != nil {
 		return 0, err
 	}
 	msg := "Meeting scheduled; Google emailed the invitation to " + contact.Email + "."
