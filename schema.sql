@@ -10,9 +10,11 @@ CREATE TABLE `activities` (
   `type` varchar(16) NOT NULL,
   `description` varchar(500) NOT NULL DEFAULT '',
   `at` datetime(6) NOT NULL,
+  `due_at` datetime(6) DEFAULT NULL,
   PRIMARY KEY (`id`),
   KEY `activities_contact` (`contact_id`,`at`,`id`),
   KEY `activities_team` (`team_id`,`at`,`user_id`,`type`),
+  KEY `activities_due` (`contact_id`,`due_at`),
   CONSTRAINT `activities_contact_fk` FOREIGN KEY (`contact_id`) REFERENCES `contacts` (`id`) ON DELETE CASCADE,
   CONSTRAINT `activities_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
@@ -25,6 +27,15 @@ CREATE TABLE `activity_day_totals` (
   `n` bigint(20) NOT NULL,
   PRIMARY KEY (`team_id`,`day`,`user_id`,`type`),
   CONSTRAINT `activity_day_totals_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE `board_stages` (
+  `team_id` bigint(20) NOT NULL,
+  `stage` varchar(32) NOT NULL,
+  `win_percent` int(11) NOT NULL,
+  `stale_days` int(11) NOT NULL,
+  PRIMARY KEY (`team_id`,`stage`),
+  CONSTRAINT `board_stages_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 CREATE TABLE `contact_terms` (
@@ -86,9 +97,13 @@ CREATE TABLE `deal_stage_log` (
   `to_stage` varchar(32) NOT NULL,
   `user_id` bigint(20) NOT NULL,
   `at` datetime(6) NOT NULL,
+  `kind` varchar(8) NOT NULL DEFAULT 'move',
+  `prev_close_date` date DEFAULT NULL,
+  `reason` varchar(64) NOT NULL DEFAULT '',
+  `note` varchar(500) NOT NULL DEFAULT '',
   PRIMARY KEY (`id`),
   KEY `deal_stage_log_deal` (`deal_id`,`at`,`id`),
-  KEY `deal_stage_log_team` (`team_id`,`at`,`to_stage`,`deal_id`),
+  KEY `deal_stage_log_team` (`team_id`,`at`,`to_stage`,`deal_id`,`kind`),
   CONSTRAINT `deal_stage_log_deal_fk` FOREIGN KEY (`deal_id`) REFERENCES `deals` (`id`) ON DELETE CASCADE,
   CONSTRAINT `deal_stage_log_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
@@ -119,6 +134,8 @@ CREATE TABLE `deals` (
   `created_at` datetime(6) NOT NULL,
   `updated_at` datetime(6) NOT NULL,
   `closed_at` datetime(6) DEFAULT NULL,
+  `lost_reason` varchar(64) NOT NULL DEFAULT '',
+  `lost_note` varchar(500) NOT NULL DEFAULT '',
   PRIMARY KEY (`id`),
   KEY `deals_of_contact` (`contact_id`,`id`),
   KEY `deals_name` (`team_id`,`name`,`id`),
@@ -139,6 +156,8 @@ CREATE TABLE `deals` (
   KEY `deals_owner_company` (`team_id`,`owner_id`,`company`,`id`),
   KEY `deals_owner_created` (`team_id`,`owner_id`,`created_at`,`id`),
   KEY `deals_owner_updated` (`team_id`,`owner_id`,`updated_at`,`id`),
+  KEY `deals_board` (`team_id`,`stage`,`close_date`,`amount`,`id`),
+  KEY `deals_owner_board` (`team_id`,`owner_id`,`stage`,`close_date`,`amount`,`id`),
   CONSTRAINT `deals_contact_fk` FOREIGN KEY (`contact_id`) REFERENCES `contacts` (`id`) ON DELETE CASCADE,
   CONSTRAINT `deals_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
@@ -268,6 +287,14 @@ CREATE TABLE `login_throttle` (
   `locked_until` datetime(6) DEFAULT NULL,
   PRIMARY KEY (`throttle_key`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+CREATE TABLE `lost_reasons` (
+  `team_id` bigint(20) NOT NULL,
+  `position` int(11) NOT NULL,
+  `reason` varchar(64) NOT NULL,
+  PRIMARY KEY (`team_id`,`position`),
+  CONSTRAINT `lost_reasons_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 CREATE TABLE `notes` (
   `id` bigint(20) NOT NULL AUTO_INCREMENT,

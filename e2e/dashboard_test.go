@@ -93,9 +93,14 @@ func TestLiveDashboard(t *testing.T) {
 	if target == nil {
 		t.Fatal("the demo data has no open deal")
 	}
+	// It is the teammate's, since members move only their own deals.
+	mateUser, err := srv.St.UserByEmail(ctx, res.MemberEmails[1])
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, err = srv.St.UpdateDeal(ctx, res.TeamID, owner, target.ID, target.Version, store.DealInput{
 		Name: "Live dashboard rollout", Goal: money.FormatPlain(target.Goal, "EUR"), Amount: money.FormatPlain(target.Amount, "EUR"),
-		ContactID: target.ContactID, Company: target.Company, OwnerID: target.OwnerID,
+		ContactID: target.ContactID, Company: target.Company, OwnerID: mateUser.ID,
 	})
 	if err != nil {
 		t.Fatal(err)

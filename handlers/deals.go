@@ -15,6 +15,7 @@ func (s *Server) dealsRoutes(app *fiber.App) {
 	g.Get("/", s.listDeals)
 	g.Post("/", s.createDeal)
 	g.Get("/contact-options", s.contactOptions)
+	s.boardRoutes(app, g)
 	g.Get("/:id", s.showDeal)
 	g.Get("/:id/edit", s.editDealRow)
 	g.Get("/:id/row", s.dealRow)
@@ -48,6 +49,11 @@ func (s *Server) dealsView(c *fiber.Ctx) (views.DealsView, error) {
 		}
 	}
 	add := views.DealForm{Stage: store.StageCreated, Stages: store.NextStages(""), Errors: views.Errors{}}
+	if !wantsFragment(c) {
+		if add.Closing, err = s.closing(c); err != nil {
+			return views.DealsView{}, err
+		}
+	}
 	// "+ Deal" on a contact's page preselects that contact.
 	if id, ok := formID(c, "new_contact"); ok && id > 0 {
 		if contact, err := s.store.ContactByID(ctx, team.ID, id); err == nil {
@@ -83,7 +89,8 @@ func dealInput(c *fiber.Ctx) (store.DealInput, views.Errors) {
 	return store.DealInput{
 		Name: store.CleanText(c.FormValue("name")), Stage: c.FormValue("stage"), Goal: c.FormValue("goal"),
 		Amount: c.FormValue("amount"), CloseDate: c.FormValue("close_date"), OwnerID: owner, ContactID: contact,
-		Company: store.CleanText(c.FormValue("company")),
+		Company: store.CleanText(c.FormValue("company")), ClosedOn: c.FormValue("closed_on"),
+		LostReason: c.FormValue("lost_reason"), LostNote: c.FormValue("lost_note"),
 	}, errs
 }
 
@@ -118,8 +125,11 @@ func (s *Server) createDeal(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	closing := v.Add.Closing
 	v.Add = s.dealForm(c, in, store.NextStages(""))
 	v.Add.Errors, v.AddOpen = errs, true
+	v.Add.Closing = closing
+	v.Add.Closing.ClosedOn, v.Add.Closing.LostReason, v.Add.Closing.LostNote = in.ClosedOn, in.LostReason, in.LostNote
 	return render(c, fiber.StatusUnprocessableEntity, views.DealsPage(s.shell(c, "Deals", "deals"), v))
 }
 
@@ -152,7 +162,8 @@ func (s *Server) showDeal(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := views.DealView{Deal: *deal, Log: log, Money: teamMoney(currentTeam(c))}
+	v := views.DealView{Deal: *deal, Log: log, Money: teamMoney(currentTeam(c)),
+		CanReopen: store.IsClosed(deal.Stage) && currentUser(c).CanManage()}
 	return render(c, fiber.StatusOK, views.DealPage(s.shell(c, deal.Name, "deals"), v))
 }
 
@@ -186,7 +197,11 @@ func (s *Server) editDealRow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, views.DealEditRow(editDealForm(deal, currentTeam(c).Currency), members, currentUser(c).CanManage()))
+	f := editDealForm(deal, currentTeam(c).Currency)
+	if f.Closing, err = s.closing(c); err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.DealEditRow(f, members, currentUser(c).CanManage()))
 }
 
 func (s *Server) dealRow(c *fiber.Ctx) error {
@@ -231,6 +246,10 @@ func (s *Server) updateDeal(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if form.Closing, err = s.closing(c); err != nil {
+		return err
+	}
+	form.Closing.ClosedOn, form.Closing.LostReason, form.Closing.LostNote = in.ClosedOn, in.LostReason, in.LostNote
 	return render(c, status, views.DealEditRow(form, members, me.CanManage()))
 }
 

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
@@ -179,6 +180,12 @@ func (s *Server) replyEmail(c *fiber.Ctx) error {
 
 // logActivity logs what the viewer did with the contact.
 func (s *Server) logActivity(c *fiber.Ctx, contact *store.Contact, kind, desc string) error {
-	_, err := s.store.LogActivity(c.UserContext(), currentTeam(c).ID, contact.ID, currentUser(c).ID, kind, desc)
+	return s.logScheduled(c, contact, kind, desc, time.Time{})
+}
+
+// logScheduled logs a task or meeting with when it is due or starts (zero:
+// not scheduled), which the board's stale rule reads.
+func (s *Server) logScheduled(c *fiber.Ctx, contact *store.Contact, kind, desc string, due time.Time) error {
+	_, err := s.store.LogScheduled(c.UserContext(), currentTeam(c).ID, contact.ID, currentUser(c).ID, kind, desc, due)
 	return err
 }

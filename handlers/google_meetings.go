@@ -158,7 +158,7 @@ func (s *Server) scheduleMeeting(c *fiber.Ctx) error {
 				return "", err
 			}
 			desc := "Meeting: " + f.Title + " (" + start.Format("Mon 2 Jan 2006, 15:04") + " " + f.TZ + ")"
-			if err := s.logActivity(c, contact, store.ActivityMeeting, desc); err != nil {
+			if err := s.logScheduled(c, contact, store.ActivityMeeting, desc, start); err != nil {
 				return "", err
 			}
 			msg := "Meeting scheduled; Google emailed the invitation to " + contact.Email + "."

@@ -472,6 +472,11 @@ func TestMeetingsTabSchedulesWithMeetOnce(t *testing.T) {
 		}
 		x.expectActivities("meeting: Meeting: Pilot kickoff (Mon 4 Mar 2030, 15:00 Europe/Berlin)",
 			"meeting: Meeting: Intro call ("+start.Format("Mon 2 Jan 2006, 15:04")+" UTC)")
+		// Each meeting is logged with its start, which the board's stale rule reads.
+		items := x.activities()
+		if len(items) != 2 || !items[1].DueAt.Equal(time.Date(2030, 3, 4, 14, 0, 0, 0, time.UTC)) || !items[0].DueAt.Equal(start) {
+			t.Errorf("meeting starts logged: %v / %v", items[1].DueAt, items[0].DueAt)
+		}
 	})
 }
 

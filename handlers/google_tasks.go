@@ -150,7 +150,12 @@ func (s *Server) addTask(c *fiber.Ctx) error {
 			if !task.Due.IsZero() {
 				desc += " (due " + task.Due.Format("2 Jan 2006") + ")"
 			}
-			if err := s.logActivity(c, contact, store.ActivityTask, desc); err != nil {
+			// A task counts as scheduled (the board's stale rule) until its due day ends.
+			dueEnd := task.Due
+			if !dueEnd.IsZero() {
+				dueEnd = dueEnd.Add(24 * time.Hour)
+			}
+			if err := s.logScheduled(c, contact, store.ActivityTask, desc, dueEnd); err != nil {
 				return "", err
 			}
 			if task.Earlier {

@@ -37,6 +37,8 @@ type Activity struct {
 	Type        string    `bun:"type,notnull"`
 	Description string    `bun:"description,notnull"`
 	At          time.Time `bun:"at,notnull"`
+	// DueAt is when a task is due or a meeting starts (see LogScheduled).
+	DueAt time.Time `bun:"due_at,nullzero"`
 
 	UserName string `bun:"user_name,scanonly"`
 }

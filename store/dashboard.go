@@ -179,7 +179,8 @@ WHERE team_id = ? AND month = ? AND stage <> ?`, teamID, dateString(MonthStart(n
 // Lost is not a later stage than any other: entering it reaches nothing,
 // so a deal lost in the month counts only for the stages it entered before
 // (in the same month). Each deal counts once per stage however many moves
-// it made.
+// it made. A close that a reopen took back (LogUndone) and the reopen itself
+// (LogReopen) reach nothing: a reopened deal no longer counts as won.
 func (s *Store) Funnel(ctx context.Context, teamID int64, loc *time.Location, now time.Time) ([]StageCount, error) {
 	end := MonthStart(now, loc)
 	start := end.AddDate(0, -1, 0)
@@ -191,7 +192,7 @@ func (s *Store) Funnel(ctx context.Context, teamID int64, loc *time.Location, no
 		args = append(args, st)
 	}
 	rank.WriteString(" END")
-	args = append(args, teamID, start.UTC(), end.UTC(), StageLost)
+	args = append(args, teamID, start.UTC(), end.UTC(), StageLost, LogUndone, LogReopen)
 	var rows []struct {
 		Level int `bun:"level"`
 		N     int `bun:"n"`
@@ -199,7 +200,7 @@ func (s *Store) Funnel(ctx context.Context, teamID int64, loc *time.Location, no
 	err := s.DB.NewRaw(`SELECT level, COUNT(*) AS n FROM (
   SELECT deal_id, MAX(`+rank.String()+`) AS level
   FROM deal_stage_log
-  WHERE team_id = ? AND at >= ? AND at < ? AND to_stage <> ?
+  WHERE team_id = ? AND at >= ? AND at < ? AND to_stage <> ? AND kind <> ? AND kind <> ?
   GROUP BY deal_id
 ) AS reached
 WHERE level IS NOT NULL

@@ -100,6 +100,9 @@ type Deal struct {
 	CreatedAt   time.Time `bun:"created_at,notnull"`
 	UpdatedAt   time.Time `bun:"updated_at,notnull"`
 	ClosedAt    time.Time `bun:"closed_at,nullzero"`
+	// LostReason and LostNote say why a Closed Lost deal was lost.
+	LostReason string `bun:"lost_reason,notnull"`
+	LostNote   string `bun:"lost_note,notnull"`
 
 	OwnerName string `bun:"owner_name,scanonly"`
 }
@@ -116,6 +119,11 @@ type StageLog struct {
 	ToStage   string    `bun:"to_stage,notnull"`
 	UserID    int64     `bun:"user_id,notnull"`
 	At        time.Time `bun:"at,notnull"`
+	// Kind is LogMove, LogUndone or LogReopen; see board.go.
+	Kind          string    `bun:"kind,notnull"`
+	PrevCloseDate time.Time `bun:"prev_close_date,type:date,nullzero"`
+	Reason        string    `bun:"reason,notnull"`
+	Note          string    `bun:"note,notnull"`
 
 	UserName string `bun:"user_name,scanonly"`
 }
@@ -133,6 +141,12 @@ type DealInput struct {
 	OwnerID   int64  // 0: unassigned; only owners and admins may choose
 	ContactID int64
 	Company   string // "" takes the contact's company
+	// When the deal is closed by this save: the day it closed (YYYY-MM-DD,
+	// "" for today in the team's zone), and for Closed Lost the reason (one
+	// of the team's LostReasons) and an optional note.
+	ClosedOn   string
+	LostReason string
+	LostNote   string
 }
 
 // dealValues is a DealInput after parsing.
@@ -141,6 +155,9 @@ type dealValues struct {
 	goal, amount         int64
 	closeDate            time.Time
 	ownerID, contactID   int64
+	closedOn             time.Time
+	lostReason, lostNote string
+	expected             time.Time // the close date before applyClosing set it
 }
 
 // Validate checks every field without the database: required fields,
@@ -192,10 +209,8 @@ func (in DealInput) parse() (dealValues, FieldErrors) {
 		if _, bad := fe["amount"]; !bad && v.amount <= 0 {
 			fe["amount"] = "Closing as won needs an amount above zero."
 		}
-		if _, bad := fe["close_date"]; !bad && v.closeDate.IsZero() {
-			fe["close_date"] = "Closing as won needs a close date."
-		}
 	}
+	parseClosing(fe, &v, in)
 	if v.contactID <= 0 {
 		fe["contact_id"] = "Choose a contact."
 	}
@@ -333,7 +348,14 @@ func (s *Store) dealContact(ctx context.Context, db bun.IDB, teamID, contactID i
 }
 
 func (s *Store) logStage(ctx context.Context, db bun.IDB, teamID, dealID int64, from, to string, userID int64, at time.Time) error {
-	row := &StageLog{TeamID: teamID, DealID: dealID, FromStage: from, ToStage: to, UserID: userID, At: at}
+	return s.insertStageLog(ctx, db, &StageLog{TeamID: teamID, DealID: dealID, FromStage: from, ToStage: to, UserID: userID, At: at})
+}
+
+func (s *Store) insertStageLog(ctx context.Context, db bun.IDB, row *StageLog) error {
+	from, to, dealID := row.FromStage, row.ToStage, row.DealID
+	if row.Kind == "" {
+		row.Kind = LogMove
+	}
 	if _, err := db.NewInsert().Model(row).Exec(ctx); err != nil {
 		return fmt.Errorf("log stage %q → %q of deal %d: %w", from, to, dealID, err)
 	}
@@ -377,6 +399,12 @@ func (s *Store) CreateDeal(ctx context.Context, teamID int64, actor *User, in De
 		if err != nil {
 			return err
 		}
+		if IsClosed(d.Stage) {
+			if err := s.applyClosing(ctx, tx, teamID, &v); err != nil {
+				return err
+			}
+			d.CloseDate, d.LostReason, d.LostNote = v.closeDate, v.lostReason, v.lostNote
+		}
 		if err := checkOwner(ctx, tx, teamID, d.OwnerID); err != nil {
 			return err
 		}
@@ -391,7 +419,9 @@ func (s *Store) CreateDeal(ctx context.Context, teamID int64, actor *User, in De
 			return err
 		}
 		if d.Stage != StageCreated {
-			if err := s.logStage(ctx, tx, teamID, d.ID, StageCreated, d.Stage, actor.ID, now); err != nil {
+			row := &StageLog{TeamID: teamID, DealID: d.ID, FromStage: StageCreated, ToStage: d.Stage, UserID: actor.ID, At: now,
+				Reason: d.LostReason, Note: d.LostNote, PrevCloseDate: v.expected}
+			if err := s.insertStageLog(ctx, tx, row); err != nil {
 				return err
 			}
 		}
@@ -442,6 +472,16 @@ func (s *Store) UpdateDeal(ctx context.Context, teamID int64, actor *User, id in
 		if v.stage != old.Stage && !CanMove(old.Stage, v.stage) {
 			return FieldErrors{"stage": fmt.Sprintf("A deal in %s cannot move to %s: deals only move forward.", old.Stage, v.stage)}
 		}
+		if v.stage != old.Stage {
+			if err := checkMover(actor, old); err != nil {
+				return err
+			}
+			if IsClosed(v.stage) {
+				if err := s.applyClosing(ctx, tx, teamID, &v); err != nil {
+					return err
+				}
+			}
+		}
 		c, err := s.dealContact(ctx, tx, teamID, v.contactID)
 		if err != nil {
 			return err
@@ -466,7 +506,7 @@ func (s *Store) UpdateDeal(ctx context.Context, teamID int64, actor *User, id in
 			Set("owner_id = ?", nullID(owner)).Set("contact_id = ?", v.contactID).Set("contact_name = ?", contactName).
 			Set("company = ?", v.company).Set("version = version + 1").Set("updated_at = ?", now)
 		if IsClosed(v.stage) {
-			q = q.Set("closed_at = ?", now)
+			q = q.Set("closed_at = ?", now).Set("lost_reason = ?", v.lostReason).Set("lost_note = ?", v.lostNote)
 		}
 		res, err := q.Where("team_id = ?", teamID).Where("id = ?", id).Where("version = ?", version).Exec(ctx)
 		if err != nil {
@@ -477,7 +517,9 @@ func (s *Store) UpdateDeal(ctx context.Context, teamID int64, actor *User, id in
 			return ErrConflict
 		}
 		if v.stage != old.Stage {
-			if err := s.logStage(ctx, tx, teamID, id, old.Stage, v.stage, actor.ID, now); err != nil {
+			row := &StageLog{TeamID: teamID, DealID: id, FromStage: old.Stage, ToStage: v.stage, UserID: actor.ID, At: now,
+				Reason: v.lostReason, Note: v.lostNote, PrevCloseDate: v.expected}
+			if err := s.insertStageLog(ctx, tx, row); err != nil {
 				return err
 			}
 		}

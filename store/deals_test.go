@@ -76,8 +76,12 @@ func TestDealValidation(t *testing.T) {
 		{"negative owner", func(in *store.DealInput) { in.OwnerID = -2 }, []string{"owner_id"}, "member"},
 		{"won without amount", func(in *store.DealInput) { in.Stage, in.Amount = "Closed Won", "" }, []string{"amount"}, "amount above zero"},
 		{"won with zero amount", func(in *store.DealInput) { in.Stage, in.Amount = "Closed Won", "0.00" }, []string{"amount"}, "amount above zero"},
-		{"won without date", func(in *store.DealInput) { in.Stage, in.CloseDate = "Closed Won", "" }, []string{"close_date"}, "close date"},
-		{"won without either", func(in *store.DealInput) { in.Stage, in.Amount, in.CloseDate = "Closed Won", "", "" }, []string{"amount", "close_date"}, "won"},
+		{"won without date is fine: it closes today", func(in *store.DealInput) { in.Stage, in.CloseDate = "Closed Won", "" }, nil, ""},
+		{"won without either", func(in *store.DealInput) { in.Stage, in.Amount, in.CloseDate = "Closed Won", "", "" }, []string{"amount"}, "won"},
+		{"bad closing day", func(in *store.DealInput) { in.Stage, in.ClosedOn = "Closed Won", "yesterday" }, []string{"closed_on"}, "YYYY-MM-DD"},
+		{"lost note too long", func(in *store.DealInput) {
+			in.Stage, in.LostReason, in.LostNote = "Closed Lost", "Price", strings.Repeat("n", 501)
+		}, []string{"lost_note"}, "500"},
 	}
 	for _, c := range cases {
 		in := ok
@@ -163,19 +167,19 @@ func TestDealMovesForwardOnlyAndLogsEachStage(t *testing.T) {
 		if d, err = save(owner, ""); err != nil || d.Stage != store.StageContractSent || d.Name != "Pilot 2" {
 			t.Fatalf("same stage: %+v, %v", d, err)
 		}
-		// Closed Won needs an amount and a close date; the message says which.
+		// Closed Won needs an amount; the close date is the day it closed.
 		fe := fieldErrors(t, func() error { _, err := save(owner, store.StageWon); return err }())
-		if !strings.Contains(fe["amount"], "amount") || !strings.Contains(fe["close_date"], "close date") {
+		if !strings.Contains(fe["amount"], "amount") || fe["close_date"] != "" {
 			t.Errorf("won without amount and date: %v", fe)
 		}
 		in.Amount = "90"
-		fe = fieldErrors(t, func() error { _, err := save(owner, store.StageWon); return err }())
-		if _, ok := fe["amount"]; ok || fe["close_date"] == "" {
-			t.Errorf("won without date: %v", fe)
-		}
 		in.CloseDate = "2026-03-15"
+		in.ClosedOn = "2026-03-16"
 		if d, err = save(owner, store.StageWon); err != nil {
 			t.Fatal(err)
+		}
+		if got := d.CloseDate.Format(time.DateOnly); got != "2026-03-16" {
+			t.Errorf("close date of the won deal = %s, want the day it closed", got)
 		}
 		if d.Amount != 9000 || d.ClosedAt.IsZero() || d.Stage != store.StageWon {
 			t.Errorf("won deal %+v", d)
@@ -214,7 +218,7 @@ func TestEveryStageTransitionInTheStore(t *testing.T) {
 		ctx := context.Background()
 		team, owner, _, _ := teamOf(t, s)
 		c := addContact(t, s, team, owner, store.ContactInput{})
-		in := store.DealInput{Name: "D", Amount: "5", CloseDate: "2026-01-01", ContactID: c.ID}
+		in := store.DealInput{Name: "D", Amount: "5", CloseDate: "2026-01-01", ContactID: c.ID, LostReason: "Price"}
 		for _, from := range store.Stages {
 			for _, to := range store.Stages {
 				in.Stage = from

@@ -315,9 +315,10 @@ func pagingDeals(t *testing.T, s *store.Store, team *store.Team, actor *store.Us
 			Name: names[r.IntN(len(names))], Stage: stage, Goal: money[r.IntN(len(money))], Amount: money[r.IntN(len(money))],
 			CloseDate: dates[r.IntN(len(dates))], OwnerID: users[r.IntN(len(users))],
 			ContactID: contacts[r.IntN(len(contacts))].ID, Company: companies[r.IntN(len(companies))],
+			LostReason: "Price", ClosedOn: dates[r.IntN(len(dates))],
 		}
 		if stage == store.StageWon {
-			in.Amount, in.CloseDate = "10", "2026-01-31"
+			in.Amount, in.ClosedOn = "10", "2026-01-31"
 		}
 		d, err := s.CreateDeal(ctx, team.ID, actor, in)
 		if err != nil {
@@ -326,7 +327,7 @@ func pagingDeals(t *testing.T, s *store.Store, team *store.Team, actor *store.Us
 		ids = append(ids, d.ID)
 		if i%3 == 0 && !store.IsClosed(stage) {
 			clk.t = base.Add(time.Hour + time.Duration(i%5)*time.Minute)
-			in.Stage = store.StageLost
+			in.Stage, in.LostReason = store.StageLost, "Other"
 			if _, err := s.UpdateDeal(ctx, team.ID, actor, d.ID, d.Version, in); err != nil {
 				t.Fatal(err)
 			}

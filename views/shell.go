@@ -20,6 +20,8 @@ type Shell struct {
 	TeamName string
 	Flash    *Flash
 	Sandbox  bool
+	// Scripts are extra files of static/ the page loads after app.js.
+	Scripts []string
 }
 
 // Flash is a one-time message shown at the top of the next page.

@@ -1,0 +1,143 @@
+package handlers_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"sherpa/handlers"
+	"sherpa/store"
+)
+
+// BenchmarkBoardHTTP measures the pipeline board over real HTTP at 200,000
+// deals: the first load of /deals/board (every column's totals and first
+// 50 cards from SQL, no cache) and the live poll answered 304, for one and
+// for eight clients. SHERPA_BENCH_BOARD_URL names the database, MySQL or
+// SQLite; a database without the benchmark team is seeded first (50,000
+// contacts, 200,000 deals with their stage logs, notes and activities):
+//
+//	SHERPA_BENCH_BOARD_URL=mysql://root@127.0.0.1:3306/sherpa_board_bench \
+//	  go test ./handlers -run '^$' -bench BoardHTTP -benchtime 400x -timeout 1h
+//	SHERPA_BENCH_BOARD_URL=sqlite:/tmp/sherpa_board_bench.db go test ./handlers -run '^$' -bench BoardHTTP -benchtime 400x -timeout 1h
+func BenchmarkBoardHTTP(b *testing.B) {
+	raw := os.Getenv("SHERPA_BENCH_BOARD_URL")
+	if raw == "" {
+		b.Skip("set SHERPA_BENCH_BOARD_URL to a database for the board benchmark (seeded on first use)")
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	const ownerEmail = "board-bench@sherpa.test"
+	owner, err := st.UserByEmail(ctx, ownerEmail)
+	if err != nil {
+		began := time.Now()
+		if _, err := st.Seed(ctx, store.SeedOptions{
+			TeamName: "Board Bench", OwnerEmail: ownerEmail, Contacts: 50_000, Deals: 200_000, NoSecondTeam: true,
+			PasswordHash: handlers.HashPassword(handlers.PasswordParams{Memory: 64, Time: 1, Threads: 1}, "unused password"),
+			Rand:         rand.New(rand.NewPCG(12, 12)),
+		}); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("seeded in %s", time.Since(began).Round(time.Second))
+		if owner, err = st.UserByEmail(ctx, ownerEmail); err != nil {
+			b.Fatal(err)
+		}
+	}
+	teamID := owner.TeamID
+	var deals int
+	if err := st.DB.NewSelect().Table("deals").ColumnExpr("COUNT(*)").Where("team_id = ?", teamID).Scan(ctx, &deals); err != nil {
+		b.Fatal(err)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	cfg := handlers.DefaultConfig(mustURL(base))
+	cfg.Password = handlers.PasswordParams{Memory: 64, Time: 1, Threads: 1}
+	app := handlers.New(cfg, st, nil, zerolog.Nop())
+	go app.Listener(ln)
+	defer app.ShutdownWithTimeout(5 * time.Second)
+
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	email := fmt.Sprintf("board-viewer-%d@sherpa.test", time.Now().UnixNano())
+	req, _ := http.NewRequest("POST", base+"/signup", strings.NewReader(url.Values{
+		"name": {"Board Viewer"}, "email": {email}, "password": {"benchmark password"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := hc.Do(req)
+	if err != nil || resp.StatusCode != http.StatusSeeOther {
+		b.Fatalf("sign up the viewer: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	viewer, err := st.UserByEmail(ctx, email)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := st.DB.NewUpdate().Model((*store.User)(nil)).Set("team_id = ?", teamID).Set("role = ?", store.RoleMember).
+		Where("id = ?", viewer.ID).Exec(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer st.DB.NewDelete().Model((*store.User)(nil)).Where("id = ?", viewer.ID).Exec(context.Background())
+
+	get := func(path string, headers ...string) (int, string, int) {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			b.Error(err)
+			return 0, "", 0
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNotModified {
+			b.Errorf("GET %s: %d\n%.500s", path, resp.StatusCode, body)
+		}
+		return resp.StatusCode, resp.Header.Get("ETag"), strings.Count(string(body), `data-testid="board-card"`)
+	}
+	_, _, cards := get("/deals/board")
+	b.Logf("%s: team %d has %d deals; the board shows %d cards", st.Dialect, teamID, deals, cards)
+
+	b.Run("first_load_1_client", func(b *testing.B) {
+		sequential(b, func() {}, func() { get("/deals/board") })
+	})
+	b.Run("first_load_8_clients", func(b *testing.B) {
+		concurrent(b, 8, func() { get("/deals/board") })
+	})
+	b.Run("stale_only_1_client", func(b *testing.B) {
+		sequential(b, func() {}, func() { get("/deals/board?stale=1") })
+	})
+	_, etag, _ := get("/deals/board/poll", "HX-Request", "true")
+	b.Run("poll_304_1_client", func(b *testing.B) {
+		sequential(b, func() {}, func() { get("/deals/board/poll", "HX-Request", "true", "If-None-Match", etag) })
+	})
+	b.Run("poll_304_8_clients", func(b *testing.B) {
+		concurrent(b, 8, func() {
+			if code, _, _ := get("/deals/board/poll", "HX-Request", "true", "If-None-Match", etag); code != http.StatusNotModified {
+				b.Errorf("poll answered %d", code)
+			}
+		})
+	})
+}
