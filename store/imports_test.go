@@ -426,6 +426,9 @@ func TestImportRoundTrip(t *testing.T) {
 				in.CloseDate = ""
 				in.Stage = store.StageCreated
 			}
+			if in.Stage == store.StageLost {
+				in.LostReason = store.DefaultLostReasons[0]
+			}
 			addDeal(t, s, src.team, src.owner, cs[i], in)
 		}
 		exportCSV := func(teamID int64, kind string) []byte {

@@ -67,7 +67,7 @@ func TestCurrencyChangeKeepsTheNumbers(t *testing.T) {
 		ctx := context.Background()
 		team, owner, _, _ := teamOf(t, s)
 		contact := addContact(t, s, team, owner, store.ContactInput{})
-		d := addDeal(t, s, team, owner, contact, store.DealInput{Goal: "1,234.56", Amount: "0.50", Stage: store.StageWon, CloseDate: "2026-05-01"})
+		d := addDeal(t, s, team, owner, contact, store.DealInput{Goal: "1,234.56", Amount: "0.50", Stage: store.StageWon, ClosedOn: "2026-05-01"})
 		if d.Goal != 123456 || d.Amount != 50 {
 			t.Fatalf("EUR deal: goal %d, amount %d", d.Goal, d.Amount)
 		}
