@@ -53,14 +53,18 @@ func drag(fromSel, toSel string) chromedp.Action[chromedp.Void] {
 			}
 			time.Sleep(15 * time.Millisecond)
 		}
-		// Linger over the target a little, as a hand does, so that SortableJS
-		// (which throttles its hit tests) settles on the target list even on
-		// a busy machine.
-		for i := range 6 {
+		// Linger over the target, as a hand does, until SortableJS shows the
+		// card in the target list (it throttles its hit tests, and a busy
+		// machine delays them): a person releases once they see it there.
+		inTarget := fmt.Sprintf(`(() => { const l = document.querySelector(%q); return !!(l && l.querySelector(".sortable-chosen")); })()`, toSel)
+		for i := range 100 {
 			if _, err := chromedp.MouseEvent(chromedp.MouseMoved, to[0]+float64(i%2), to[1]+float64(i%3), pressed)(ctx, t); err != nil {
 				return err
 			}
 			time.Sleep(40 * time.Millisecond)
+			if there, err := chromedp.Evaluate[bool](inTarget)(ctx, t); err == nil && there && i >= 3 {
+				break
+			}
 		}
 		_, err = chromedp.MouseEvent(chromedp.MouseReleased, to[0], to[1], pressed)(ctx, t)
 		return err
