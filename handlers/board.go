@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
 	"sherpa/store"
@@ -141,17 +142,39 @@ func (s *Server) boardView(c *fiber.Ctx, version store.TeamVersion) (views.Board
 		Closing: closing, Money: teamMoney(team), Currency: team.Currency}, nil
 }
 
+// boardDrawn is boardView with its fragment drawn (b.Fragment), from the
+// board cache when the viewer saw this filter at this data version within
+// the last minute. The slot names everything else a board depends on: the
+// viewer and their role, the filter, the team's day and currency.
+func (s *Server) boardDrawn(c *fiber.Ctx, version store.TeamVersion) (views.Board, error) {
+	team, me := currentTeam(c), currentUser(c)
+	y, m, d := s.store.Now().In(teamLocation(team)).Date()
+	slot := fmt.Sprintf("%d|%d|%s|%s|%04d-%02d-%02d|%s|%s", team.ID, me.ID, me.Role, boardFilter(c).Values().Encode(), y, m, d, team.Currency, team.TimeZone)
+	return s.boardCache.get(slot, version.All, time.Now(), func() (views.Board, error) {
+		b, err := s.boardView(c, version)
+		if err != nil {
+			return b, err
+		}
+		var buf strings.Builder
+		if err := views.BoardFragment(b).Render(c.UserContext(), &buf); err != nil {
+			return b, fmt.Errorf("draw the board: %w", err)
+		}
+		b.Fragment = templ.Raw(buf.String())
+		return b, nil
+	})
+}
+
 func (s *Server) boardPage(c *fiber.Ctx) error {
 	version, err := s.store.TeamVersion(c.UserContext(), currentTeam(c).ID)
 	if err != nil {
 		return err
 	}
-	b, err := s.boardView(c, version)
+	b, err := s.boardDrawn(c, version)
 	if err != nil {
 		return err
 	}
 	if wantsFragment(c) {
-		return render(c, fiber.StatusOK, views.BoardFragment(b))
+		return render(c, fiber.StatusOK, b.Fragment)
 	}
 	sh := s.shell(c, "Deals board", "deals")
 	sh.Scripts = boardScripts
@@ -173,11 +196,11 @@ func (s *Server) boardPoll(c *fiber.Ctx) error {
 	if etagMatch(c.Get(fiber.HeaderIfNoneMatch), etag) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
-	b, err := s.boardView(c, version)
+	b, err := s.boardDrawn(c, version)
 	if err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, views.BoardFragment(b))
+	return render(c, fiber.StatusOK, b.Fragment)
 }
 
 // boardMore is a column's "Show more": its next cards.

@@ -113,6 +113,8 @@ type Server struct {
 	hasher *hasher
 	// dashCache holds each team's charts drawn at its current data version.
 	dashCache *dashboardCache
+	// boardCache holds boards drawn at the team's current data version.
+	boardCache *boardCache
 	// outage rate-limits the log lines about an unavailable database.
 	outage *outageLog
 	// metrics is nil unless /metrics is configured.
@@ -124,7 +126,7 @@ type Server struct {
 // New builds the Fiber app with every route and middleware.
 func New(cfg Config, st *store.Store, mailer Mailer, log zerolog.Logger) *fiber.App {
 	s := &Server{cfg: cfg, store: st, mailer: mailer, log: log, dummyHash: hashPassword(cfg.Password, "not a real password"),
-		dashCache: newDashboardCache(), outage: newOutageLog(), imports: newImportWorker(st, log),
+		dashCache: newDashboardCache(), boardCache: newBoardCache(), outage: newOutageLog(), imports: newImportWorker(st, log),
 		hasher: newHasher(cfg.Password, cfg.HashSlots, cfg.HashWait, cfg.OnPasswordCheck)}
 	if cfg.MetricsToken != "" || len(cfg.MetricsAllow) > 0 {
 		s.metrics = newMetrics(st)

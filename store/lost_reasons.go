@@ -100,7 +100,7 @@ func (s *Store) SetLostReasons(ctx context.Context, teamID int64, actor *User, r
 				return fmt.Errorf("insert %q: %w", r, err)
 			}
 		}
-		return nil
+		return bumpTeamVersion(ctx, tx, teamID)
 	})
 	if err != nil {
 		return fmt.Errorf("set lost reasons of team %d: %w", teamID, err)
@@ -165,10 +165,20 @@ func (s *Store) SetStageSettings(ctx context.Context, teamID int64, actor *User,
 				return fmt.Errorf("save %s: %w", st.Stage, err)
 			}
 		}
-		return nil
+		return bumpTeamVersion(ctx, tx, teamID)
 	})
 	if err != nil {
 		return fmt.Errorf("set stage settings of team %d: %w", teamID, err)
+	}
+	return nil
+}
+
+// bumpTeamVersion counts a settings change in the team's data version
+// (TeamVersion.All), so boards drawn or cached under the old settings (win
+// percentages, stale days, lost reasons) are drawn again.
+func bumpTeamVersion(ctx context.Context, tx bun.Tx, teamID int64) error {
+	if _, err := tx.NewRaw("UPDATE team_changes SET version = version + 1 WHERE team_id = ?", teamID).Exec(ctx); err != nil {
+		return fmt.Errorf("count the change: %w", err)
 	}
 	return nil
 }

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"sherpa/money"
 	"sherpa/store"
 )
@@ -99,6 +101,9 @@ type Board struct {
 	Money      func(int64) string
 	// Currency is the team's, for amounts in form fields.
 	Currency string
+	// Fragment, when set, is BoardFragment(b) already drawn (the handlers
+	// keep it per data version); the page shows it instead of drawing.
+	Fragment templ.Component
 }
 
 // BoardPollSeconds is how often an open board asks whether anything changed.
