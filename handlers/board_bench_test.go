@@ -2,19 +2,13 @@ package handlers_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/rs/zerolog"
 
 	"sherpa/handlers"
 	"sherpa/store"
@@ -67,39 +61,7 @@ func BenchmarkBoardHTTP(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	cfg := handlers.DefaultConfig(mustURL(base))
-	cfg.Password = handlers.PasswordParams{Memory: 64, Time: 1, Threads: 1}
-	app := handlers.New(cfg, st, nil, zerolog.Nop())
-	go app.Listener(ln)
-	defer app.ShutdownWithTimeout(5 * time.Second)
-
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
-	email := fmt.Sprintf("board-viewer-%d@sherpa.test", time.Now().UnixNano())
-	req, _ := http.NewRequest("POST", base+"/signup", strings.NewReader(url.Values{
-		"name": {"Board Viewer"}, "email": {email}, "password": {"benchmark password"}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	resp, err := hc.Do(req)
-	if err != nil || resp.StatusCode != http.StatusSeeOther {
-		b.Fatalf("sign up the viewer: %v %v", resp, err)
-	}
-	resp.Body.Close()
-	viewer, err := st.UserByEmail(ctx, email)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := st.DB.NewUpdate().Model((*store.User)(nil)).Set("team_id = ?", teamID).Set("role = ?", store.RoleMember).
-		Where("id = ?", viewer.ID).Exec(ctx); err != nil {
-		b.Fatal(err)
-	}
-	defer st.DB.NewDelete().Model((*store.User)(nil)).Where("id = ?", viewer.ID).Exec(context.Background())
+	base, hc := benchViewer(b, st, teamID, "Board Viewer")
 
 	get := func(path string, headers ...string) (int, string, int) {
 		req, _ := http.NewRequest("GET", base+path, nil)

@@ -51,39 +51,7 @@ func BenchmarkDashboardHTTP(b *testing.B) {
 	}
 	teamID := owner.TeamID
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	cfg := handlers.DefaultConfig(mustURL(base))
-	cfg.Password = handlers.PasswordParams{Memory: 64, Time: 1, Threads: 1}
-	app := handlers.New(cfg, st, nil, zerolog.Nop())
-	go app.Listener(ln)
-	defer app.ShutdownWithTimeout(5 * time.Second)
-
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
-	email := fmt.Sprintf("dashboard-bench-%d@sherpa.test", time.Now().UnixNano())
-	req, _ := http.NewRequest("POST", base+"/signup", strings.NewReader(url.Values{
-		"name": {"Dashboard Bench"}, "email": {email}, "password": {"benchmark password"}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	resp, err := hc.Do(req)
-	if err != nil || resp.StatusCode != http.StatusSeeOther {
-		b.Fatalf("sign up the viewer: %v %v", resp, err)
-	}
-	resp.Body.Close()
-	viewer, err := st.UserByEmail(ctx, email)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := st.DB.NewUpdate().Model((*store.User)(nil)).Set("team_id = ?", teamID).Set("role = ?", store.RoleMember).
-		Where("id = ?", viewer.ID).Exec(ctx); err != nil {
-		b.Fatal(err)
-	}
-	defer st.DB.NewDelete().Model((*store.User)(nil)).Where("id = ?", viewer.ID).Exec(context.Background())
+	base, hc := benchViewer(b, st, teamID, "Dashboard Bench")
 
 	get := func(path string, headers ...string) (int, string) {
 		req, _ := http.NewRequest("GET", base+path, nil)
@@ -222,4 +190,48 @@ func report(b *testing.B, times []time.Duration, wall time.Duration) {
 	if wall > 0 {
 		b.ReportMetric(float64(len(times))/wall.Seconds(), "req/s")
 	}
+}
+
+// benchViewer serves st over real HTTP and signs up a member of team teamID
+// (removed when the benchmark ends); it returns the base URL and the
+// member's client.
+func benchViewer(b *testing.B, st *store.Store, teamID int64, name string) (string, *http.Client) {
+	b.Helper()
+	ctx := context.Background()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	cfg := handlers.DefaultConfig(mustURL(base))
+	cfg.Password = handlers.PasswordParams{Memory: 64, Time: 1, Threads: 1}
+	app := handlers.New(cfg, st, nil, zerolog.Nop())
+	go app.Listener(ln)
+	b.Cleanup(func() { app.ShutdownWithTimeout(5 * time.Second) })
+
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	email := fmt.Sprintf("bench-viewer-%d@sherpa.test", time.Now().UnixNano())
+	req, _ := http.NewRequest("POST", base+"/signup", strings.NewReader(url.Values{
+		"name": {name}, "email": {email}, "password": {"benchmark password"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := hc.Do(req)
+	if err != nil || resp.StatusCode != http.StatusSeeOther {
+		b.Fatalf("sign up the viewer: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	viewer, err := st.UserByEmail(ctx, email)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := st.DB.NewUpdate().Model((*store.User)(nil)).Set("team_id = ?", teamID).Set("role = ?", store.RoleMember).
+		Where("id = ?", viewer.ID).Exec(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		st.DB.NewDelete().Model((*store.User)(nil)).Where("id = ?", viewer.ID).Exec(context.Background())
+	})
+	return base, hc
 }
