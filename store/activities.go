@@ -57,6 +57,13 @@ func shorten(s string, n int) string {
 // contact of the team, now. The description is cut to 500 characters.
 // ErrNotFound if the team has no such contact.
 func (s *Store) LogActivity(ctx context.Context, teamID, contactID, userID int64, typ, description string) (*Activity, error) {
+	return s.LogScheduled(ctx, teamID, contactID, userID, typ, description, time.Time{})
+}
+
+// LogScheduled is LogActivity for a task or meeting, with when it is due or
+// starts (zero: not scheduled): a deal whose contact has one ahead is not
+// stale on the board.
+func (s *Store) LogScheduled(ctx context.Context, teamID, contactID, userID int64, typ, description string, due time.Time) (*Activity, error) {
 	if !slices.Contains(ActivityTypes, typ) {
 		return nil, fmt.Errorf("log activity: unknown type %q: %w", typ, ErrInvalid)
 	}
@@ -66,7 +73,7 @@ func (s *Store) LogActivity(ctx context.Context, teamID, contactID, userID int64
 			return err
 		}
 		var err error
-		a, err = s.logActivity(ctx, tx, teamID, contactID, userID, typ, description, s.now())
+		a, err = s.logActivity(ctx, tx, teamID, contactID, userID, typ, description, s.now(), due)
 		return err
 	})
 	if err != nil {
@@ -75,11 +82,14 @@ func (s *Store) LogActivity(ctx context.Context, teamID, contactID, userID int64
 	return a, nil
 }
 
-func (s *Store) logActivity(ctx context.Context, db bun.IDB, teamID, contactID, userID int64, typ, description string, at time.Time) (*Activity, error) {
+func (s *Store) logActivity(ctx context.Context, db bun.IDB, teamID, contactID, userID int64, typ, description string, at, due time.Time) (*Activity, error) {
 	a := &Activity{TeamID: teamID, ContactID: contactID, UserID: userID, Type: typ,
 		// Descriptions quote what people typed (an email's subject, a
 		// task's title); what the databases can't keep is dropped.
 		Description: shorten(StripControl(description), activityDescriptionMax), At: at}
+	if !due.IsZero() {
+		a.DueAt = due.UTC()
+	}
 	if _, err := db.NewInsert().Model(a).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("insert activity: %w", err)
 	}

@@ -270,21 +270,6 @@ func (s *Store) ReopenDeal(ctx context.Context, teamID int64, actor *User, id in
 	return s.DealByID(ctx, teamID, id)
 }
 
-// LogScheduled records a task or meeting logged on a contact (like
-// LogActivity) together with when it is due or starts: a deal whose contact
-// has one ahead is not stale.
-func (s *Store) LogScheduled(ctx context.Context, teamID, contactID, userID int64, typ, description string, due time.Time) (*Activity, error) {
-	a, err := s.LogActivity(ctx, teamID, contactID, userID, typ, description)
-	if err != nil || due.IsZero() {
-		return a, err
-	}
-	if _, err := s.DB.NewUpdate().Table("activities").Set("due_at = ?", due.UTC()).
-		Where("id = ?", a.ID).Where("team_id = ?", teamID).Exec(ctx); err != nil {
-		return nil, fmt.Errorf("set due time of activity %d: %w", a.ID, err)
-	}
-	return a, nil
-}
-
 // BoardQuery asks for the board's columns under one filter. View is
 // ViewAll, ViewMine (UserID's deals) or ViewOwner (OwnerID's). From and To
 // bound the close date (inclusive days, zero for open); the closed columns

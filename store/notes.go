@@ -59,7 +59,7 @@ func (s *Store) AddNote(ctx context.Context, teamID int64, actor *User, contactI
 		if _, err := tx.NewInsert().Model(n).Exec(ctx); err != nil {
 			return fmt.Errorf("insert note: %w", err)
 		}
-		_, err := s.logActivity(ctx, tx, teamID, contactID, actor.ID, ActivityNote, n.Body, n.CreatedAt)
+		_, err := s.logActivity(ctx, tx, teamID, contactID, actor.ID, ActivityNote, n.Body, n.CreatedAt, time.Time{})
 		return err
 	})
 	if err != nil {
