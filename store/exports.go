@@ -47,27 +47,25 @@ func (s *Store) ExportContacts(ctx context.Context, teamID int64, q ContactQuery
 	if err != nil {
 		return fmt.Errorf("export contacts: %w", err)
 	}
-	q.Cursor, q.Limit = "", maxPageSize
-	records := make([][]string, 0, maxPageSize)
-	for {
+	q.Limit = maxPageSize
+	list := func(cursor string) ([]Contact, string, error) {
+		q.Cursor = cursor
 		page, err := s.ListContacts(ctx, teamID, q)
 		if err != nil {
-			return fmt.Errorf("export contacts: %w", err)
+			return nil, "", err
 		}
-		records = records[:0]
-		for _, c := range page.Rows {
-			records = append(records, []string{c.Name, c.Email, c.Phone, c.Company, c.Status, owners[c.OwnerID]})
-		}
-		if len(records) > 0 {
-			if err := emit(records); err != nil {
-				return err
-			}
-		}
-		if page.Next == "" {
-			return nil
-		}
-		q.Cursor = page.Next
+		return page.Rows, page.Next, nil
 	}
+	record := func(rows []Contact, out [][]string) ([][]string, error) {
+		for _, c := range rows {
+			out = append(out, []string{c.Name, c.Email, c.Phone, c.Company, c.Status, owners[c.OwnerID]})
+		}
+		return out, nil
+	}
+	if err := exportPages(list, record, emit); err != nil {
+		return fmt.Errorf("export contacts: %w", err)
+	}
+	return nil
 }
 
 // ExportDeals is ExportContacts for deals; records follow DealExportHeader
@@ -81,35 +79,59 @@ func (s *Store) ExportDeals(ctx context.Context, teamID int64, q DealQuery, emit
 	if err != nil {
 		return fmt.Errorf("export deals: %w", err)
 	}
-	q.Cursor, q.Limit = "", maxPageSize
-	records := make([][]string, 0, maxPageSize)
-	for {
+	q.Limit = maxPageSize
+	list := func(cursor string) ([]Deal, string, error) {
+		q.Cursor = cursor
 		page, err := s.ListDeals(ctx, teamID, q)
 		if err != nil {
-			return fmt.Errorf("export deals: %w", err)
+			return nil, "", err
 		}
-		emails, err := s.contactEmails(ctx, s.DB, teamID, page.Rows)
+		return page.Rows, page.Next, nil
+	}
+	record := func(rows []Deal, out [][]string) ([][]string, error) {
+		emails, err := s.contactEmails(ctx, s.DB, teamID, rows)
 		if err != nil {
-			return fmt.Errorf("export deals: %w", err)
+			return nil, err
 		}
-		records = records[:0]
-		for _, d := range page.Rows {
+		for _, d := range rows {
 			date := ""
 			if !d.CloseDate.IsZero() {
 				date = d.CloseDate.UTC().Format(time.DateOnly)
 			}
-			records = append(records, []string{d.Name, d.Stage, money.FormatPlain(d.Goal, currency), money.FormatPlain(d.Amount, currency), date,
+			out = append(out, []string{d.Name, d.Stage, money.FormatPlain(d.Goal, currency), money.FormatPlain(d.Amount, currency), date,
 				owners[d.OwnerID], emails[d.ContactID], d.Company})
+		}
+		return out, nil
+	}
+	if err := exportPages(list, record, emit); err != nil {
+		return fmt.Errorf("export deals: %w", err)
+	}
+	return nil
+}
+
+// exportPages walks a list from its first page to its last (list answers a
+// page's rows and the next cursor, "" after the last), turning each page's
+// rows into records and emitting them.
+func exportPages[T any](list func(cursor string) ([]T, string, error), record func(rows []T, out [][]string) ([][]string, error), emit func([][]string) error) error {
+	records := make([][]string, 0, maxPageSize)
+	cursor := ""
+	for {
+		rows, next, err := list(cursor)
+		if err != nil {
+			return err
+		}
+		if records, err = record(rows, records[:0]); err != nil {
+			return err
 		}
 		if len(records) > 0 {
 			if err := emit(records); err != nil {
 				return err
 			}
 		}
-		if page.Next == "" {
+		if next == "" {
 			return nil
 		}
-		q.Cursor = page.Next
+		cursor = next
 	}
 }
 
