@@ -638,6 +638,21 @@ func (r *importRun) stream(ctx context.Context, skip int64, fn func(rows []impor
 }
 
 // cells returns the mapped, trimmed values of a row by field, or a reason.
+// rowValues is the row's mapped cells, or false when the row is rejected
+// (unreadable, or a cell refused), the reason recorded in res.
+func (r *importRun) rowValues(res *batchResult, row importRow) (map[string]string, bool) {
+	reason := row.reason
+	var vals map[string]string
+	if reason == "" {
+		vals, reason = r.cells(row)
+	}
+	if reason != "" {
+		r.reject(res, row, "", reason)
+		return nil, false
+	}
+	return vals, true
+}
+
 func (r *importRun) cells(row importRow) (map[string]string, string) {
 	out := map[string]string{}
 	for i, f := range r.m.Columns {
@@ -810,13 +825,8 @@ func (r *importRun) contactBatch(ctx context.Context, db bun.IDB, rows []importR
 	res := &batchResult{}
 	var cands []contactCand
 	for _, row := range rows {
-		if row.reason != "" {
-			r.reject(res, row, "", row.reason)
-			continue
-		}
-		vals, reason := r.cells(row)
-		if reason != "" {
-			r.reject(res, row, "", reason)
+		vals, ok := r.rowValues(res, row)
+		if !ok {
 			continue
 		}
 		name := vals["name"]
@@ -978,13 +988,8 @@ func (r *importRun) dealBatch(ctx context.Context, db bun.IDB, rows []importRow)
 	var cands []cand
 	var emails []string
 	for _, row := range rows {
-		if row.reason != "" {
-			r.reject(res, row, "", row.reason)
-			continue
-		}
-		vals, reason := r.cells(row)
-		if reason != "" {
-			r.reject(res, row, "", reason)
+		vals, ok := r.rowValues(res, row)
+		if !ok {
 			continue
 		}
 		vals["contact_email"] = NormalizeEmail(vals["contact_email"])
