@@ -16,6 +16,7 @@ var contactViews = []string{store.ViewAll, store.ViewMine, store.ViewUnassigned}
 func (s *Server) contactsRoutes(app *fiber.App) {
 	g := app.Group("/contacts", s.requireTeam)
 	g.Get("/", s.listContacts)
+	g.Post("/columns", s.saveColumns("contacts", s.listContacts))
 	g.Post("/", s.createContact)
 	g.Get("/:id", s.showContact)
 	g.Get("/:id/edit", s.editContactRow)
@@ -43,6 +44,10 @@ func (s *Server) contactsView(c *fiber.Ctx) (views.ContactsView, error) {
 		return views.ContactsView{}, err
 	}
 	l.Next, l.Prev = page.Next, page.Prev
+	cols, err := s.columnChoice(c, "contacts")
+	if err != nil {
+		return views.ContactsView{}, err
+	}
 	// The member list feeds the add form's owner select, which only the
 	// full page has; table fragments (paging, sorting, search) skip it.
 	var members []store.User
@@ -52,7 +57,7 @@ func (s *Server) contactsView(c *fiber.Ctx) (views.ContactsView, error) {
 		}
 	}
 	return views.ContactsView{List: l, Rows: page.Rows, Members: members, CanAssign: me.CanManage(),
-		Add: views.ContactForm{Errors: views.Errors{}}}, nil
+		Add: views.ContactForm{Errors: views.Errors{}}, Columns: cols}, nil
 }
 
 func (s *Server) listContacts(c *fiber.Ctx) error {
@@ -159,7 +164,11 @@ func (s *Server) editContactRow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, views.ContactEditRow(editContactForm(contact), members, currentUser(c).CanManage()))
+	cols, err := s.columnChoice(c, "contacts")
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.ContactEditRow(editContactForm(contact), members, currentUser(c).CanManage(), cols))
 }
 
 func editContactForm(contact *store.Contact) views.ContactForm {
@@ -172,7 +181,11 @@ func (s *Server) contactRow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, views.ContactRow(*contact))
+	cols, err := s.columnChoice(c, "contacts")
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.ContactRow(*contact, cols))
 }
 
 // updateContact saves an inline edit. A refusal re-renders the row as a form
@@ -197,7 +210,11 @@ func (s *Server) updateContact(c *fiber.Ctx) error {
 				s.flash(c, "success", "Contact saved.")
 				return s.redirect(c, fmt.Sprintf("/contacts/%d", id))
 			}
-			return render(c, fiber.StatusOK, views.ContactRow(*contact))
+			cols, err := s.columnChoice(c, "contacts")
+			if err != nil {
+				return err
+			}
+			return render(c, fiber.StatusOK, views.ContactRow(*contact, cols))
 		}
 		var fail error
 		if status, form.Errors, form.DuplicateID, fail = refusedSave(err, contact != nil); fail != nil {
@@ -212,7 +229,11 @@ func (s *Server) updateContact(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, status, views.ContactEditRow(form, members, me.CanManage()))
+	cols, err := s.columnChoice(c, "contacts")
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.ContactEditRow(form, members, me.CanManage(), cols))
 }
 
 func (s *Server) confirmDeleteContact(c *fiber.Ctx) error {

@@ -13,6 +13,7 @@ var dealViews = []string{store.ViewAll, store.ViewMine}
 func (s *Server) dealsRoutes(app *fiber.App) {
 	g := app.Group("/deals", s.requireTeam)
 	g.Get("/", s.listDeals)
+	g.Post("/columns", s.saveColumns("deals", s.listDeals))
 	g.Post("/", s.createDeal)
 	g.Get("/contact-options", s.contactOptions)
 	s.boardRoutes(app, g)
@@ -40,6 +41,10 @@ func (s *Server) dealsView(c *fiber.Ctx) (views.DealsView, error) {
 		return views.DealsView{}, err
 	}
 	l.Next, l.Prev = page.Next, page.Prev
+	cols, err := s.columnChoice(c, "deals")
+	if err != nil {
+		return views.DealsView{}, err
+	}
 	// The member list feeds the add form's owner select, which only the
 	// full page has; table fragments (paging, sorting, search) skip it.
 	var members []store.User
@@ -61,7 +66,7 @@ func (s *Server) dealsView(c *fiber.Ctx) (views.DealsView, error) {
 		}
 	}
 	return views.DealsView{List: l, Rows: page.Rows, Members: members, CanAssign: me.CanManage(), Add: add,
-		AddOpen: add.ContactID != 0, Money: teamMoney(team), MoneyExample: money.Example(team.Currency)}, nil
+		AddOpen: add.ContactID != 0, Money: teamMoney(team), MoneyExample: money.Example(team.Currency), Columns: cols}, nil
 }
 
 func (s *Server) listDeals(c *fiber.Ctx) error {
@@ -201,7 +206,11 @@ func (s *Server) editDealRow(c *fiber.Ctx) error {
 	if f.Closing, err = s.closing(c); err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, views.DealEditRow(f, members, currentUser(c).CanManage()))
+	cols, err := s.columnChoice(c, "deals")
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.DealEditRow(f, members, currentUser(c).CanManage(), cols))
 }
 
 func (s *Server) dealRow(c *fiber.Ctx) error {
@@ -209,7 +218,11 @@ func (s *Server) dealRow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, views.DealRow(*deal, teamMoney(currentTeam(c))))
+	cols, err := s.columnChoice(c, "deals")
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.DealRow(*deal, teamMoney(currentTeam(c)), cols))
 }
 
 // updateDeal saves an inline edit of a deal, moving its stage by the rules.
@@ -231,7 +244,11 @@ func (s *Server) updateDeal(c *fiber.Ctx) error {
 				s.flash(c, "success", "Deal saved.")
 				return s.redirect(c, "/deals")
 			}
-			return render(c, fiber.StatusOK, views.DealRow(*deal, teamMoney(team)))
+			cols, err := s.columnChoice(c, "deals")
+			if err != nil {
+				return err
+			}
+			return render(c, fiber.StatusOK, views.DealRow(*deal, teamMoney(team), cols))
 		}
 		var fail error
 		if status, form.Errors, _, fail = refusedSave(err, deal != nil); fail != nil {
@@ -250,7 +267,11 @@ func (s *Server) updateDeal(c *fiber.Ctx) error {
 		return err
 	}
 	form.Closing.ClosedOn, form.Closing.LostReason, form.Closing.LostNote = in.ClosedOn, in.LostReason, in.LostNote
-	return render(c, status, views.DealEditRow(form, members, me.CanManage()))
+	cols, err := s.columnChoice(c, "deals")
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.DealEditRow(form, members, me.CanManage(), cols))
 }
 
 func (s *Server) deleteDeal(c *fiber.Ctx) error {
