@@ -120,10 +120,8 @@
     return r ? Array.prototype.slice.call(r.querySelectorAll("a[data-result]")) : [];
   }
   function setOpen(open) {
-    var q = document.getElementById("global-search-q"), r = results();
-    if (!q || !r) return;
-    r.hidden = !open;
-    q.setAttribute("aria-expanded", open ? "true" : "false");
+    var r = results();
+    if (r) r.hidden = !open;
   }
 
   document.addEventListener("htmx:afterSwap", function (ev) {

@@ -42,7 +42,7 @@ func globalSearch(q string) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div id=\"global-search\" class=\"global-search\"><form role=\"search\" method=\"get\" action=\"/search\" hx-get=\"/search\" hx-target=\"#global-search-results\" hx-swap=\"innerHTML\" hx-trigger=\"input changed delay:200ms from:#global-search-q, focus from:#global-search-q\"><input type=\"search\" id=\"global-search-q\" name=\"q\" value=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<div id=\"global-search\" class=\"global-search\"><form role=\"search\" aria-label=\"Contacts and deals\" method=\"get\" action=\"/search\" hx-get=\"/search\" hx-target=\"#global-search-results\" hx-swap=\"innerHTML\" hx-trigger=\"input changed delay:200ms from:#global-search-q, focus from:#global-search-q\"><input type=\"search\" id=\"global-search-q\" name=\"q\" value=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
