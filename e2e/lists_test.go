@@ -128,6 +128,31 @@ func TestListsFitTheScreen(t *testing.T) {
 			t.Errorf("%s at 1280 px: the sort select shows beside the sortable headers", list)
 		}
 		tb.shot("40-" + list + "-1280")
+		if list == "contacts" {
+			// The column chooser: Phone off, kept after a reload, then the
+			// defaults again.
+			tb.do(
+				chromedp.Click(css("[data-testid=column-chooser] summary")),
+				chromedp.WaitVisible(css("[data-testid=col-phone]")),
+			)
+			tb.shot("40-contacts-1280-columns")
+			tb.do(
+				chromedp.Click(css("[data-testid=col-phone]")),
+				chromedp.WaitNotPresent(css("[data-testid=contacts] [data-testid=sort-phone]")),
+				chromedp.Navigate(srv.URL+"/contacts"),
+				chromedp.WaitVisible(css("[data-testid=contacts]")),
+			)
+			var phones int
+			evalJSON(tb, `document.querySelectorAll("[data-testid=sort-phone]").length`, &phones)
+			if phones != 0 {
+				t.Errorf("Phone came back after a reload")
+			}
+			tb.do(
+				chromedp.Click(css("[data-testid=column-chooser] summary")),
+				chromedp.Click(css("[data-testid=columns-reset]")),
+				chromedp.WaitVisible(css("[data-testid=contacts] [data-testid=sort-phone]")),
+			)
+		}
 		// The edit row fits as well.
 		tb.do(
 			chromedp.Click(css("[data-testid="+list+"] tbody tr:first-child [data-testid=edit]")),

@@ -165,7 +165,8 @@ func dealCell(key string) func(store.Deal, func(int64) string) templ.Component {
 // chooserColumns are the columns the chooser offers, with whether each is on.
 type chooserColumn struct {
 	Column
-	On bool
+	On       bool
+	WideOnly bool // on, but only wide screens show it (the defaults)
 }
 
 func chooser(cols []Column, ch ColumnChoice) []chooserColumn {
@@ -174,8 +175,8 @@ func chooser(cols []Column, ch ColumnChoice) []chooserColumn {
 		if c.Fixed {
 			continue
 		}
-		on, _ := ch.shown(c)
-		out = append(out, chooserColumn{c, on})
+		on, wide := ch.shown(c)
+		out = append(out, chooserColumn{c, on, on && wide})
 	}
 	return out
 }
