@@ -23,6 +23,22 @@ import (
 // MySQLEnv is the environment variable naming the test MySQL server.
 const MySQLEnv = "SHERPA_TEST_MYSQL_URL"
 
+// TiDBEnv names a TiDB server (for example mysql://root@127.0.0.1:4000/,
+// see scripts/tidb.sh). When it is set, the MySQL-dialect tests ("mysql"
+// subtests) run on that server instead of the one MySQLEnv names.
+const TiDBEnv = "SHERPA_TEST_TIDB_URL"
+
+// TiDB reports whether the MySQL-dialect tests run on TiDB (TiDBEnv).
+func TiDB() bool { return os.Getenv(TiDBEnv) != "" }
+
+// mysqlBase is the server the MySQL-dialect tests create databases on.
+func mysqlBase() (env, url string) {
+	if u := os.Getenv(TiDBEnv); u != "" {
+		return TiDBEnv, u
+	}
+	return MySQLEnv, os.Getenv(MySQLEnv)
+}
+
 // Dialects lists the databases every store test runs on.
 var Dialects = []store.Dialect{store.SQLite, store.MySQL}
 
@@ -59,7 +75,7 @@ func URL(t testing.TB, d store.Dialect) string {
 	if d == store.SQLite {
 		return "sqlite:" + filepath.Join(t.TempDir(), "test.db")
 	}
-	base := os.Getenv(MySQLEnv)
+	env, base := mysqlBase()
 	if base == "" {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%s is not set: MySQL tests must run in CI", MySQLEnv)
@@ -68,7 +84,7 @@ func URL(t testing.TB, d store.Dialect) string {
 	}
 	pu, err := url.Parse(base)
 	if err != nil {
-		t.Fatalf("%s: %v", MySQLEnv, err)
+		t.Fatalf("%s: %v", env, err)
 	}
 	var b [6]byte
 	rand.Read(b[:])
