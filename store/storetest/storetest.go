@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	_ "github.com/go-sql-driver/mysql"
 
@@ -65,7 +66,28 @@ func Open(t testing.TB, d store.Dialect) *store.Store {
 	if _, err := s.Migrate(context.Background()); err != nil {
 		t.Fatalf("migrate %s: %v", d, err)
 	}
+	// Runs before the Close above: whatever the test wrote, the dashboard
+	// totals must still equal a recount (store/changes.go), so a write
+	// method that forgets them fails the tests that use it.
+	t.Cleanup(func() { checkTotals(t, s) })
 	return s
+}
+
+// checkTotals fails t when a store's dashboard totals differ from a
+// recount of its deals and activities. A database the test made
+// unreachable is only noted.
+func checkTotals(t testing.TB, s *store.Store) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := s.Reconcile(ctx, false)
+	if err != nil {
+		t.Logf("dashboard totals not checked: %v", err)
+		return
+	}
+	for _, d := range rep.Drift {
+		t.Errorf("after the test, a dashboard total differs from a recount (a write forgot store.recordChange?): %s", d)
+	}
 }
 
 // URL creates a fresh empty database of dialect d and returns its Sherpa
