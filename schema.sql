@@ -326,6 +326,14 @@ CREATE TABLE `invitations` (
   CONSTRAINT `invitations_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+CREATE TABLE `list_columns` (
+  `user_id` bigint(20) NOT NULL,
+  `list` varchar(20) NOT NULL,
+  `columns` varchar(500) NOT NULL,
+  PRIMARY KEY (`user_id`,`list`),
+  CONSTRAINT `list_columns_user` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 CREATE TABLE `list_settings` (
   `team_id` bigint(20) NOT NULL,
   `back_burner_days` int(11) NOT NULL DEFAULT 30,

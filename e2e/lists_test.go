@@ -2,211 +2,229 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"sherpa/handlers"
 	"sherpa/store"
 )
 
-// addTeammate makes an account in the owner's team, straight through the
-// store, and returns its email (password "a long enough password").
-func addTeammate(t *testing.T, st *store.Store, owner *store.User, name, email string) *store.User {
+// seedLists fills Olga's team with contacts and deals whose values are
+// long enough to need cutting at 1280 px.
+func seedLists(t *testing.T, srv *server) *store.User {
 	t.Helper()
 	ctx := context.Background()
-	u, err := st.CreateUser(ctx, name, email, handlers.HashPassword(handlers.PasswordParams{Memory: 1024, Time: 1, Threads: 1}, "a long enough password"))
-	if err != nil {
-		t.Fatal(err)
+	owner := userByEmail(t, srv.St, "olga@example.com")
+	var first *store.Contact
+	for i := 0; i < 12; i++ {
+		c, err := srv.St.CreateContact(ctx, owner.TeamID, owner, store.ContactInput{
+			Name:    fmt.Sprintf("Maximiliane Wolkenstein-Rabenhorst %02d", i),
+			Email:   fmt.Sprintf("maximiliane.wolkenstein-rabenhorst.%02d@very-long-company-domain.example", i),
+			Company: "Internationale Handelsgesellschaft für Bergbauausrüstung mbH", Phone: fmt.Sprintf("+49 30 1234 56%02d", i),
+			OwnerID: owner.ID,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first == nil {
+			first = c
+		}
 	}
-	inv, err := st.CreateInvitation(ctx, owner.TeamID, owner.ID, email, "hash-"+email, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.AcceptInvitation(ctx, inv.TokenHash, u.ID); err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
-
-func logInSteps(base, email string) []chromedp.Action[chromedp.Void] {
-	return []chromedp.Action[chromedp.Void]{
-		chromedp.Navigate(base + "/login"),
-		chromedp.SendKeys(css("#email"), email),
-		chromedp.SendKeys(css("#password"), "a long enough password"),
-		chromedp.Click(css("[data-testid=login-submit]")),
-		chromedp.WaitVisible(css("[data-testid=dashboard]")),
-	}
-}
-
-// seedCustomers adds n contacts to the owner's team, a third at each of
-// Globex, Initech and Umbrella.
-func seedCustomers(t *testing.T, st *store.Store, owner *store.User, n int) {
-	t.Helper()
-	for i := range n {
-		if _, err := st.CreateContact(context.Background(), owner.TeamID, owner, store.ContactInput{
-			Name: fmt.Sprintf("Customer %02d", i), Email: fmt.Sprintf("customer%02d@example.com", i),
-			Company: []string{"Globex", "Initech", "Umbrella"}[i%3],
+	for i := 0; i < 6; i++ {
+		if _, err := srv.St.CreateDeal(ctx, owner.TeamID, owner, store.DealInput{
+			Name: fmt.Sprintf("Framework agreement for the northern region mines %d", i), Goal: "123,456,789.00",
+			Amount: "98,765,432.10", CloseDate: "2026-12-20", ContactID: first.ID, OwnerID: owner.ID,
 		}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return owner
 }
 
-// TestSharedViewJourney: the owner filters the contacts with the filter
-// form, saves the filter as a view shared with the team; a teammate logs in,
-// finds it as a tab beside All / Mine / Unassigned and opens it.
-func TestSharedViewJourney(t *testing.T) {
-	srv := startServer(t)
-	b := startBrowser(t)
-	olga := b.tab()
-	olga.do(signUpOwnerSteps(srv.URL)...)
-	owner := userByEmail(t, srv.St, "olga@example.com")
-	seedCustomers(t, srv.St, owner, 30)
-	addTeammate(t, srv.St, owner, "Bob Buyer", "bob@example.com")
-
-	olga.do(
-		chromedp.Navigate(srv.URL+"/contacts"),
-		chromedp.WaitVisible(css("[data-testid=contacts]")),
-		chromedp.Click(css("[data-testid=filters] summary")),
-		chromedp.SendKeys(css("[data-testid=filter-form] input[name=company]"), "Initech"),
-		chromedp.Click(css("[data-testid=filter-apply]")),
-		waitURL(olga, "company=Initech"),
-		chromedp.WaitVisible(css("[data-testid=filter-count]")),
-	)
-	if got := olga.text("[data-testid=contacts] tbody"); strings.Contains(got, "Globex") || !strings.Contains(got, "Initech") {
-		t.Fatalf("filtered rows:\n%s", got)
+// fitReport measures the table sel: sideways scrolling, cells or controls
+// outside it, cut text without its full value in a title, and at phone width
+// values without their label. An empty list means it all fits.
+func fitReport(tb *tab, sel string) []string {
+	tb.t.Helper()
+	js := fmt.Sprintf(`(() => {
+  const t = document.querySelector(%q);
+  if (!t) return ["no table " + %q];
+  const out = [];
+  const wrap = t.closest(".table-scroll");
+  if (t.scrollWidth !== t.clientWidth) out.push("table scrollWidth " + t.scrollWidth + " != clientWidth " + t.clientWidth);
+  if (wrap && wrap.scrollWidth !== wrap.clientWidth) out.push("scroll box scrollWidth " + wrap.scrollWidth + " != clientWidth " + wrap.clientWidth);
+  const de = document.documentElement;
+  if (de.scrollWidth > de.clientWidth) out.push("page scrolls sideways: " + de.scrollWidth + " > " + de.clientWidth);
+  const tr = t.getBoundingClientRect();
+  const phone = window.innerWidth < 720;
+  t.querySelectorAll("thead th, tbody td").forEach(td => {
+    if (td.getClientRects().length === 0) return;
+    const b = td.getBoundingClientRect();
+    const what = (td.textContent || "").trim().slice(0, 40);
+    if (b.left < tr.left - 0.5 || b.right > tr.right + 0.5) out.push("cell outside the table: " + what);
+    td.querySelectorAll("a, button, select, input").forEach(el => {
+      const e = el.getBoundingClientRect();
+      if (e.width === 0 || el.closest("td.col-actions") === null) return;
+      if (e.right > b.right + 0.5 || e.left < b.left - 0.5) out.push("control cut: " + (el.textContent || "").trim());
+    });
+    [td, ...td.querySelectorAll("*")].forEach(el => {
+      if (el.closest(".visually-hidden")) return;
+      if (el.clientWidth === 0 || el.scrollWidth <= el.clientWidth + 1) return;
+      const text = (el.textContent || "").trim();
+      const titled = [el, ...el.querySelectorAll("[title]")].some(x => x.title === text) || (el.closest("[title]") && el.closest("[title]").title === text);
+      if (!titled) out.push("cut without its full value: " + el.outerHTML.slice(0, 300) + " " + el.scrollWidth + ">" + el.clientWidth);
+    });
+    if (phone && td.tagName === "TD" && !td.classList.contains("col-actions")) {
+      const label = getComputedStyle(td, "::before").content;
+      if (!label || label === "none" || label === '""') out.push("value without a label: " + what);
+    }
+  });
+  return out;
+})()`, sel, sel)
+	ctx, cancel := context.WithTimeout(tb.ctx, 10e9)
+	defer cancel()
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](js))
+	if err != nil {
+		tb.t.Fatalf("measure %s: %v", sel, err)
 	}
-	olga.shot("20-contacts-filtered")
-	olga.do(
-		chromedp.Click(css("[data-testid=save-view] summary")),
-		chromedp.SendKeys(css("[data-testid=save-view-name]"), "Initech accounts"),
-		chromedp.Click(css("[data-testid=save-view-shared]")),
-		chromedp.Click(css("[data-testid=save-view-submit]")),
-		waitURL(olga, "saved="),
-		chromedp.WaitVisible(css("[data-testid=saved-tabs] a[aria-current=page]")),
-	)
-	olga.shot("21-view-saved")
-
-	bob := b.tab()
-	bob.do(logInSteps(srv.URL, "bob@example.com")...)
-	bob.do(
-		chromedp.Navigate(srv.URL+"/contacts"),
-		chromedp.WaitVisible(css("[data-testid=saved-tabs] a")),
-	)
-	if got := bob.text("[data-testid=saved-tabs]"); !strings.Contains(got, "Initech accounts") {
-		t.Fatalf("Bob's saved tabs: %q", got)
-	}
-	bob.do(
-		chromedp.Click(css("[data-testid=saved-tabs] a")),
-		waitURL(bob, "saved="),
-		chromedp.WaitVisible(css("[data-testid=saved-tabs] a[aria-current=page]")),
-	)
-	rows := bob.text("[data-testid=contacts] tbody")
-	if strings.Contains(rows, "Globex") || strings.Count(rows, "Initech") != 10 {
-		t.Errorf("the shared view shows Bob:\n%s", rows)
-	}
-	if !strings.Contains(bob.location(), "company=Initech") {
-		t.Errorf("Bob's URL %s lacks the filter", bob.location())
-	}
-	// Bob may not edit the owner's shared view.
-	if n, _ := chromedp.Run(bob.ctx, chromedp.Evaluate[int](`document.querySelectorAll("[data-testid=edit-view]").length`)); n != 0 {
-		t.Error("a member is offered to edit a shared view")
-	}
-	bob.shot("22-teammate-opens-shared-view")
+	return out
 }
 
-// TestBulkAssignWithUndo: the owner ticks a row, shift-clicks a range,
-// assigns them to a teammate, watches the job finish and undoes it; then
-// selects all rows matching a filter and assigns those.
-func TestBulkAssignWithUndo(t *testing.T) {
+func evalJSON(tb *tab, js string, v any) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 10e9)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Evaluate[string]("JSON.stringify("+js+")"))
+	if err != nil {
+		tb.t.Fatalf("evaluate %s: %v", js, err)
+	}
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		tb.t.Fatalf("decode %s: %v", s, err)
+	}
+}
+
+// TestListsFitTheScreen: at 1280 px both tables are exactly as wide as
+// their box with long values cut (full value in the title), the edit row
+// included; at 390 px every value carries its label, the search box is wide
+// enough to use and the sort is a select.
+func TestListsFitTheScreen(t *testing.T) {
 	srv := startServer(t)
 	b := startBrowser(t)
 	tb := b.tab()
 	tb.do(signUpOwnerSteps(srv.URL)...)
-	owner := userByEmail(t, srv.St, "olga@example.com")
-	seedCustomers(t, srv.St, owner, 30)
-	bob := addTeammate(t, srv.St, owner, "Bob Buyer", "bob@example.com")
-	ctx := context.Background()
+	seedLists(t, srv)
 
-	shiftClick := func(sel string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
-			nodes, err := chromedp.Run(ctx, chromedp.Nodes(css(sel)))
-			if err != nil || len(nodes) == 0 {
-				return fmt.Errorf("no %s: %v", sel, err)
+	for _, list := range []string{"contacts", "deals"} {
+		tb.do(chromedp.EmulateViewport(1280, 900), chromedp.Navigate(srv.URL+"/"+list), chromedp.WaitVisible(css("[data-testid="+list+"]")))
+		if p := fitReport(tb, "[data-testid="+list+"]"); len(p) > 0 {
+			t.Errorf("%s at 1280 px: %s", list, strings.Join(p, "; "))
+		}
+		var sortShown bool
+		evalJSON(tb, `getComputedStyle(document.querySelector("[data-testid=sort-select]")).display !== "none" && document.querySelector("[data-testid=sort-select]").offsetParent !== null`, &sortShown)
+		if sortShown {
+			t.Errorf("%s at 1280 px: the sort select shows beside the sortable headers", list)
+		}
+		tb.shot("40-" + list + "-1280")
+		if list == "contacts" {
+			// The column chooser: Phone off, kept after a reload, then the
+			// defaults again.
+			tb.do(
+				chromedp.Click(css("[data-testid=column-chooser] summary")),
+				chromedp.WaitVisible(css("[data-testid=col-phone]")),
+			)
+			tb.shot("40-contacts-1280-columns")
+			tb.do(
+				chromedp.Click(css("[data-testid=col-phone]")),
+				chromedp.WaitNotPresent(css("[data-testid=contacts] [data-testid=sort-phone]")),
+				chromedp.Navigate(srv.URL+"/contacts"),
+				chromedp.WaitVisible(css("[data-testid=contacts]")),
+			)
+			var phones int
+			evalJSON(tb, `document.querySelectorAll("[data-testid=sort-phone]").length`, &phones)
+			if phones != 0 {
+				t.Errorf("Phone came back after a reload")
 			}
-			_, err = chromedp.Run(ctx, chromedp.MouseClickNode(nodes[0], chromedp.ButtonModifiers(chromedp.ModifierShift)))
-			return err
-		})
-	}
-	row := func(i int) string {
-		return fmt.Sprintf("[data-testid=contacts] tbody tr:nth-child(%d) [data-testid=bulk-row]", i)
-	}
-	tb.do(
-		chromedp.Navigate(srv.URL+"/contacts?sort=name"),
-		chromedp.WaitVisible(css("[data-testid=bulk-bar]")),
-		chromedp.Click(css(row(2))),
-		shiftClick(row(5)),
-	)
-	if got := tb.text("[data-testid=bulk-count]"); got != "4 rows selected" {
-		t.Fatalf("after a shift-click range: %q", got)
-	}
-	tb.do(
-		chromedp.SetValue(css("[data-testid=bulk-action]"), "assign"),
-		chromedp.SetValue(css("[data-testid=bulk-owner]"), fmt.Sprint(bob.ID)),
-	)
-	tb.shot("30-bulk-selected")
-	tb.do(
-		chromedp.Click(css("[data-testid=bulk-apply]")),
-		chromedp.WaitVisible(css("[data-testid=bulk-job][data-status=done]")),
-	)
-	if got := tb.text("[data-testid=bulk-job-counts]"); !strings.HasPrefix(got, "4 changed") {
-		t.Errorf("job counts %q", got)
-	}
-	assigned := func() []string {
-		p, err := srv.St.ListContacts(ctx, owner.TeamID, store.ContactQuery{View: store.ViewMine, UserID: bob.ID, Limit: 100})
-		if err != nil {
-			t.Fatal(err)
+			tb.do(
+				chromedp.Click(css("[data-testid=column-chooser] summary")),
+				chromedp.Click(css("[data-testid=columns-reset]")),
+				chromedp.WaitVisible(css("[data-testid=contacts] [data-testid=sort-phone]")),
+			)
 		}
-		var names []string
-		for _, c := range p.Rows {
-			names = append(names, c.Name)
+		// The edit row fits as well.
+		tb.do(
+			chromedp.Click(css("[data-testid="+list+"] tbody tr:first-child [data-testid=edit]")),
+			chromedp.WaitVisible(css("tr.editing input[name=name]")),
+		)
+		if p := fitReport(tb, "[data-testid="+list+"]"); len(p) > 0 {
+			t.Errorf("%s edit row at 1280 px: %s", list, strings.Join(p, "; "))
 		}
-		return names
-	}
-	if got := strings.Join(assigned(), ","); got != "Customer 01,Customer 02,Customer 03,Customer 04" {
-		t.Errorf("Bob's contacts: %s", got)
-	}
-	tb.shot("31-bulk-done")
-	tb.do(
-		chromedp.Click(css("[data-testid=bulk-undo]")),
-		chromedp.WaitVisible(css("[data-testid=bulk-undone]")),
-	)
-	if got := assigned(); len(got) != 0 {
-		t.Errorf("after undo Bob still has %v", got)
-	}
-	tb.shot("32-bulk-undone")
+		var editGap float64
+		evalJSON(tb, `document.querySelector("[data-testid=`+list+`]").getBoundingClientRect().right - Math.max(...[...document.querySelectorAll("tr.editing td")].filter(td => td.getClientRects().length > 0).map(td => td.getBoundingClientRect().right))`, &editGap)
+		if editGap > 1 {
+			t.Errorf("%s edit row at 1280 px ends %.0f px before the table's edge", list, editGap)
+		}
+		tb.shot("41-" + list + "-1280-edit")
 
-	// All matching a filter.
-	tb.do(
-		chromedp.Navigate(srv.URL+"/contacts?company=Umbrella"),
-		chromedp.WaitVisible(css("[data-testid=bulk-bar]")),
-		chromedp.Click(css("[data-testid=bulk-select-all]")),
-		chromedp.WaitVisible(css("[data-testid=bulk-all-count]")),
-	)
-	if got := tb.text("[data-testid=bulk-all-count]"); got != "10" {
-		t.Errorf("all matching: %q", got)
+		// Wider screens show more columns (Created or Updated), still fitting.
+		tb.do(chromedp.EmulateViewport(1700, 900), chromedp.Navigate(srv.URL+"/"+list), chromedp.WaitVisible(css("[data-testid="+list+"]")))
+		var wide, narrow int
+		evalJSON(tb, `[...document.querySelectorAll("[data-testid=`+list+`] thead th")].filter(th => th.getClientRects().length > 0).length`, &wide)
+		if p := fitReport(tb, "[data-testid="+list+"]"); len(p) > 0 {
+			t.Errorf("%s at 1700 px: %s", list, strings.Join(p, "; "))
+		}
+		tb.do(
+			chromedp.Click(css("[data-testid="+list+"] tbody tr:first-child [data-testid=edit]")),
+			chromedp.WaitVisible(css("tr.editing input[name=name]")),
+		)
+		evalJSON(tb, `document.querySelector("[data-testid=`+list+`]").getBoundingClientRect().right - Math.max(...[...document.querySelectorAll("tr.editing td")].filter(td => td.getClientRects().length > 0).map(td => td.getBoundingClientRect().right))`, &editGap)
+		if editGap > 1 {
+			t.Errorf("%s edit row at 1700 px ends %.0f px before the table's edge", list, editGap)
+		}
+		tb.do(chromedp.EmulateViewport(1280, 900), chromedp.Navigate(srv.URL+"/"+list), chromedp.WaitVisible(css("[data-testid="+list+"]")))
+		evalJSON(tb, `[...document.querySelectorAll("[data-testid=`+list+`] thead th")].filter(th => th.getClientRects().length > 0).length`, &narrow)
+		if wide <= narrow {
+			t.Errorf("%s: %d columns at 1700 px, %d at 1280 px", list, wide, narrow)
+		}
+
+		tb.do(chromedp.EmulateViewport(390, 844), chromedp.Navigate(srv.URL+"/"+list), chromedp.WaitVisible(css("[data-testid="+list+"]")))
+		if p := fitReport(tb, "[data-testid="+list+"]"); len(p) > 0 {
+			t.Errorf("%s at 390 px: %s", list, strings.Join(p, "; "))
+		}
+		var phone struct {
+			Labels      []string
+			SearchWidth float64
+			SortVisible bool
+		}
+		evalJSON(tb, `({
+			Labels: [...document.querySelectorAll("tbody tr:first-child td")].filter(td => getComputedStyle(td).display !== "none").map(td => getComputedStyle(td, "::before").content.replace(/^"|"$/g, "")),
+			SearchWidth: document.querySelector("[data-testid=search]").getBoundingClientRect().width,
+			SortVisible: document.querySelector("[data-testid=sort-select]").offsetParent !== null,
+		})`, &phone)
+		want := map[string][]string{"contacts": {"Name", "Email", "Company", "Status", "Owner"}, "deals": {"Deal", "Contact", "Stage", "Goal", "Amount", "Owner"}}[list]
+		for _, w := range want {
+			if !strings.Contains(strings.Join(phone.Labels, "|"), w) {
+				t.Errorf("%s at 390 px: no %q label among %q", list, w, phone.Labels)
+			}
+		}
+		if phone.SearchWidth < 300 {
+			t.Errorf("%s at 390 px: search box only %.0f px wide", list, phone.SearchWidth)
+		}
+		if !phone.SortVisible {
+			t.Errorf("%s at 390 px: no sort select", list)
+		}
+		tb.shot("42-" + list + "-390")
+		// Sorting with the select: by name, descending.
+		// (SetValue fires input and change, as a person choosing does.)
+		tb.do(
+			chromedp.SetValue(css("[data-testid=sort-select]"), "name"),
+			waitURL(tb, "sort=name&dir=asc"),
+			chromedp.WaitReady(css(`[data-testid=sort-select] option[value=name][selected]`)),
+			chromedp.SetValue(css("[data-testid=sort-dir]"), "desc"),
+			waitURL(tb, "sort=name&dir=desc"),
+		)
 	}
-	tb.do(
-		chromedp.SetValue(css("[data-testid=bulk-action]"), "assign"),
-		chromedp.SetValue(css("[data-testid=bulk-owner]"), fmt.Sprint(bob.ID)),
-		chromedp.Click(css("[data-testid=bulk-apply]")),
-		chromedp.WaitVisible(css("[data-testid=bulk-job][data-status=done]")),
-	)
-	if got := assigned(); len(got) != 10 {
-		t.Errorf("Bob has %d contacts after assigning all Umbrella ones", len(got))
-	}
+	tb.do(chromedp.EmulateViewport(1280, 900))
 }

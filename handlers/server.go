@@ -206,6 +206,7 @@ func (s *Server) routes(app *fiber.App) {
 	s.contactsRoutes(app)
 	s.listsRoutes(app)
 	s.dealsRoutes(app)
+	s.searchRoutes(app)
 
 	s.googleRoutes(app)
 

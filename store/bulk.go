@@ -458,14 +458,14 @@ func (s *Store) eachMatching(ctx context.Context, teamID int64, sel BulkSelectio
 		var ok bool
 		var err error
 		q := *sel.Contacts
-		q.Cursor = ""
+		q.Cursor, q.Sort, q.Desc = "", walkSort(q.Search, q.Sort, contactWalkSorts(q.Filter)), false
 		if p, ok, err = s.contactParams(ctx, teamID, q); err != nil || !ok {
 			return err
 		}
 		sp = &contactList
 	case sel.Deals != nil:
 		q := *sel.Deals
-		q.Cursor = ""
+		q.Cursor, q.Sort, q.Desc = "", walkSort(q.Search, q.Sort, dealWalkSorts(q.Filter)), false
 		var ok bool
 		if p, ok = s.dealParams(q); !ok {
 			return nil
@@ -822,4 +822,45 @@ func (s *Store) BulkDeleteImpact(ctx context.Context, teamID int64, list string,
 		return 0, 0, 0, fmt.Errorf("bulk delete impact: %w", err)
 	}
 	return records, deals, notes, nil
+}
+
+// walkSort is the order a bulk job walks the matches in: the order does not
+// matter, so the sort whose index holds a filter's rows as one range (by
+// status for a status filter, …) is read instead of checking every row of
+// the name index. A search keeps the page's sort (its plan serves it).
+func walkSort(search, sort string, byFilter []string) string {
+	if search != "" || len(byFilter) == 0 {
+		return sort
+	}
+	return byFilter[0]
+}
+
+func contactWalkSorts(f ContactFilter) []string {
+	var out []string
+	switch {
+	case len(f.Statuses) > 0:
+		out = append(out, "status")
+	case f.Company != "":
+		out = append(out, "company")
+	case !f.CreatedFrom.IsZero() || !f.CreatedTo.IsZero():
+		out = append(out, "created")
+	case !f.UpdatedFrom.IsZero() || !f.UpdatedTo.IsZero():
+		out = append(out, "updated")
+	case !f.ContactedFrom.IsZero() || !f.ContactedTo.IsZero() || !f.NotContactedSince.IsZero():
+		out = append(out, "last_contacted")
+	}
+	return out
+}
+
+func dealWalkSorts(f DealFilter) []string {
+	var out []string
+	switch {
+	case len(f.Stages) > 0:
+		out = append(out, "stage")
+	case !f.CloseFrom.IsZero() || !f.CloseTo.IsZero():
+		out = append(out, "close_date")
+	case f.AmountMin != nil || f.AmountMax != nil:
+		out = append(out, "amount")
+	}
+	return out
 }
