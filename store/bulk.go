@@ -431,7 +431,7 @@ func (s *Store) resolveBulk(ctx context.Context, j *BulkJob, owner string) error
 		// Only the team's records: other ids are dropped here.
 		for chunk := range slices.Chunk(ids, bulkBatch) {
 			var mine []int64
-			if err := s.DB.NewRaw("SELECT id FROM "+j.table()+" WHERE team_id = ? AND id IN (?)", j.TeamID, bun.In(chunk)).Scan(ctx, &mine); err != nil {
+			if err := s.DB.NewRaw("SELECT id FROM "+j.table()+s.byPK()+" WHERE team_id = ? AND id IN (?)", j.TeamID, bun.In(chunk)).Scan(ctx, &mine); err != nil {
 				return fmt.Errorf("bulk job %d: check ids: %w", j.ID, err)
 			}
 			if err := write(mine); err != nil {
@@ -523,11 +523,13 @@ type bulkOutcome struct {
 	version      int
 }
 
-// recordBulk replaces the batch's pending rows with their outcomes and
+// recordBulk writes the outcomes over the batch's pending rows and
 // moves the job's counters on.
 func (s *Store) recordBulk(ctx context.Context, tx bun.Tx, j *BulkJob, ids []int64, outs []bulkOutcome) error {
-	if _, err := tx.NewRaw("DELETE FROM bulk_rows WHERE job_id = ? AND record_id IN (?)", j.ID, bun.In(ids)).Exec(ctx); err != nil {
-		return fmt.Errorf("bulk rows: %w", err)
+	// The pending rows are overwritten in place: one upsert per 500 rows.
+	upsert := " ON CONFLICT (job_id, record_id) DO UPDATE SET outcome = excluded.outcome, before_value = excluded.before_value, version_after = excluded.version_after, note = excluded.note"
+	if s.Dialect == MySQL {
+		upsert = " ON DUPLICATE KEY UPDATE outcome = VALUES(outcome), before_value = VALUES(before_value), version_after = VALUES(version_after), note = VALUES(note)"
 	}
 	changed, refused := 0, 0
 	for chunk := range slices.Chunk(outs, 500) {
@@ -541,6 +543,7 @@ func (s *Store) recordBulk(ctx context.Context, tx bun.Tx, j *BulkJob, ids []int
 			q.WriteString("(?, ?, ?, ?, ?, ?)")
 			args = append(args, j.ID, o.id, o.outcome, o.before, o.version, shorten(o.note, 200))
 		}
+		q.WriteString(upsert)
 		if _, err := tx.NewRaw(q.String(), args...).Exec(ctx); err != nil {
 			return fmt.Errorf("bulk rows: %w", err)
 		}
@@ -582,7 +585,7 @@ type bulkValue struct {
 
 func (s *Store) lockValues(ctx context.Context, tx bun.Tx, j *BulkJob, ids []int64) (map[int64]bulkValue, error) {
 	var rows []bulkValue
-	q := "SELECT id, COALESCE(" + s.textExpr(j.column()) + ", '') AS v, version FROM " + j.table() + " WHERE team_id = ? AND id IN (?)"
+	q := "SELECT id, COALESCE(" + s.textExpr(j.column()) + ", '') AS v, version FROM " + j.table() + s.byPK() + " WHERE team_id = ? AND id IN (?)"
 	if s.Dialect == MySQL {
 		q += " FOR UPDATE"
 	}
@@ -640,7 +643,7 @@ func (s *Store) bulkSet(ctx context.Context, tx bun.Tx, j *BulkJob, ids []int64)
 		}
 	}
 	if len(change) > 0 {
-		if _, err := tx.NewRaw("UPDATE "+j.table()+" SET "+j.column()+" = ?, version = version + 1, updated_at = ? WHERE team_id = ? AND id IN (?)",
+		if _, err := tx.NewRaw("UPDATE "+j.table()+s.byPK()+" SET "+j.column()+" = ?, version = version + 1, updated_at = ? WHERE team_id = ? AND id IN (?)",
 			j.setArg(j.Value), s.now(), j.TeamID, bun.In(change)).Exec(ctx); err != nil {
 			return fmt.Errorf("bulk %s: %w", j.Action, err)
 		}
@@ -692,11 +695,11 @@ func refusal(err error) (string, bool) {
 // bulkDelete deletes a batch (with what goes with each record).
 func (s *Store) bulkDelete(ctx context.Context, tx bun.Tx, j *BulkJob, ids []int64) error {
 	var there []int64
-	if err := tx.NewRaw("SELECT id FROM "+j.table()+" WHERE team_id = ? AND id IN (?)", j.TeamID, bun.In(ids)).Scan(ctx, &there); err != nil {
+	if err := tx.NewRaw("SELECT id FROM "+j.table()+s.byPK()+" WHERE team_id = ? AND id IN (?)", j.TeamID, bun.In(ids)).Scan(ctx, &there); err != nil {
 		return fmt.Errorf("bulk delete: %w", err)
 	}
 	if len(there) > 0 {
-		if _, err := tx.NewRaw("DELETE FROM "+j.table()+" WHERE team_id = ? AND id IN (?)", j.TeamID, bun.In(there)).Exec(ctx); err != nil {
+		if _, err := tx.NewRaw("DELETE FROM "+j.table()+s.byPK()+" WHERE team_id = ? AND id IN (?)", j.TeamID, bun.In(there)).Exec(ctx); err != nil {
 			return fmt.Errorf("bulk delete: %w", err)
 		}
 	}
@@ -754,7 +757,7 @@ func (s *Store) undoBulk(ctx context.Context, j *BulkJob, owner string) error {
 			}
 			now := s.now()
 			for before, group := range restore {
-				if _, err := tx.NewRaw("UPDATE "+j.table()+" SET "+j.column()+" = ?, version = version + 1, updated_at = ? WHERE team_id = ? AND id IN (?)",
+				if _, err := tx.NewRaw("UPDATE "+j.table()+s.byPK()+" SET "+j.column()+" = ?, version = version + 1, updated_at = ? WHERE team_id = ? AND id IN (?)",
 					j.setArg(before), now, j.TeamID, bun.In(group)).Exec(ctx); err != nil {
 					return fmt.Errorf("undo: %w", err)
 				}
@@ -789,7 +792,7 @@ func (s *Store) BulkDeleteImpact(ctx context.Context, teamID int64, list string,
 			return nil
 		}
 		var n []int
-		if err := s.DB.NewRaw("SELECT COUNT(*) FROM "+map[string]string{ListContacts: "contacts", ListDeals: "deals"}[list]+" WHERE team_id = ? AND id IN (?)",
+		if err := s.DB.NewRaw("SELECT COUNT(*) FROM "+map[string]string{ListContacts: "contacts", ListDeals: "deals"}[list]+s.byPK()+" WHERE team_id = ? AND id IN (?)",
 			teamID, bun.In(ids)).Scan(ctx, &n); err != nil {
 			return err
 		}
@@ -863,4 +866,15 @@ func dealWalkSorts(f DealFilter) []string {
 		out = append(out, "amount")
 	}
 	return out
+}
+
+// byPK makes SQLite reach the listed ids through the primary key: without
+// statistics it answers team_id = ? AND id IN (…) by scanning the team
+// through an index on team_id (see indexHint). MySQL takes the primary key
+// for an id list by itself.
+func (s *Store) byPK() string {
+	if s.Dialect == MySQL {
+		return ""
+	}
+	return " NOT INDEXED"
 }
