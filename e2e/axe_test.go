@@ -48,6 +48,7 @@ func axeCheck(t *testing.T, tb *tab, page string) {
 	if err != nil {
 		t.Fatalf("%s: run axe: %v", page, err)
 	}
+	tb.shot("axe-" + strings.NewReplacer(" ", "-", ",", "", "(", "", ")", "").Replace(page))
 	var vs []axeViolation
 	if err := json.Unmarshal([]byte(out), &vs); err != nil {
 		t.Fatalf("%s: axe result %s: %v", page, out, err)

@@ -59,6 +59,16 @@ func fitReport(tb *tab, sel string) []string {
   const de = document.documentElement;
   if (de.scrollWidth > de.clientWidth) out.push("page scrolls sideways: " + de.scrollWidth + " > " + de.clientWidth);
   const tr = t.getBoundingClientRect();
+  // Rows do not overlap, and nothing in a row spills below it.
+  const rows = [...t.querySelectorAll("tbody tr")].filter(r => r.getClientRects().length > 0);
+  rows.forEach((r, i) => {
+    const rb = r.getBoundingClientRect();
+    if (i + 1 < rows.length && rb.bottom > rows[i + 1].getBoundingClientRect().top + 0.5) out.push("row " + i + " overlaps the next");
+    r.querySelectorAll("form, input, select, button, a").forEach(el => {
+      const e = el.getBoundingClientRect();
+      if (e.height > 0 && e.bottom > rb.bottom + 0.5) out.push("spills out of row " + i + ": " + el.outerHTML.slice(0, 80));
+    });
+  });
   const phone = window.innerWidth < 720;
   t.querySelectorAll("thead th, tbody td").forEach(td => {
     if (td.getClientRects().length === 0) return;
@@ -77,7 +87,7 @@ func fitReport(tb *tab, sel string) []string {
       const titled = [el, ...el.querySelectorAll("[title]")].some(x => x.title === text) || (el.closest("[title]") && el.closest("[title]").title === text);
       if (!titled) out.push("cut without its full value: " + el.outerHTML.slice(0, 300) + " " + el.scrollWidth + ">" + el.clientWidth);
     });
-    if (phone && td.tagName === "TD" && !td.classList.contains("col-actions")) {
+    if (phone && td.tagName === "TD" && !td.classList.contains("col-actions") && !td.closest("tr.editing")) {
       const label = getComputedStyle(td, "::before").content;
       if (!label || label === "none" || label === '""') out.push("value without a label: " + what);
     }
@@ -216,6 +226,15 @@ func TestListsFitTheScreen(t *testing.T) {
 			t.Errorf("%s at 390 px: no sort select", list)
 		}
 		tb.shot("42-" + list + "-390")
+		tb.do(
+			chromedp.Click(css("[data-testid="+list+"] tbody tr:first-child [data-testid=edit]")),
+			chromedp.WaitVisible(css("tr.editing input[name=name]")),
+		)
+		if p := fitReport(tb, "[data-testid="+list+"]"); len(p) > 0 {
+			t.Errorf("%s edit row at 390 px: %s", list, strings.Join(p, "; "))
+		}
+		tb.shot("42-" + list + "-390-edit")
+		tb.do(chromedp.Navigate(srv.URL+"/"+list), chromedp.WaitVisible(css("[data-testid="+list+"]")))
 		// Sorting with the select: by name, descending.
 		// (SetValue fires input and change, as a person choosing does.)
 		tb.do(

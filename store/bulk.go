@@ -699,7 +699,30 @@ func (s *Store) bulkDelete(ctx context.Context, tx bun.Tx, j *BulkJob, ids []int
 		return fmt.Errorf("bulk delete: %w", err)
 	}
 	if len(there) > 0 {
+		// What goes with the records, for the dashboard's totals
+		// (recordChange, as DeleteContact and DeleteDeal do).
+		change := Change{TeamID: j.TeamID, Past: true}
+		var deals []Deal
+		dq := tx.NewSelect().Model(&deals).Column("id", "team_id", "stage", "amount", "goal", "close_date").Where("team_id = ?", j.TeamID)
+		if j.List == ListDeals {
+			dq = dq.Where("id IN (?)", bun.In(there))
+		} else {
+			dq = dq.Where("contact_id IN (?)", bun.In(there))
+			var acts []Activity
+			if err := s.forUpdate(tx.NewSelect().Model(&acts).Column("id", "team_id", "user_id", "type", "at").
+				Where("team_id = ?", j.TeamID).Where("contact_id IN (?)", bun.In(there))).Scan(ctx); err != nil {
+				return fmt.Errorf("bulk delete: activities: %w", err)
+			}
+			change.Activities = activitiesDeleted(acts)
+		}
+		if err := s.forUpdate(dq).Scan(ctx); err != nil {
+			return fmt.Errorf("bulk delete: deals: %w", err)
+		}
+		change.Deals = dealsDeleted(deals)
 		if _, err := tx.NewRaw("DELETE FROM "+j.table()+s.byPK()+" WHERE team_id = ? AND id IN (?)", j.TeamID, bun.In(there)).Exec(ctx); err != nil {
+			return fmt.Errorf("bulk delete: %w", err)
+		}
+		if err := s.recordChange(ctx, tx, change); err != nil {
 			return fmt.Errorf("bulk delete: %w", err)
 		}
 	}
