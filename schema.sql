@@ -11,6 +11,7 @@ CREATE TABLE `activities` (
   `description` varchar(500) NOT NULL DEFAULT '',
   `at` datetime(6) NOT NULL,
   `due_at` datetime(6) DEFAULT NULL,
+  `done_at` datetime(6) DEFAULT NULL,
   PRIMARY KEY (`id`),
   KEY `activities_contact` (`contact_id`,`at`,`id`),
   KEY `activities_team` (`team_id`,`at`,`user_id`,`type`),
@@ -38,6 +39,43 @@ CREATE TABLE `board_stages` (
   CONSTRAINT `board_stages_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+CREATE TABLE `bulk_jobs` (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `team_id` bigint(20) NOT NULL,
+  `user_id` bigint(20) NOT NULL,
+  `list` varchar(16) NOT NULL,
+  `action` varchar(16) NOT NULL,
+  `value` varchar(100) NOT NULL DEFAULT '',
+  `selection` mediumtext NOT NULL,
+  `status` varchar(16) NOT NULL,
+  `total` bigint(20) NOT NULL DEFAULT 0,
+  `done` bigint(20) NOT NULL DEFAULT 0,
+  `changed` bigint(20) NOT NULL DEFAULT 0,
+  `refused` bigint(20) NOT NULL DEFAULT 0,
+  `kept` bigint(20) NOT NULL DEFAULT 0,
+  `error` varchar(500) NOT NULL DEFAULT '',
+  `lease_owner` varchar(64) NOT NULL DEFAULT '',
+  `lease_until` datetime(6) DEFAULT NULL,
+  `created_at` datetime(6) NOT NULL,
+  `finished_at` datetime(6) DEFAULT NULL,
+  `undone_at` datetime(6) DEFAULT NULL,
+  PRIMARY KEY (`id`),
+  KEY `bulk_jobs_team` (`team_id`,`created_at`,`id`),
+  KEY `bulk_jobs_status` (`status`,`lease_until`),
+  CONSTRAINT `bulk_jobs_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE `bulk_rows` (
+  `job_id` bigint(20) NOT NULL,
+  `record_id` bigint(20) NOT NULL,
+  `outcome` varchar(8) NOT NULL,
+  `before_value` varchar(100) NOT NULL DEFAULT '',
+  `version_after` int(11) NOT NULL DEFAULT 0,
+  `note` varchar(200) NOT NULL DEFAULT '',
+  PRIMARY KEY (`job_id`,`record_id`),
+  CONSTRAINT `bulk_rows_job_fk` FOREIGN KEY (`job_id`) REFERENCES `bulk_jobs` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 CREATE TABLE `contact_terms` (
   `team_id` bigint(20) NOT NULL,
   `term` varchar(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,
@@ -60,6 +98,10 @@ CREATE TABLE `contacts` (
   `version` int(11) NOT NULL DEFAULT 1,
   `created_at` datetime(6) NOT NULL,
   `updated_at` datetime(6) NOT NULL,
+  `last_contacted_at` datetime(6) DEFAULT NULL,
+  `last_contacted_by` bigint(20) DEFAULT NULL,
+  `next_step_at` datetime(6) DEFAULT NULL,
+  `next_step_label` varchar(200) NOT NULL DEFAULT '',
   PRIMARY KEY (`id`),
   UNIQUE KEY `contacts_email` (`team_id`,`email`),
   KEY `contacts_name` (`team_id`,`name`,`id`),
@@ -75,6 +117,10 @@ CREATE TABLE `contacts` (
   KEY `contacts_owner_status` (`team_id`,`owner_id`,`status`,`id`),
   KEY `contacts_owner_created` (`team_id`,`owner_id`,`created_at`,`id`),
   KEY `contacts_owner_updated` (`team_id`,`owner_id`,`updated_at`,`id`),
+  KEY `contacts_last_contacted` (`team_id`,`last_contacted_at`,`id`,`owner_id`),
+  KEY `contacts_owner_last_contacted` (`team_id`,`owner_id`,`last_contacted_at`,`id`),
+  KEY `contacts_next_step` (`team_id`,`next_step_at`,`id`),
+  KEY `contacts_owner_next_step` (`team_id`,`owner_id`,`next_step_at`,`id`),
   CONSTRAINT `contacts_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
@@ -288,6 +334,13 @@ CREATE TABLE `list_columns` (
   CONSTRAINT `list_columns_user` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+CREATE TABLE `list_settings` (
+  `team_id` bigint(20) NOT NULL,
+  `back_burner_days` int(11) NOT NULL DEFAULT 30,
+  PRIMARY KEY (`team_id`),
+  CONSTRAINT `list_settings_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 CREATE TABLE `login_throttle` (
   `throttle_key` varchar(300) NOT NULL,
   `failures` int(11) NOT NULL,
@@ -327,6 +380,22 @@ CREATE TABLE `oauth_states` (
   KEY `oauth_states_user` (`user_id`),
   KEY `oauth_states_expires` (`expires_at`),
   CONSTRAINT `oauth_states_user_fk` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE `saved_views` (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `team_id` bigint(20) NOT NULL,
+  `user_id` bigint(20) NOT NULL,
+  `list` varchar(16) NOT NULL,
+  `name` varchar(60) NOT NULL,
+  `query` text NOT NULL,
+  `shared` tinyint(4) NOT NULL DEFAULT 0,
+  `position` int(11) NOT NULL DEFAULT 0,
+  `created_at` datetime(6) NOT NULL,
+  `updated_at` datetime(6) NOT NULL,
+  PRIMARY KEY (`id`),
+  KEY `saved_views_team` (`team_id`,`list`,`position`,`id`),
+  CONSTRAINT `saved_views_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
 CREATE TABLE `schema_migration_steps` (

@@ -11,7 +11,7 @@ import (
 	"sherpa/views"
 )
 
-var contactViews = []string{store.ViewAll, store.ViewMine, store.ViewUnassigned}
+var contactViews = []string{store.ViewAll, store.ViewMine, store.ViewUnassigned, store.ViewBackBurner}
 
 func (s *Server) contactsRoutes(app *fiber.App) {
 	g := app.Group("/contacts", s.requireTeam)
@@ -41,8 +41,11 @@ func (s *Server) contactsRoutes(app *fiber.App) {
 func (s *Server) contactsView(c *fiber.Ctx) (views.ContactsView, error) {
 	ctx, team, me := c.UserContext(), currentTeam(c), currentUser(c)
 	l := listState(c, "/contacts", contactViews, store.ContactSorts)
+	filter, vals, problems := contactFilter(c)
+	l.Filter = vals
+	s.advanceNextSteps(c, team.ID)
 	page, err := s.store.ListContacts(ctx, team.ID, store.ContactQuery{
-		View: l.View, UserID: me.ID, Search: l.Q, Sort: l.Sort, Desc: l.Desc, Cursor: l.Cursor,
+		View: l.View, UserID: me.ID, Search: l.Q, Sort: l.Sort, Desc: l.Desc, Cursor: l.Cursor, Filter: filter,
 	})
 	if err != nil {
 		return views.ContactsView{}, err
@@ -52,16 +55,20 @@ func (s *Server) contactsView(c *fiber.Ctx) (views.ContactsView, error) {
 	if err != nil {
 		return views.ContactsView{}, err
 	}
-	// The member list feeds the add form's owner select, which only the
-	// full page has; table fragments (paging, sorting, search) skip it.
-	var members []store.User
-	if !wantsFragment(c) {
-		if members, err = s.store.TeamMembers(ctx, team.ID); err != nil {
-			return views.ContactsView{}, err
-		}
+	// The member list feeds the owner filter, the bulk owner select and the
+	// add form's owner select.
+	members, err := s.store.TeamMembers(ctx, team.ID)
+	if err != nil {
+		return views.ContactsView{}, err
+	}
+	tabs, err := s.savedTabs(c, store.ListContacts, &l)
+	if err != nil {
+		return views.ContactsView{}, err
 	}
 	return views.ContactsView{List: l, Rows: page.Rows, Members: members, CanAssign: me.CanManage(),
-		Add: views.ContactForm{Errors: views.Errors{}}, Columns: cols}, nil
+		Add: views.ContactForm{Errors: views.Errors{}}, Columns: cols,
+		Filters: views.FilterBar{List: l, Target: "#contacts-table", Members: members, Problems: problems}, Saved: tabs,
+		Bulk: views.BulkBar{List: store.ListContacts, Query: tabs.Query, CanAssign: me.CanManage(), Members: members}}, nil
 }
 
 func (s *Server) listContacts(c *fiber.Ctx) error {
@@ -72,7 +79,7 @@ func (s *Server) listContacts(c *fiber.Ctx) error {
 	if wantsFragment(c) {
 		return render(c, fiber.StatusOK, views.ContactsTable(v))
 	}
-	return render(c, fiber.StatusOK, views.ContactsPage(s.shell(c, "Contacts", "contacts"), v))
+	return render(c, fiber.StatusOK, views.ContactsPage(listShell(s.shell(c, "Contacts", "contacts")), v))
 }
 
 // contactInput reads the contact form fields.

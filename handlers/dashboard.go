@@ -103,10 +103,15 @@ func (s *Server) dashboardAt(c *fiber.Ctx, version store.TeamVersion) (views.Das
 	if past.at.After(updated) {
 		updated = past.at
 	}
+	backBurner, more, err := s.store.BackBurnerCount(c.UserContext(), team.ID)
+	if err != nil {
+		return views.Dashboard{}, err
+	}
 	return views.Dashboard{
 		TeamName: team.Name, TimeZone: team.TimeZone, Currency: team.Currency,
 		ETag: etag, UpdatedAt: updated.In(loc), Charts: append(slices.Clip(current.charts), past.charts...),
 		Empty: current.empty && past.empty, CanEditSettings: me.Role == store.RoleOwner,
+		BackBurner: backBurner, BackBurnerMore: more,
 	}, nil
 }
 

@@ -40,8 +40,10 @@ func teamMoney(team *store.Team) func(int64) string {
 func (s *Server) dealsView(c *fiber.Ctx) (views.DealsView, error) {
 	ctx, team, me := c.UserContext(), currentTeam(c), currentUser(c)
 	l := listState(c, "/deals", dealViews, store.DealSorts)
+	filter, vals, problems := dealFilter(c)
+	l.Filter = vals
 	page, err := s.store.ListDeals(ctx, team.ID, store.DealQuery{
-		View: l.View, UserID: me.ID, Search: l.Q, Sort: l.Sort, Desc: l.Desc, Cursor: l.Cursor,
+		View: l.View, UserID: me.ID, Search: l.Q, Sort: l.Sort, Desc: l.Desc, Cursor: l.Cursor, Filter: filter,
 	})
 	if err != nil {
 		return views.DealsView{}, err
@@ -51,19 +53,20 @@ func (s *Server) dealsView(c *fiber.Ctx) (views.DealsView, error) {
 	if err != nil {
 		return views.DealsView{}, err
 	}
-	// The member list feeds the add form's owner select, which only the
-	// full page has; table fragments (paging, sorting, search) skip it.
-	var members []store.User
-	if !wantsFragment(c) {
-		if members, err = s.store.TeamMembers(ctx, team.ID); err != nil {
-			return views.DealsView{}, err
-		}
+	// The member list feeds the owner filter, the bulk owner select and the
+	// add form's owner select.
+	members, err := s.store.TeamMembers(ctx, team.ID)
+	if err != nil {
+		return views.DealsView{}, err
+	}
+	tabs, err := s.savedTabs(c, store.ListDeals, &l)
+	if err != nil {
+		return views.DealsView{}, err
 	}
 	add := views.DealForm{Stage: store.StageCreated, Stages: store.NextStages(""), Errors: views.Errors{}}
-	if !wantsFragment(c) {
-		if add.Closing, err = s.closing(c); err != nil {
-			return views.DealsView{}, err
-		}
+	// The lost reasons feed the add form and the bulk stage change.
+	if add.Closing, err = s.closing(c); err != nil {
+		return views.DealsView{}, err
 	}
 	// "+ Deal" on a contact's page preselects that contact.
 	if id, ok := formID(c, "new_contact"); ok && id > 0 {
@@ -72,7 +75,9 @@ func (s *Server) dealsView(c *fiber.Ctx) (views.DealsView, error) {
 		}
 	}
 	return views.DealsView{List: l, Rows: page.Rows, Members: members, CanAssign: me.CanManage(), Add: add,
-		AddOpen: add.ContactID != 0, Money: teamMoney(team), MoneyExample: money.Example(team.Currency), Columns: cols}, nil
+		AddOpen: add.ContactID != 0, Money: teamMoney(team), MoneyExample: money.Example(team.Currency), Columns: cols,
+		Filters: views.FilterBar{List: l, Target: "#deals-table", Members: members, Problems: problems}, Saved: tabs,
+		Bulk: views.BulkBar{List: store.ListDeals, Query: tabs.Query, CanAssign: me.CanManage(), Members: members, Reasons: add.Closing.Reasons}}, nil
 }
 
 func (s *Server) listDeals(c *fiber.Ctx) error {
@@ -83,7 +88,7 @@ func (s *Server) listDeals(c *fiber.Ctx) error {
 	if wantsFragment(c) {
 		return render(c, fiber.StatusOK, views.DealsTable(v))
 	}
-	return render(c, fiber.StatusOK, views.DealsPage(s.shell(c, "Deals", "deals"), v))
+	return render(c, fiber.StatusOK, views.DealsPage(listShell(s.shell(c, "Deals", "deals")), v))
 }
 
 // dealInput reads the deal form fields.

@@ -125,12 +125,15 @@ type Server struct {
 	metrics *metrics
 	// imports runs CSV import jobs in this process.
 	imports *importWorker
+	// lists keeps the tables' next steps moving and runs bulk changes.
+	lists *listsState
 }
 
 // New builds the Fiber app with every route and middleware.
 func New(cfg Config, st *store.Store, mailer Mailer, log zerolog.Logger) *fiber.App {
 	s := &Server{cfg: cfg, store: st, mailer: mailer, log: log, dummyHash: hashPassword(cfg.Password, "not a real password"),
 		dashCache: newDashboardCache(), boardCache: newBoardCache(), outage: newOutageLog(), imports: newImportWorker(st, log),
+		lists:  newListsState(st, log),
 		hasher: newHasher(cfg.Password, cfg.HashSlots, cfg.HashWait, cfg.OnPasswordCheck)}
 	if cfg.MetricsToken != "" || len(cfg.MetricsAllow) > 0 {
 		s.metrics = newMetrics(st)
@@ -205,6 +208,7 @@ func (s *Server) routes(app *fiber.App) {
 	s.exportRoutes(app)
 	s.importRoutes(app)
 	s.contactsRoutes(app)
+	s.listsRoutes(app)
 	s.dealsRoutes(app)
 	s.searchRoutes(app)
 

@@ -53,6 +53,9 @@ func (s *Server) teamView(c *fiber.Ctx) (views.TeamView, error) {
 	if v.MembersMayImport, err = s.store.MembersMayImport(ctx, team.ID); err != nil {
 		return v, err
 	}
+	if v.BackBurnerDays, err = s.store.BackBurnerDays(ctx, team.ID); err != nil {
+		return v, err
+	}
 	if v.Board, err = s.boardSettingsForm(ctx, team.ID); err != nil {
 		return v, err
 	}

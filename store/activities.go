@@ -39,6 +39,8 @@ type Activity struct {
 	At          time.Time `bun:"at,notnull"`
 	// DueAt is when a task is due or a meeting starts (see LogScheduled).
 	DueAt time.Time `bun:"due_at,nullzero"`
+	// DoneAt is when a "task completed" activity closed this task.
+	DoneAt time.Time `bun:"done_at,nullzero"`
 
 	UserName string `bun:"user_name,scanonly"`
 }
@@ -94,6 +96,9 @@ func (s *Store) logActivity(ctx context.Context, db bun.IDB, teamID, contactID, 
 	}
 	if _, err := db.NewInsert().Model(a).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("insert activity: %w", err)
+	}
+	if err := s.touchAfterActivity(ctx, db, a); err != nil {
+		return nil, err
 	}
 	return a, nil
 }

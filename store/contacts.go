@@ -46,8 +46,14 @@ type Contact struct {
 	Version     int       `bun:"version,notnull"`   // optimistic locking
 	CreatedAt   time.Time `bun:"created_at,notnull"`
 	UpdatedAt   time.Time `bun:"updated_at,notnull"`
+	// Kept by touchContact (contact_touch.go) from the contact's activities.
+	LastContactedAt time.Time `bun:"last_contacted_at,nullzero"`
+	LastContactedBy int64     `bun:"last_contacted_by,nullzero"`
+	NextStepAt      time.Time `bun:"next_step_at,nullzero"`
+	NextStepLabel   string    `bun:"next_step_label,notnull"`
 
-	OwnerName string `bun:"owner_name,scanonly"`
+	OwnerName         string `bun:"owner_name,scanonly"`
+	LastContactedName string `bun:"last_contacted_name,scanonly"`
 }
 
 // ContactInput is a contact form, parsed.
@@ -139,13 +145,15 @@ var contactList = listSpec{
 		{key: "owner", col: "name", byOwner: true, index: "contacts_owner_name", ownerIndex: "contacts_owner_name"},
 		{key: "created", col: "created_at", kind: kindTime, index: "contacts_created", ownerIndex: "contacts_owner_created"},
 		{key: "updated", col: "updated_at", kind: kindTime, index: "contacts_updated", ownerIndex: "contacts_owner_updated"},
+		{key: "last_contacted", col: "last_contacted_at", kind: kindTime, nullable: true, index: "contacts_last_contacted", ownerIndex: "contacts_owner_last_contacted"},
+		{key: "next_step", col: "next_step_at", kind: kindTime, nullable: true, index: "contacts_next_step", ownerIndex: "contacts_owner_next_step"},
 	},
 }
 
 // ContactSorts lists the sort keys ListContacts accepts, in column order.
 // "phone" sorts by the number's digits; "owner" by the owner's name
 // (unassigned last), then by contact name.
-var ContactSorts = []string{"name", "email", "phone", "company", "status", "owner", "created", "updated"}
+var ContactSorts = []string{"name", "email", "phone", "company", "status", "owner", "created", "updated", "last_contacted", "next_step"}
 
 // ContactQuery asks for one page of a team's contacts.
 type ContactQuery struct {
@@ -156,6 +164,7 @@ type ContactQuery struct {
 	Desc   bool
 	Cursor string // ContactPage.Next or .Prev of an earlier page; "" for the first
 	Limit  int    // rows per page, PageSize when 0
+	Filter ContactFilter
 }
 
 // ContactPage is one page of contacts with the cursors of its neighbours.
@@ -169,9 +178,11 @@ type ContactPage struct {
 // search and order. A cursor that is not valid for the query shows the first
 // page.
 func (s *Store) ListContacts(ctx context.Context, teamID int64, q ContactQuery) (ContactPage, error) {
-	res, err := contactList.listPage(ctx, s, teamID, listParams{
-		view: q.View, userID: q.UserID, search: q.Search, sort: q.Sort, desc: q.Desc, cursor: q.Cursor, limit: q.Limit,
-	})
+	p, ok, err := s.contactParams(ctx, teamID, q)
+	if err != nil || !ok {
+		return ContactPage{}, err
+	}
+	res, err := contactList.listPage(ctx, s, teamID, p)
 	if err != nil {
 		return ContactPage{}, fmt.Errorf("list contacts of team %d: %w", teamID, err)
 	}
@@ -187,7 +198,8 @@ func (s *Store) ListContacts(ctx context.Context, teamID int64, q ContactQuery) 
 func (s *Store) selectContacts(db bun.IDB) *bun.SelectQuery {
 	return db.NewSelect().Model((*Contact)(nil)).ModelTableExpr("contacts AS c" + s.indexHint(primaryKey)).
 		ColumnExpr("c.*").ColumnExpr("u.name AS owner_name").
-		Join("LEFT JOIN users AS u ON u.id = c.owner_id")
+		Join("LEFT JOIN users AS u ON u.id = c.owner_id").
+		ColumnExpr("lu.name AS last_contacted_name").Join("LEFT JOIN users AS lu ON lu.id = c.last_contacted_by")
 }
 
 // contactsByIDs loads contacts of the team in the order of ids.

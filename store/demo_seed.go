@@ -206,6 +206,15 @@ func (s *Store) seedTeam(ctx context.Context, opt SeedOptions) (res *SeedResult,
 		}
 		return sd.res, fmt.Errorf("seed team %q: %w", opt.TeamName, err)
 	}
+	// Activities are written in bulk, so last contacted and next step are
+	// worked out once at the end (after the indexes are back).
+	defer func() {
+		if err == nil {
+			opt.Progress("touches", 0, 1)
+			err = s.refreshContactTouches(ctx, sd.teamID)
+			opt.Progress("touches", 1, 1)
+		}
+	}()
 	if sd.bulk {
 		restore, err := s.bulkLoad(ctx, seedTables)
 		if err != nil {
@@ -702,7 +711,14 @@ func (sd *seeder) seedActivities(ctx context.Context) error {
 			default:
 				typ, desc = ActivityMeeting, "Meeting: "+pick(sd.r, seedMeetingTitles)
 			}
-			acts = append(acts, Activity{TeamID: sd.teamID, ContactID: c.id, UserID: pick(sd.r, sd.users), Type: typ, Description: desc, At: at})
+			a := Activity{TeamID: sd.teamID, ContactID: c.id, UserID: pick(sd.r, sd.users), Type: typ, Description: desc, At: at}
+			if typ == ActivityTask || typ == ActivityMeeting {
+				// Due one to three weeks after it was logged (without
+				// drawing from the random source, so the rest of the demo
+				// stays the same): the recent ones are next steps.
+				a.DueAt = at.Add(time.Duration(1+(c.id*7919+int64(i))%21) * 24 * time.Hour)
+			}
+			acts = append(acts, a)
 		}
 		err := sd.inTx(ctx, func(tx bun.Tx) error {
 			if err := insertRows(ctx, tx, acts); err != nil {

@@ -179,6 +179,7 @@ var contactIndexes = map[string][2]string{
 	"phone": {"contacts_phone", "contacts_owner_phone"}, "company": {"contacts_company", "contacts_owner_company"},
 	"status": {"contacts_status", "contacts_owner_status"}, "owner": {"contacts_owner_name", "contacts_owner_name"},
 	"created": {"contacts_created", "contacts_owner_created"}, "updated": {"contacts_updated", "contacts_owner_updated"},
+	"last_contacted": {"contacts_last_contacted", "contacts_owner_last_contacted"}, "next_step": {"contacts_next_step", "contacts_owner_next_step"},
 }
 
 var dealIndexes = map[string][2]string{

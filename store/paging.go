@@ -102,6 +102,13 @@ type listParams struct {
 	desc   bool
 	cursor string
 	limit  int
+	// Filters (filters.go): conditions on every row, the owners of an
+	// owner filter of several, and whether the view was set by a filter.
+	preds     []filterPred
+	owners    []int64
+	ownerView bool
+	// unbounded lets a bulk job read pages larger than a screen's.
+	unbounded bool
 }
 
 // cursor is the position next to a page boundary. It travels through URLs as
@@ -153,7 +160,8 @@ type segment struct {
 	col    string // "" orders by id alone
 	kind   valueKind
 	index  string
-	unique bool // col alone orders the rows
+	unique bool   // col alone orders the rows
+	null   string // the NULL rows of this column (a nullable sort's last segment)
 }
 
 func keyAlias(k valueKind) string {
@@ -234,11 +242,14 @@ func (sp *listSpec) segments(ctx context.Context, s *Store, teamID int64, p list
 				return nil, fmt.Errorf("list owners: %w", err)
 			}
 			owners = append(owners, 0)
+			if p.owners != nil {
+				owners = slices.DeleteFunc(owners, func(o int64) bool { return !slices.Contains(p.owners, o) })
+			}
 		}
 		for _, o := range owners {
 			seg := segment{key: "o" + strconv.FormatInt(o, 10), col: d.col, kind: d.kind, index: d.ownerIndex}
 			if o == 0 {
-				seg.where = "r.owner_id IS NULL"
+				seg.where, seg.null = "r.owner_id IS NULL", "owner_id"
 			} else {
 				seg.where, seg.args = "r.owner_id = ?", []any{o}
 			}
@@ -247,13 +258,14 @@ func (sp *listSpec) segments(ctx context.Context, s *Store, teamID int64, p list
 	case d.nullable:
 		segs = []segment{
 			{key: "v", where: and(ownerWhere, "r."+d.col+" IS NOT NULL"), args: ownerArgs, col: d.col, kind: d.kind, index: index},
-			{key: "n", where: and(ownerWhere, "r."+d.col+" IS NULL"), args: ownerArgs, kind: d.kind, index: index},
+			{key: "n", where: and(ownerWhere, "r."+d.col+" IS NULL"), args: ownerArgs, kind: d.kind, index: index, null: d.col},
 		}
 	default:
 		// A unique column needs no tie-break, and the unique index (which
 		// MariaDB will not read as ordered by the id after it) can serve.
 		segs = []segment{{where: ownerWhere, args: ownerArgs, col: d.col, kind: d.kind, index: index, unique: d.unique && p.view == ViewAll}}
 	}
+	segs = withPreds(segs, p.preds)
 	if p.desc {
 		slices.Reverse(segs)
 	}
@@ -275,8 +287,10 @@ func (sp *listSpec) listPage(ctx context.Context, s *Store, teamID int64, p list
 	if p.limit <= 0 {
 		p.limit = PageSize
 	}
-	p.limit = min(p.limit, maxPageSize)
-	if !slices.Contains(sp.views, p.view) {
+	if !p.unbounded {
+		p.limit = min(p.limit, maxPageSize)
+	}
+	if !slices.Contains(sp.views, p.view) && !p.ownerView {
 		p.view = ViewAll
 	}
 	d := sp.sortDef(p.sort)
@@ -286,6 +300,9 @@ func (sp *listSpec) listPage(ctx context.Context, s *Store, teamID int64, p list
 	}
 	plan, err := planSearch(ctx, s, sp.terms, teamID, words)
 	if err != nil {
+		return listResult{}, err
+	}
+	if plan, err = sp.filterPlan(ctx, s, teamID, p, plan); err != nil {
 		return listResult{}, err
 	}
 	if plan.none {

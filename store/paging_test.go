@@ -105,6 +105,19 @@ func ownerRanks(t *testing.T, s *store.Store, teamID int64) func(id int64) int {
 	}
 }
 
+// nullsLast orders times with the zero time (NULL) after every other.
+func nullsLast(a, b time.Time) int {
+	switch {
+	case a.IsZero() && b.IsZero():
+		return 0
+	case a.IsZero():
+		return 1
+	case b.IsZero():
+		return -1
+	}
+	return a.Compare(b)
+}
+
 func lower(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) }
 
 // wordPrefix reports whether some word of text starts with prefix.
@@ -155,6 +168,17 @@ func pagingContacts(t *testing.T, s *store.Store, team *store.Team, actor *store
 			t.Fatal(err)
 		}
 	}
+	// Last contacted and next step: ties, and contacts with neither.
+	for i, id := range ids {
+		if i%3 == 0 {
+			continue
+		}
+		clk.t = base.Add(2*time.Hour + time.Duration(i%5)*time.Minute)
+		typ := []string{store.ActivityEmail, store.ActivityMeeting, store.ActivityTask}[i%3]
+		if _, err := s.LogScheduled(ctx, team.ID, id, actor.ID, typ, "Paging", clk.t.Add(time.Duration(i%4)*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	out := make([]store.Contact, len(ids))
 	for i, id := range ids {
 		c, err := s.ContactByID(ctx, team.ID, id)
@@ -177,18 +201,7 @@ func TestContactPagingVisitsEveryRowOnceInOrder(t *testing.T) {
 			addContact(t, s, teamB, ownerB, store.ContactInput{Name: "Ann"})
 		}
 		rank := ownerRanks(t, s, team.ID)
-		cols := map[string]func(a, b store.Contact) int{
-			"name":    func(a, b store.Contact) int { return lower(a.Name, b.Name) },
-			"email":   func(a, b store.Contact) int { return lower(a.Email, b.Email) },
-			"phone":   func(a, b store.Contact) int { return strings.Compare(a.PhoneDigits, b.PhoneDigits) },
-			"company": func(a, b store.Contact) int { return lower(a.Company, b.Company) },
-			"status":  func(a, b store.Contact) int { return lower(a.Status, b.Status) },
-			"owner": func(a, b store.Contact) int {
-				return cmp.Or(cmp.Compare(rank(a.OwnerID), rank(b.OwnerID)), lower(a.Name, b.Name))
-			},
-			"created": func(a, b store.Contact) int { return a.CreatedAt.Compare(b.CreatedAt) },
-			"updated": func(a, b store.Contact) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
-		}
+		cols := contactColumns(rank)
 		if len(cols) != len(store.ContactSorts) {
 			t.Fatalf("test covers %d sorts, store has %d", len(cols), len(store.ContactSorts))
 		}
@@ -350,25 +363,7 @@ func TestDealPagingVisitsEveryRowOnceInOrder(t *testing.T) {
 		team, owner, admin, member := teamOf(t, s)
 		all := pagingDeals(t, s, team, admin, []int64{0, owner.ID, admin.ID, member.ID})
 		rank := ownerRanks(t, s, team.ID)
-		cols := map[string]func(a, b store.Deal) int{
-			"name":  func(a, b store.Deal) int { return lower(a.Name, b.Name) },
-			"stage": func(a, b store.Deal) int { return cmp.Compare(store.StageIndex(a.Stage), store.StageIndex(b.Stage)) },
-			"goal":  func(a, b store.Deal) int { return cmp.Compare(a.Goal, b.Goal) },
-			"amount": func(a, b store.Deal) int {
-				return cmp.Compare(a.Amount, b.Amount)
-			},
-			"close_date": func(a, b store.Deal) int {
-				// Deals without a date come last.
-				return cmp.Or(cmp.Compare(boolInt(a.CloseDate.IsZero()), boolInt(b.CloseDate.IsZero())), a.CloseDate.Compare(b.CloseDate))
-			},
-			"owner": func(a, b store.Deal) int {
-				return cmp.Or(cmp.Compare(rank(a.OwnerID), rank(b.OwnerID)), lower(a.Name, b.Name))
-			},
-			"contact": func(a, b store.Deal) int { return lower(a.ContactName, b.ContactName) },
-			"company": func(a, b store.Deal) int { return lower(a.Company, b.Company) },
-			"created": func(a, b store.Deal) int { return a.CreatedAt.Compare(b.CreatedAt) },
-			"updated": func(a, b store.Deal) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
-		}
+		cols := dealColumns(rank)
 		if len(cols) != len(store.DealSorts) {
 			t.Fatalf("test covers %d sorts, store has %d", len(cols), len(store.DealSorts))
 		}
@@ -431,4 +426,45 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// contactColumns orders contacts by each sort key as the store must.
+func contactColumns(rank func(int64) int) map[string]func(a, b store.Contact) int {
+	return map[string]func(a, b store.Contact) int{
+		"name":    func(a, b store.Contact) int { return lower(a.Name, b.Name) },
+		"email":   func(a, b store.Contact) int { return lower(a.Email, b.Email) },
+		"phone":   func(a, b store.Contact) int { return strings.Compare(a.PhoneDigits, b.PhoneDigits) },
+		"company": func(a, b store.Contact) int { return lower(a.Company, b.Company) },
+		"status":  func(a, b store.Contact) int { return lower(a.Status, b.Status) },
+		"owner": func(a, b store.Contact) int {
+			return cmp.Or(cmp.Compare(rank(a.OwnerID), rank(b.OwnerID)), lower(a.Name, b.Name))
+		},
+		"created":        func(a, b store.Contact) int { return a.CreatedAt.Compare(b.CreatedAt) },
+		"updated":        func(a, b store.Contact) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+		"last_contacted": func(a, b store.Contact) int { return nullsLast(a.LastContactedAt, b.LastContactedAt) },
+		"next_step":      func(a, b store.Contact) int { return nullsLast(a.NextStepAt, b.NextStepAt) },
+	}
+}
+
+// dealColumns orders deals by each sort key as the store must.
+func dealColumns(rank func(int64) int) map[string]func(a, b store.Deal) int {
+	return map[string]func(a, b store.Deal) int{
+		"name":  func(a, b store.Deal) int { return lower(a.Name, b.Name) },
+		"stage": func(a, b store.Deal) int { return cmp.Compare(store.StageIndex(a.Stage), store.StageIndex(b.Stage)) },
+		"goal":  func(a, b store.Deal) int { return cmp.Compare(a.Goal, b.Goal) },
+		"amount": func(a, b store.Deal) int {
+			return cmp.Compare(a.Amount, b.Amount)
+		},
+		"close_date": func(a, b store.Deal) int {
+			// Deals without a date come last.
+			return cmp.Or(cmp.Compare(boolInt(a.CloseDate.IsZero()), boolInt(b.CloseDate.IsZero())), a.CloseDate.Compare(b.CloseDate))
+		},
+		"owner": func(a, b store.Deal) int {
+			return cmp.Or(cmp.Compare(rank(a.OwnerID), rank(b.OwnerID)), lower(a.Name, b.Name))
+		},
+		"contact": func(a, b store.Deal) int { return lower(a.ContactName, b.ContactName) },
+		"company": func(a, b store.Deal) int { return lower(a.Company, b.Company) },
+		"created": func(a, b store.Deal) int { return a.CreatedAt.Compare(b.CreatedAt) },
+		"updated": func(a, b store.Deal) int { return a.UpdatedAt.Compare(b.UpdatedAt) },
+	}
 }

@@ -51,6 +51,8 @@ var ContactColumns = []ContactColumn{
 	{Column{Key: "owner", Label: "Owner", Sort: "owner", Width: "9rem", Default: true}, contactOwnerCell},
 	{Column{Key: "updated", Label: "Updated", Sort: "updated", Width: "8.5rem", Default: true}, contactUpdatedCell},
 	{Column{Key: "created", Label: "Created", Sort: "created", Width: "8.5rem", Default: true, Wide: true}, contactCreatedCell},
+	{Column{Key: "last_contacted", Label: "Last contacted", Sort: "last_contacted", Width: "10.5rem", Default: true}, contactLastContactedCell},
+	{Column{Key: "next_step", Label: "Next step", Sort: "next_step", Width: "11rem", Default: true, Wide: true}, contactNextStepCell},
 }
 
 // DealColumns are the deals table's columns, in display order.

@@ -21,6 +21,11 @@ type ListState struct {
 	Cursor string
 	Next   string // cursor of the next page, "" on the last
 	Prev   string // cursor of the previous page, "" on the first
+	// Filter holds the filter fields of the URL (filters.go), carried by
+	// every link of the table.
+	Filter url.Values
+	// Saved is the saved view shown (its id), 0 for none.
+	Saved int64
 }
 
 func (l ListState) values() url.Values {
@@ -38,6 +43,12 @@ func (l ListState) values() url.Values {
 		} else {
 			v.Set("dir", "asc")
 		}
+	}
+	for k, vals := range l.Filter {
+		v[k] = vals
+	}
+	if l.Saved != 0 {
+		v.Set("saved", idStr(l.Saved))
 	}
 	if l.Cursor != "" {
 		v.Set("cursor", l.Cursor)
@@ -72,6 +83,10 @@ func (l ListState) SortURL(col string) string {
 func (l ListState) ViewURL(view string) string {
 	n := l
 	n.View, n.Cursor = view, ""
+	if n.Saved != 0 {
+		// Leaving a saved view leaves its filters too.
+		n.Saved, n.Filter = 0, nil
+	}
 	return n.url()
 }
 
