@@ -67,6 +67,10 @@ type Config struct {
 	// ImportMaxBytes is the largest CSV file an import accepts
 	// (DefaultImportMaxBytes when 0).
 	ImportMaxBytes int64
+	// APIRate is the API's rate limit per key (DefaultAPIRate when zero).
+	APIRate store.RatePolicy
+	// Webhooks configures the webhook sender; see WebhookConfig.
+	Webhooks WebhookConfig
 }
 
 // DefaultDBTimeout is the default deadline of a request's database work.
@@ -170,6 +174,9 @@ func (s *Server) routes(app *fiber.App) {
 		app.Get("/metrics", s.metricsEndpoint())
 	}
 	app.Use("/static", staticFiles())
+	// The API authenticates by key, not cookie: before the session and the
+	// cross-site check (see api.go).
+	s.apiRoutes(app)
 	app.Use(s.crossSiteCheck)
 	app.Use(s.loadSession)
 	app.Use(s.loadUser)
@@ -198,6 +205,8 @@ func (s *Server) routes(app *fiber.App) {
 	app.Post("/team/members/:id/owner", s.requireTeam, s.requireOwner, s.handOver)
 	app.Post("/team/members/:id/remove", s.requireTeam, s.requireManager, s.removeMember)
 
+	s.apiKeyRoutes(app)
+	s.webhookRoutes(app)
 	s.exportRoutes(app)
 	s.importRoutes(app)
 	s.contactsRoutes(app)

@@ -201,8 +201,12 @@ func (s *Store) MoveDeal(ctx context.Context, teamID int64, actor *User, id int6
 		if _, err := q.Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx); err != nil {
 			return fmt.Errorf("update: %w", err)
 		}
-		return s.insertStageLog(ctx, tx, &StageLog{TeamID: teamID, DealID: id, FromStage: old.Stage, ToStage: v.stage,
-			UserID: actor.ID, At: now, Reason: v.lostReason, Note: v.lostNote, PrevCloseDate: v.expected})
+		if err := s.insertStageLog(ctx, tx, &StageLog{TeamID: teamID, DealID: id, FromStage: old.Stage, ToStage: v.stage,
+			UserID: actor.ID, At: now, Reason: v.lostReason, Note: v.lostNote, PrevCloseDate: v.expected}); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "deal", id: id, from: old.Stage, to: v.stage,
+			types: stageEvents(old.Stage, v.stage, EventDealUpdated)})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("move deal %d: %w", id, err)
@@ -261,8 +265,12 @@ func (s *Store) ReopenDeal(ctx context.Context, teamID int64, actor *User, id in
 			Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx); err != nil {
 			return fmt.Errorf("update: %w", err)
 		}
-		return s.insertStageLog(ctx, tx, &StageLog{TeamID: teamID, DealID: id, FromStage: d.Stage, ToStage: back,
-			UserID: actor.ID, At: now, Kind: LogReopen})
+		if err := s.insertStageLog(ctx, tx, &StageLog{TeamID: teamID, DealID: id, FromStage: d.Stage, ToStage: back,
+			UserID: actor.ID, At: now, Kind: LogReopen}); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "deal", id: id, from: d.Stage, to: back,
+			types: []string{EventDealUpdated, EventDealStageChanged}})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reopen deal %d: %w", id, err)

@@ -425,7 +425,11 @@ func (s *Store) CreateDeal(ctx context.Context, teamID int64, actor *User, in De
 				return err
 			}
 		}
-		return replaceTerms(ctx, tx, dealTermSet, teamID, d.ID, dealTerms(d.Name, d.Company, d.ContactName))
+		if err := replaceTerms(ctx, tx, dealTermSet, teamID, d.ID, dealTerms(d.Name, d.Company, d.ContactName)); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "deal", id: d.ID, from: StageCreated, to: d.Stage,
+			types: stageEvents(StageCreated, d.Stage, EventDealCreated)})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create deal: %w", err)
@@ -524,9 +528,12 @@ func (s *Store) UpdateDeal(ctx context.Context, teamID int64, actor *User, id in
 			}
 		}
 		if v.name != old.Name || v.company != old.Company || contactName != old.ContactName {
-			return replaceTerms(ctx, tx, dealTermSet, teamID, id, dealTerms(v.name, v.company, contactName))
+			if err := replaceTerms(ctx, tx, dealTermSet, teamID, id, dealTerms(v.name, v.company, contactName)); err != nil {
+				return err
+			}
 		}
-		return nil
+		return s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "deal", id: id, from: old.Stage, to: v.stage,
+			types: stageEvents(old.Stage, v.stage, EventDealUpdated)})
 	})
 	if conflict {
 		fresh, lerr := s.DealByID(ctx, teamID, id)
@@ -571,12 +578,23 @@ func (s *Store) DeleteDeal(ctx context.Context, teamID int64, actor *User, id in
 	if err := checkActor(actor, teamID); err != nil {
 		return err
 	}
-	res, err := s.DB.NewDelete().Model((*Deal)(nil)).Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx)
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		exists, err := tx.NewSelect().Model((*Deal)(nil)).Where("team_id = ?", teamID).Where("id = ?", id).Exists(ctx)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			return ErrNotFound
+		}
+		// Announced before the delete: the event carries the deal as it was.
+		if err := s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "deal", id: id, types: []string{EventDealDeleted}}); err != nil {
+			return err
+		}
+		_, err = tx.NewDelete().Model((*Deal)(nil)).Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("delete deal %d: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
 	}
 	return nil
 }

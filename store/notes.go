@@ -59,8 +59,10 @@ func (s *Store) AddNote(ctx context.Context, teamID int64, actor *User, contactI
 		if _, err := tx.NewInsert().Model(n).Exec(ctx); err != nil {
 			return fmt.Errorf("insert note: %w", err)
 		}
-		_, err := s.logActivity(ctx, tx, teamID, contactID, actor.ID, ActivityNote, n.Body, n.CreatedAt, time.Time{})
-		return err
+		if _, err := s.logActivity(ctx, tx, teamID, contactID, actor.ID, ActivityNote, n.Body, n.CreatedAt, time.Time{}); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "note", id: n.ID, types: []string{EventNoteAdded}})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("add note to contact %d: %w", contactID, err)
