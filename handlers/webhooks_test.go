@@ -298,6 +298,10 @@ func TestWebhookEndpointDisabledAfterADayOfFailures(t *testing.T) {
 		rc.always = http.StatusInternalServerError
 		h.register(t, tm.owner, rc.srv.URL, store.EventContactCreated)
 		tm.ownerKey.call("POST", "/contacts", map[string]any{"name": "Lost", "email": "lost@example.com"}).expect(http.StatusCreated)
+		h.deliver(t)
+		if msg := tm.owner.get("/team").text(t, `[data-testid=webhook-failing]`); !strings.Contains(msg, "failed since") {
+			t.Fatalf("no failing notice: %q", msg)
+		}
 		for range 40 {
 			h.deliver(t)
 			h.advance(time.Hour)
@@ -383,7 +387,11 @@ func TestWebhooksNothingLostWhenAnInstanceStops(t *testing.T) {
 		done := make(chan struct{})
 		go func() { h2.worker.Run(ctx); close(done) }()
 		tm.ownerKey.call("POST", "/contacts", map[string]any{"name": "Live", "email": "live@example.com"}).expect(http.StatusCreated)
+		deadline := time.Now().Add(time.Minute)
 		for len(rc.all()) < 6 {
+			if time.Now().After(deadline) {
+				t.Fatal("the running worker did not deliver")
+			}
 			time.Sleep(20 * time.Millisecond)
 		}
 		cancel()

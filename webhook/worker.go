@@ -76,6 +76,20 @@ type Worker struct {
 	client *http.Client
 	owner  string
 	kick   chan struct{}
+	// lastWarn keeps a database outage from logging a line per poll.
+	warnMu   sync.Mutex
+	lastWarn time.Time
+}
+
+// warn logs at most one line per 10 s.
+func (w *Worker) warn(err error, msg string) {
+	w.warnMu.Lock()
+	defer w.warnMu.Unlock()
+	if time.Since(w.lastWarn) < 10*time.Second {
+		return
+	}
+	w.lastWarn = time.Now()
+	w.log.Warn().Err(err).Msg(msg)
 }
 
 // NewWorker makes a worker; Run starts it.
@@ -121,7 +135,7 @@ func (w *Worker) Run(ctx context.Context) {
 			var err error
 			jobs, err = w.st.ClaimDeliveries(ctx, w.owner+"-"+strconv.Itoa(seq), free, w.cfg.Lease)
 			if err != nil && ctx.Err() == nil {
-				w.log.Warn().Err(err).Msg("webhooks: claim failed")
+				w.warn(err, "webhooks: claim failed")
 			}
 		}
 		inflight.Add(int64(len(jobs)))
@@ -184,7 +198,7 @@ func (w *Worker) write(batch []outcome) {
 	defer cancel()
 	disabled, err := w.st.RecordDeliveries(ctx, jobs, res)
 	if err != nil {
-		w.log.Warn().Err(err).Int("deliveries", len(batch)).Msg("webhooks: could not record deliveries; they are sent again when their lease runs out")
+		w.warn(err, "webhooks: could not record deliveries; they are sent again when their lease runs out")
 		return
 	}
 	for _, id := range disabled {
