@@ -80,7 +80,7 @@ func (s *Server) apiAuth(c *fiber.Ctx) error {
 	c.Locals(localAPIKey, key)
 	c.Locals(localUser, user)
 	c.Locals(localTeam, team)
-	rate, err := s.store.TakeRate(c.UserContext(), key.ID, s.apiRate())
+	rate, err := s.takeRate(c.UserContext(), key.ID)
 	if err != nil {
 		return err
 	}

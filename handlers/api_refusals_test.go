@@ -183,3 +183,45 @@ func TestAPIRateLimitPerKey(t *testing.T) {
 		}
 	})
 }
+
+// TestAPIRateLimitReservedTokens: with a large burst each instance reserves
+// a few tokens per database write; across two instances the key still gets
+// exactly its burst, no more.
+func TestAPIRateLimitReservedTokens(t *testing.T) {
+	storeEach(t, func(t *testing.T, st *store.Store) {
+		cfg := testConfig()
+		cfg.APIRate = store.RatePolicy{Rate: 50, Burst: 100}
+		a, b := newApp(t, st, nil, cfg), newApp(t, st, nil, cfg)
+		owner, _ := a.owner("Burst Owner", "Burst")
+		ka := a.apiKey(owner, "burst", "read")
+		kb := &apiClient{a: b, token: ka.token}
+		now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+		restore := st.SetClock(func() time.Time { return now })
+		defer restore()
+		allowed, refusedA, refusedB := 0, false, false
+		for i := 0; !refusedA || !refusedB; i++ {
+			if i > 300 {
+				t.Fatal("never refused")
+			}
+			k, refused := ka, &refusedA
+			if i%3 == 2 {
+				k, refused = kb, &refusedB
+			}
+			switch r := k.get("/me"); r.status {
+			case http.StatusOK:
+				allowed++
+			case http.StatusTooManyRequests:
+				*refused = true
+			default:
+				t.Fatalf("status %d", r.status)
+			}
+		}
+		if allowed != 100 {
+			t.Fatalf("%d requests allowed in one instant, want the burst of 100", allowed)
+		}
+		now = now.Add(time.Second) // 50 more tokens; the reservations expired
+		if r := kb.get("/me"); r.status != http.StatusOK {
+			t.Fatalf("after a second: %d", r.status)
+		}
+	})
+}

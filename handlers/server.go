@@ -125,12 +125,14 @@ type Server struct {
 	metrics *metrics
 	// imports runs CSV import jobs in this process.
 	imports *importWorker
+	// rateReserve holds API rate-limit tokens this instance reserved.
+	rateReserve *rateReserve
 }
 
 // New builds the Fiber app with every route and middleware.
 func New(cfg Config, st *store.Store, mailer Mailer, log zerolog.Logger) *fiber.App {
 	s := &Server{cfg: cfg, store: st, mailer: mailer, log: log, dummyHash: hashPassword(cfg.Password, "not a real password"),
-		dashCache: newDashboardCache(), boardCache: newBoardCache(), outage: newOutageLog(), imports: newImportWorker(st, log),
+		dashCache: newDashboardCache(), boardCache: newBoardCache(), rateReserve: newRateReserve(), outage: newOutageLog(), imports: newImportWorker(st, log),
 		hasher: newHasher(cfg.Password, cfg.HashSlots, cfg.HashWait, cfg.OnPasswordCheck)}
 	if cfg.MetricsToken != "" || len(cfg.MetricsAllow) > 0 {
 		s.metrics = newMetrics(st)
