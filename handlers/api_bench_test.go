@@ -133,9 +133,29 @@ func BenchmarkAPIvsTable(b *testing.B) {
 	} {
 		c.table()
 		c.api()
-		b.Run(c.name+"/table", func(b *testing.B) { sequential(b, func() {}, c.table) })
-		b.Run(c.name+"/api", func(b *testing.B) { sequential(b, func() {}, c.api) })
+		// Interleaved, so both see the same load on a busy machine.
+		b.Run(c.name, func(b *testing.B) {
+			var tt, at []time.Duration
+			for range b.N {
+				start := time.Now()
+				c.table()
+				tt = append(tt, time.Since(start))
+				start = time.Now()
+				c.api()
+				at = append(at, time.Since(start))
+			}
+			quantiles(b, "table", tt)
+			quantiles(b, "api", at)
+		})
 	}
+}
+
+// quantiles reports p50 and p95 of times under a name.
+func quantiles(b *testing.B, name string, times []time.Duration) {
+	slices.Sort(times)
+	ms := func(q float64) float64 { return float64(times[int(q*float64(len(times)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(ms(0.5), name+"-p50-ms")
+	b.ReportMetric(ms(0.95), name+"-p95-ms")
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -185,8 +185,8 @@ func TestAPIRateLimitPerKey(t *testing.T) {
 }
 
 // TestAPIRateLimitReservedTokens: with a large burst each instance reserves
-// a few tokens per database write; across two instances the key still gets
-// exactly its burst, no more.
+// a few tokens per database write; across two instances the key never gets
+// more than its burst.
 func TestAPIRateLimitReservedTokens(t *testing.T) {
 	storeEach(t, func(t *testing.T, st *store.Store) {
 		cfg := testConfig()
@@ -216,8 +216,11 @@ func TestAPIRateLimitReservedTokens(t *testing.T) {
 				t.Fatalf("status %d", r.status)
 			}
 		}
-		if allowed != 100 {
-			t.Fatalf("%d requests allowed in one instant, want the burst of 100", allowed)
+		// Never more than the burst; less by at most what the two instances
+		// may hold in reserve when the bucket runs dry (a batch in hand and
+		// one being fetched, 10 tokens each).
+		if allowed > 100 || allowed < 100-2*2*10 {
+			t.Fatalf("%d requests allowed in one instant, want the burst of 100 less at most 40 held in reserve", allowed)
 		}
 		now = now.Add(time.Second) // 50 more tokens; the reservations expired
 		if r := kb.get("/me"); r.status != http.StatusOK {
