@@ -93,7 +93,9 @@ func TestAPIBadInputIsNeverA500(t *testing.T) {
 }
 
 func TestAPIIdempotencyKey(t *testing.T) {
-	eachDB(t, func(t *testing.T, a *testApp) {
+	storeEach(t, func(t *testing.T, st *store.Store) {
+		clock := useTestClock(t, st, time.Now().UTC())
+		a := newApp(t, st, nil, testConfig())
 		tm := a.apiTeam("Idem")
 		k := tm.ownerKey
 		body := map[string]any{"name": "Once", "email": "once@example.com"}
@@ -131,8 +133,7 @@ func TestAPIIdempotencyKey(t *testing.T) {
 			t.Fatal("note made twice")
 		}
 		// An expired answer is forgotten: the key acts again.
-		restore := a.store.SetClock(func() time.Time { return time.Now().Add(store.IdempotencyTTL + time.Hour) })
-		defer restore()
+		clock.advance(store.IdempotencyTTL + time.Hour)
 		k.call("POST", "/contacts", map[string]any{"name": "Later", "email": "later@example.com"}, "Idempotency-Key", "create-once-1").
 			expect(http.StatusCreated)
 		if n, err := a.store.DeleteExpiredAPIState(context.Background()); err != nil || n == 0 {
@@ -145,6 +146,7 @@ func TestAPIRateLimitPerKey(t *testing.T) {
 	storeEach(t, func(t *testing.T, st *store.Store) {
 		cfg := testConfig()
 		cfg.APIRate = store.RatePolicy{Rate: 2, Burst: 3}
+		clock := useTestClock(t, st, time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
 		a := newApp(t, st, nil, cfg)
 		// A second instance on the same database shares the counter.
 		b := newApp(t, st, nil, cfg)
@@ -152,9 +154,6 @@ func TestAPIRateLimitPerKey(t *testing.T) {
 		k := a.apiKey(owner, "busy", "read")
 		k2 := &apiClient{a: b, token: k.token}
 		other := a.apiKey(owner, "quiet", "read")
-		now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
-		restore := st.SetClock(func() time.Time { return now })
-		defer restore()
 		r := k.get("/me").expect(http.StatusOK)
 		if r.header.Get("RateLimit-Limit") != "3" || r.header.Get("RateLimit-Remaining") != "2" {
 			t.Fatalf("headers: %v", r.header)
@@ -168,10 +167,10 @@ func TestAPIRateLimitPerKey(t *testing.T) {
 		// Another key has its own bucket.
 		other.get("/me").expect(http.StatusOK)
 		// Half a second later (rate 2/s) one more request is allowed.
-		now = now.Add(500 * time.Millisecond)
+		clock.advance(500 * time.Millisecond)
 		k.get("/me").expect(http.StatusOK)
 		k.get("/me").expect(http.StatusTooManyRequests)
-		now = now.Add(10 * time.Second)
+		clock.advance(10 * time.Second)
 		for i := range 3 {
 			if r := k.get("/me"); r.status != http.StatusOK {
 				t.Fatalf("request %d after a quiet spell: %d", i, r.status)
@@ -191,13 +190,11 @@ func TestAPIRateLimitReservedTokens(t *testing.T) {
 	storeEach(t, func(t *testing.T, st *store.Store) {
 		cfg := testConfig()
 		cfg.APIRate = store.RatePolicy{Rate: 50, Burst: 100}
+		clock := useTestClock(t, st, time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
 		a, b := newApp(t, st, nil, cfg), newApp(t, st, nil, cfg)
 		owner, _ := a.owner("Burst Owner", "Burst")
 		ka := a.apiKey(owner, "burst", "read")
 		kb := &apiClient{a: b, token: ka.token}
-		now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
-		restore := st.SetClock(func() time.Time { return now })
-		defer restore()
 		allowed, refusedA, refusedB := 0, false, false
 		for i := 0; !refusedA || !refusedB; i++ {
 			if i > 300 {
@@ -222,7 +219,7 @@ func TestAPIRateLimitReservedTokens(t *testing.T) {
 		if allowed > 100 || allowed < 100-2*2*10 {
 			t.Fatalf("%d requests allowed in one instant, want the burst of 100 less at most 40 held in reserve", allowed)
 		}
-		now = now.Add(time.Second) // 50 more tokens; the reservations expired
+		clock.advance(time.Second) // 50 more tokens; the reservations expired
 		if r := kb.get("/me"); r.status != http.StatusOK {
 			t.Fatalf("after a second: %d", r.status)
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"sherpa/store"
+	"sherpa/store/storetest"
 )
 
 // apiTeam is a team with an owner, an admin and a member, each with a
@@ -119,7 +120,9 @@ func TestAPIAuthentication(t *testing.T) {
 }
 
 func TestAPIKeysOnProfilePage(t *testing.T) {
-	a := newSQLiteApp(t)
+	st := storetest.Open(t, store.SQLite)
+	clock := useTestClock(t, st, time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	a := newApp(t, st, nil, testConfig())
 	c, email := a.owner("Keys Owner", "Keys")
 	k := a.apiKey(c, "Zapier", "read")
 	page := c.get("/profile")
@@ -141,17 +144,18 @@ func TestAPIKeysOnProfilePage(t *testing.T) {
 		t.Fatalf("refusal messages missing:\n%s", r.body)
 	}
 	// Last used: written at the first use, then at most once a minute.
-	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	restore := a.store.SetClock(func() time.Time { return now })
-	defer restore()
+	clock.advance(time.Hour) // the key was made an hour ago
+	now := clock.get()
 	k.get("/me").expect(http.StatusOK)
 	now = now.Add(30 * time.Second)
+	clock.set(now)
 	k.get("/me").expect(http.StatusOK)
 	keys, _ = a.store.APIKeysOf(context.Background(), a.user(email).ID)
 	if !keys[0].LastUsedAt.Equal(now.Add(-30 * time.Second)) {
 		t.Fatalf("last used %v, want the first use", keys[0].LastUsedAt)
 	}
 	now = now.Add(31 * time.Second)
+	clock.set(now)
 	k.get("/me").expect(http.StatusOK)
 	keys, _ = a.store.APIKeysOf(context.Background(), a.user(email).ID)
 	if !keys[0].LastUsedAt.Equal(now) {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -320,4 +321,32 @@ func jsonf(format string, args ...any) string { return fmt.Sprintf(format, args.
 // build their own apps.
 func storeEach(t *testing.T, fn func(t *testing.T, st *store.Store)) {
 	storetest.Each(t, fn)
+}
+
+// testClock is a store clock the test moves; it is set before the app
+// starts (the app's workers read the clock from their own goroutines).
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) get() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) set(t time.Time) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+func (c *testClock) advance(d time.Duration) { c.set(c.get().Add(d)) }
+
+// useTestClock puts a movable clock, at start, into st.
+func useTestClock(t testing.TB, st *store.Store, start time.Time) *testClock {
+	c := &testClock{now: start}
+	t.Cleanup(st.SetClock(c.get))
+	return c
 }

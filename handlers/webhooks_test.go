@@ -85,29 +85,19 @@ func (rc *receiver) types() []string {
 type hookApp struct {
 	*testApp
 	worker *webhook.Worker
-	now    time.Time
-	mu     sync.Mutex
+	clock  *testClock
 }
 
 func newHookApp(t *testing.T, st *store.Store) *hookApp {
 	cfg := testConfig()
 	cfg.Webhooks.AllowPrivate = true
-	h := &hookApp{testApp: newApp(t, st, nil, cfg), now: time.Now().UTC()}
-	restore := st.SetClock(func() time.Time {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		return h.now
-	})
-	t.Cleanup(restore)
+	clock := useTestClock(t, st, time.Now().UTC())
+	h := &hookApp{testApp: newApp(t, st, nil, cfg), clock: clock}
 	h.worker = webhook.NewWorker(st, webhook.Config{AllowPrivate: true, Backoff: time.Second, MaxBackoff: time.Hour}, zerolog.Nop())
 	return h
 }
 
-func (h *hookApp) advance(d time.Duration) {
-	h.mu.Lock()
-	h.now = h.now.Add(d)
-	h.mu.Unlock()
-}
+func (h *hookApp) advance(d time.Duration) { h.clock.advance(d) }
 
 // deliver sends everything due now.
 func (h *hookApp) deliver(t *testing.T) int {
