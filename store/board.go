@@ -205,6 +205,14 @@ func (s *Store) MoveDeal(ctx context.Context, teamID int64, actor *User, id int6
 			UserID: actor.ID, At: now, Reason: v.lostReason, Note: v.lostNote, PrevCloseDate: v.expected}); err != nil {
 			return err
 		}
+		after := *old
+		after.Stage = v.stage
+		if IsClosed(v.stage) {
+			after.Amount, after.CloseDate = v.amount, v.closeDate
+		}
+		if err := s.recordChange(ctx, tx, Change{TeamID: teamID, Deals: []DealDelta{{Before: old, After: &after}}, Logged: []time.Time{now}}); err != nil {
+			return err
+		}
 		return s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "deal", id: id, from: old.Stage, to: v.stage,
 			types: stageEvents(old.Stage, v.stage, EventDealUpdated)})
 	})
@@ -267,6 +275,12 @@ func (s *Store) ReopenDeal(ctx context.Context, teamID int64, actor *User, id in
 		}
 		if err := s.insertStageLog(ctx, tx, &StageLog{TeamID: teamID, DealID: id, FromStage: d.Stage, ToStage: back,
 			UserID: actor.ID, At: now, Kind: LogReopen}); err != nil {
+			return err
+		}
+		after := *d
+		after.Stage, after.CloseDate = back, closeRow.PrevCloseDate
+		// Past: the close it takes back may be in a month already over.
+		if err := s.recordChange(ctx, tx, Change{TeamID: teamID, Past: true, Deals: []DealDelta{{Before: d, After: &after}}, Logged: []time.Time{now}}); err != nil {
 			return err
 		}
 		return s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "deal", id: id, from: d.Stage, to: back,
@@ -486,8 +500,8 @@ func (s *Store) boardColumn(ctx context.Context, teamID int64, q BoardQuery, col
 	}
 	if from, to, ok := totalsMonths(q, col.Stage); ok {
 		// The whole team's deals over whole months: the monthly totals the
-		// dashboard's triggers keep (migration 0005), plus, without a date
-		// range, the deals that have no close date.
+		// store's write methods keep (store/changes.go), plus, without a
+		// date range, the deals that have no close date.
 		var parts []any
 		sql := "SELECT COALESCE(SUM(n), 0) AS n, COALESCE(SUM(amount), 0) AS amount FROM (" +
 			"SELECT deals AS n, amount FROM deal_month_totals WHERE team_id = ? AND stage = ?"

@@ -418,26 +418,23 @@ func (s *Store) DeleteContact(ctx context.Context, teamID int64, actor *User, id
 		return err
 	}
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := contactExists(ctx, tx, teamID, id); err != nil {
+		cascade, err := s.contactCascade(ctx, tx, teamID, id)
+		if err != nil {
 			return err
 		}
 		// Announced before the delete: the event carries the contact as it was.
 		if err := s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "contact", id: id, types: []string{EventContactDeleted}}); err != nil {
 			return err
 		}
-		res, err := tx.NewDelete().Model((*Contact)(nil)).Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx)
-		if err != nil {
+		if _, err := tx.NewDelete().Model((*Contact)(nil)).Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx); err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
+		return s.recordChange(ctx, tx, cascade)
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("delete contact %d: %w", id, err)
 	}
-	return nil
+	return err
 }
 
 // ContactDeleteImpact counts what deleting a contact also deletes, for the

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -311,11 +312,14 @@ func (s *Store) DealByID(ctx context.Context, teamID, id int64) (*Deal, error) {
 	return d, nil
 }
 
-// DealsOfContact lists a contact's deals, newest first.
+// DealsOfContact lists a contact's deals, newest first: by creation time,
+// the id only breaking ties (ids are unique but not in insertion order
+// across the servers of a TiDB cluster, each of which hands out its own
+// range).
 func (s *Store) DealsOfContact(ctx context.Context, teamID, contactID int64) ([]Deal, error) {
 	var rows []Deal
 	if err := s.selectDeals(s.DB, "deals_of_contact").Where("d.team_id = ?", teamID).Where("d.contact_id = ?", contactID).
-		OrderExpr("d.id DESC").Limit(500).Scan(ctx, &rows); err != nil {
+		OrderExpr("d.created_at DESC, d.id DESC").Limit(500).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("list deals of contact %d: %w", contactID, err)
 	}
 	return rows, nil
@@ -428,6 +432,9 @@ func (s *Store) CreateDeal(ctx context.Context, teamID int64, actor *User, in De
 		if err := replaceTerms(ctx, tx, dealTermSet, teamID, d.ID, dealTerms(d.Name, d.Company, d.ContactName)); err != nil {
 			return err
 		}
+		if err := s.recordChange(ctx, tx, Change{TeamID: teamID, Deals: dealsInserted([]Deal{*d}), Logged: []time.Time{now}}); err != nil {
+			return err
+		}
 		return s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "deal", id: d.ID, from: StageCreated, to: d.Stage,
 			types: stageEvents(StageCreated, d.Stage, EventDealCreated)})
 	})
@@ -532,6 +539,11 @@ func (s *Store) UpdateDeal(ctx context.Context, teamID int64, actor *User, id in
 				return err
 			}
 		}
+		after := *old
+		after.Stage, after.Amount, after.Goal, after.CloseDate = v.stage, v.amount, v.goal, v.closeDate
+		if err := s.recordChange(ctx, tx, Change{TeamID: teamID, Deals: []DealDelta{{Before: old, After: &after}}, Logged: loggedIf(v.stage != old.Stage, now)}); err != nil {
+			return err
+		}
 		return s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "deal", id: id, from: old.Stage, to: v.stage,
 			types: stageEvents(old.Stage, v.stage, EventDealUpdated)})
 	})
@@ -579,24 +591,26 @@ func (s *Store) DeleteDeal(ctx context.Context, teamID int64, actor *User, id in
 		return err
 	}
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		exists, err := tx.NewSelect().Model((*Deal)(nil)).Where("team_id = ?", teamID).Where("id = ?", id).Exists(ctx)
-		if err != nil {
-			return err
-		}
-		if !exists {
-			return ErrNotFound
+		d := new(Deal)
+		if err := s.forUpdate(tx.NewSelect().Model(d).Where("team_id = ?", teamID).Where("id = ?", id)).Scan(ctx); err != nil {
+			if notFound(err) {
+				return ErrNotFound
+			}
+			return fmt.Errorf("load deal: %w", err)
 		}
 		// Announced before the delete: the event carries the deal as it was.
 		if err := s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "deal", id: id, types: []string{EventDealDeleted}}); err != nil {
 			return err
 		}
-		_, err = tx.NewDelete().Model((*Deal)(nil)).Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx)
-		return err
+		if _, err := tx.NewDelete().Model((*Deal)(nil)).Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, Change{TeamID: teamID, Deals: dealsDeleted([]Deal{*d})})
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("delete deal %d: %w", id, err)
 	}
-	return nil
+	return err
 }
 
 // renameDealContact carries a contact's new name to its deals and their

@@ -59,7 +59,11 @@ func (s *Store) AddNote(ctx context.Context, teamID int64, actor *User, contactI
 		if _, err := tx.NewInsert().Model(n).Exec(ctx); err != nil {
 			return fmt.Errorf("insert note: %w", err)
 		}
-		if _, err := s.logActivity(ctx, tx, teamID, contactID, actor.ID, ActivityNote, n.Body, n.CreatedAt, time.Time{}); err != nil {
+		a, err := s.logActivity(ctx, tx, teamID, contactID, actor.ID, ActivityNote, n.Body, n.CreatedAt, time.Time{})
+		if err != nil {
+			return err
+		}
+		if err := s.recordChange(ctx, tx, Change{TeamID: teamID, Activities: activitiesInserted([]Activity{*a})}); err != nil {
 			return err
 		}
 		return s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "note", id: n.ID, types: []string{EventNoteAdded}})
