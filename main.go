@@ -33,6 +33,7 @@ import (
 	"sherpa/handlers"
 	"sherpa/mail"
 	"sherpa/store"
+	"sherpa/webhook"
 )
 
 // Config is every setting of Sherpa. Each has an environment variable
@@ -66,6 +67,11 @@ type Config struct {
 	// /readyz at 503, before it stops taking connections and finishes the
 	// requests in flight.
 	DrainDelay time.Duration
+	// The API's rate limit per key and whether webhooks may reach private
+	// addresses.
+	APIRate             int
+	APIBurst            int
+	WebhookAllowPrivate bool
 }
 
 // SeedConfig is what the seed command creates.
@@ -153,6 +159,12 @@ func parseConfig(cmd string, args []string, getenv func(string) string, stderr i
 	fs.StringVar(&drainDelay, "drain-delay", drainDelay, "after SIGTERM: how long /readyz answers 503 while requests are still served, so a load balancer takes the instance out first; 0 to stop at once (SHERPA_DRAIN_DELAY)")
 	importMax, _ := strconv.ParseInt(env("SHERPA_IMPORT_MAX_BYTES", strconv.Itoa(handlers.DefaultImportMaxBytes)), 10, 64)
 	fs.Int64Var(&c.ImportMaxBytes, "import-max-bytes", importMax, "largest CSV file an import accepts, in bytes (SHERPA_IMPORT_MAX_BYTES)")
+	apiRate, _ := strconv.Atoi(env("SHERPA_API_RATE", strconv.Itoa(handlers.DefaultAPIRate.Rate)))
+	fs.IntVar(&c.APIRate, "api-rate", apiRate, "API requests per second per key, on average (SHERPA_API_RATE)")
+	apiBurst, _ := strconv.Atoi(env("SHERPA_API_BURST", strconv.Itoa(handlers.DefaultAPIRate.Burst)))
+	fs.IntVar(&c.APIBurst, "api-burst", apiBurst, "API requests per key at once after a quiet spell (SHERPA_API_BURST)")
+	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", env("SHERPA_WEBHOOK_ALLOW_PRIVATE", "") == "true" || env("SHERPA_WEBHOOK_ALLOW_PRIVATE", "") == "1",
+		"let webhooks reach loopback and private addresses, for receivers on your own network (SHERPA_WEBHOOK_ALLOW_PRIVATE=true)")
 	if cmd == "seed" {
 		fs.IntVar(&c.Seed.Contacts, "contacts", 2000, "demo contacts in the demo team")
 		fs.IntVar(&c.Seed.Deals, "deals", -1, "demo deals (default: a fifth of the contacts)")
@@ -275,6 +287,8 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, stdout io.Writer
 	hc.MetricsAllow, _ = handlers.ParseAllowList(cfg.MetricsAllow) // checked in parseConfig
 	hc.SecretKey = []byte(secret)                                  // Google tokens are sealed with a key derived from it
 	hc.ImportMaxBytes = cfg.ImportMaxBytes
+	hc.APIRate = store.RatePolicy{Rate: cfg.APIRate, Burst: cfg.APIBurst}
+	hc.Webhooks.AllowPrivate = cfg.WebhookAllowPrivate
 	var draining atomic.Bool
 	hc.Draining = draining.Load
 	hc.SecretKey = []byte(secret) // Google tokens are sealed with a key derived from it
@@ -298,6 +312,11 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, stdout io.Writer
 
 	fmt.Fprintln(stdout, startupLine(cfg, ln.Addr().String()))
 	go cleanSessions(ctx, st, log)
+	hooks := webhook.NewWorker(st, webhook.Config{AllowPrivate: cfg.WebhookAllowPrivate}, log)
+	hooksCtx, stopHooks := context.WithCancel(ctx)
+	hooksDone := make(chan struct{})
+	go func() { hooks.Run(hooksCtx); close(hooksDone) }()
+	defer func() { stopHooks(); <-hooksDone }()
 
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
@@ -366,6 +385,12 @@ func cleanSessions(ctx context.Context, st *store.Store, log zerolog.Logger) {
 				log.Warn().Err(err).Msg("delete expired sessions")
 			} else if n > 0 {
 				log.Info().Int64("deleted", n).Msg("expired sessions deleted")
+			}
+			if _, err := st.DeleteExpiredAPIState(ctx); err != nil {
+				log.Warn().Err(err).Msg("delete expired idempotency keys")
+			}
+			if _, err := st.DeleteOldWebhookLog(ctx); err != nil {
+				log.Warn().Err(err).Msg("delete old webhook deliveries")
 			}
 		}
 	}

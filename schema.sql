@@ -30,6 +30,45 @@ CREATE TABLE `activity_day_totals` (
   CONSTRAINT `activity_day_totals_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+CREATE TABLE `api_idempotency` (
+  `user_id` bigint(20) NOT NULL,
+  `idem_key` varchar(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  `request_hash` char(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  `status` int(11) NOT NULL DEFAULT 0,
+  `location` varchar(255) NOT NULL DEFAULT '',
+  `body` mediumtext NOT NULL,
+  `created_at` datetime(6) NOT NULL,
+  `expires_at` datetime(6) NOT NULL,
+  PRIMARY KEY (`user_id`,`idem_key`),
+  KEY `api_idempotency_expiry` (`expires_at`),
+  CONSTRAINT `api_idempotency_user_fk` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE `api_keys` (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `user_id` bigint(20) NOT NULL,
+  `team_id` bigint(20) NOT NULL,
+  `name` varchar(100) NOT NULL,
+  `prefix` varchar(16) NOT NULL,
+  `token_hash` char(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  `scope` varchar(8) NOT NULL,
+  `created_at` datetime(6) NOT NULL,
+  `last_used_at` datetime(6) DEFAULT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `api_keys_token` (`token_hash`),
+  KEY `api_keys_user` (`user_id`,`id`),
+  KEY `api_keys_team_fk` (`team_id`),
+  CONSTRAINT `api_keys_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE,
+  CONSTRAINT `api_keys_user_fk` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE `api_rate` (
+  `key_id` bigint(20) NOT NULL,
+  `tat` bigint(20) NOT NULL,
+  PRIMARY KEY (`key_id`),
+  CONSTRAINT `api_rate_key_fk` FOREIGN KEY (`key_id`) REFERENCES `api_keys` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 CREATE TABLE `board_stages` (
   `team_id` bigint(20) NOT NULL,
   `stage` varchar(32) NOT NULL,
@@ -458,5 +497,63 @@ CREATE TABLE `users` (
   UNIQUE KEY `users_email` (`email`),
   KEY `users_team` (`team_id`,`role`,`id`),
   CONSTRAINT `users_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE `webhook_deliveries` (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `team_id` bigint(20) NOT NULL,
+  `endpoint_id` bigint(20) NOT NULL,
+  `event_id` bigint(20) NOT NULL,
+  `record_key` varchar(40) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  `status` varchar(12) NOT NULL,
+  `attempts` int(11) NOT NULL DEFAULT 0,
+  `next_at` datetime(6) NOT NULL,
+  `give_up_at` datetime(6) NOT NULL,
+  `lease_owner` varchar(64) NOT NULL DEFAULT '',
+  `lease_until` datetime(6) DEFAULT NULL,
+  `last_code` int(11) NOT NULL DEFAULT 0,
+  `last_error` varchar(500) NOT NULL DEFAULT '',
+  `last_at` datetime(6) DEFAULT NULL,
+  `last_ms` int(11) NOT NULL DEFAULT 0,
+  `delivered_at` datetime(6) DEFAULT NULL,
+  `created_at` datetime(6) NOT NULL,
+  PRIMARY KEY (`id`),
+  KEY `webhook_deliveries_due` (`status`,`next_at`,`id`),
+  KEY `webhook_deliveries_order` (`endpoint_id`,`record_key`,`status`,`id`),
+  KEY `webhook_deliveries_team` (`team_id`,`id`),
+  KEY `webhook_deliveries_event_fk` (`event_id`),
+  CONSTRAINT `webhook_deliveries_endpoint_fk` FOREIGN KEY (`endpoint_id`) REFERENCES `webhook_endpoints` (`id`) ON DELETE CASCADE,
+  CONSTRAINT `webhook_deliveries_event_fk` FOREIGN KEY (`event_id`) REFERENCES `webhook_events` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE `webhook_endpoints` (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `team_id` bigint(20) NOT NULL,
+  `url` varchar(2000) NOT NULL,
+  `events` varchar(500) NOT NULL,
+  `secret` varchar(100) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  `active` tinyint(4) NOT NULL DEFAULT 1,
+  `disabled_reason` varchar(500) NOT NULL DEFAULT '',
+  `disabled_at` datetime(6) DEFAULT NULL,
+  `failing_since` datetime(6) DEFAULT NULL,
+  `created_by` bigint(20) NOT NULL,
+  `created_at` datetime(6) NOT NULL,
+  PRIMARY KEY (`id`),
+  KEY `webhook_endpoints_team` (`team_id`,`active`,`id`),
+  CONSTRAINT `webhook_endpoints_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE `webhook_events` (
+  `id` bigint(20) NOT NULL AUTO_INCREMENT,
+  `team_id` bigint(20) NOT NULL,
+  `type` varchar(40) NOT NULL,
+  `record_kind` varchar(16) NOT NULL,
+  `record_id` bigint(20) NOT NULL,
+  `actor_id` bigint(20) NOT NULL,
+  `payload` mediumtext NOT NULL,
+  `created_at` datetime(6) NOT NULL,
+  PRIMARY KEY (`id`),
+  KEY `webhook_events_team` (`team_id`,`id`),
+  CONSTRAINT `webhook_events_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 

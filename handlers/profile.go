@@ -20,8 +20,12 @@ func (s *Server) profileView(c *fiber.Ctx) (views.ProfileView, error) {
 	if err != nil {
 		return views.ProfileView{}, err
 	}
+	keys, err := s.apiKeysView(c)
+	if err != nil {
+		return views.ProfileView{}, err
+	}
 	return views.ProfileView{Me: me, Team: currentTeam(c), Name: me.Name, NameErrs: views.Errors{}, PassErrs: views.Errors{},
-		GoogleEmail: googleEmail, GoogleConfigured: s.googleConfigured(), OtherSessions: max(sessions-1, 0)}, nil
+		GoogleEmail: googleEmail, GoogleConfigured: s.googleConfigured(), OtherSessions: max(sessions-1, 0), APIKeys: keys}, nil
 }
 
 func (s *Server) profilePage(c *fiber.Ctx) error {

@@ -52,6 +52,9 @@ func (s *Server) shell(c *fiber.Ctx, title, active string) views.Shell {
 // handleError is Fiber's one error handler: it picks the status, logs server
 // errors with the request id, and renders a friendly page (or fragment).
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	if isAPIPath(c.Path()) {
+		return s.apiError(c, err)
+	}
 	status := fiber.StatusInternalServerError
 	ev := views.ErrorView{}
 	var fe *fiber.Error

@@ -71,6 +71,10 @@ type Config struct {
 	// ImportMaxBytes is the largest CSV file an import accepts
 	// (DefaultImportMaxBytes when 0).
 	ImportMaxBytes int64
+	// APIRate is the API's rate limit per key (DefaultAPIRate when zero).
+	APIRate store.RatePolicy
+	// Webhooks configures the webhook sender; see WebhookConfig.
+	Webhooks WebhookConfig
 }
 
 // DefaultDBTimeout is the default deadline of a request's database work.
@@ -127,12 +131,14 @@ type Server struct {
 	imports *importWorker
 	// lists keeps the tables' next steps moving and runs bulk changes.
 	lists *listsState
+	// rateReserve holds API rate-limit tokens this instance reserved.
+	rateReserve *rateReserve
 }
 
 // New builds the Fiber app with every route and middleware.
 func New(cfg Config, st *store.Store, mailer Mailer, log zerolog.Logger) *fiber.App {
 	s := &Server{cfg: cfg, store: st, mailer: mailer, log: log, dummyHash: hashPassword(cfg.Password, "not a real password"),
-		dashCache: newDashboardCache(), boardCache: newBoardCache(), outage: newOutageLog(), imports: newImportWorker(st, log),
+		dashCache: newDashboardCache(), boardCache: newBoardCache(), rateReserve: newRateReserve(), outage: newOutageLog(), imports: newImportWorker(st, log),
 		lists:  newListsState(st, log),
 		hasher: newHasher(cfg.Password, cfg.HashSlots, cfg.HashWait, cfg.OnPasswordCheck)}
 	if cfg.MetricsToken != "" || len(cfg.MetricsAllow) > 0 {
@@ -177,6 +183,9 @@ func (s *Server) routes(app *fiber.App) {
 		app.Get("/metrics", s.metricsEndpoint())
 	}
 	app.Use("/static", staticFiles())
+	// The API authenticates by key, not cookie: before the session and the
+	// cross-site check (see api.go).
+	s.apiRoutes(app)
 	app.Use(s.crossSiteCheck)
 	app.Use(s.loadSession)
 	app.Use(s.loadUser)
@@ -205,6 +214,8 @@ func (s *Server) routes(app *fiber.App) {
 	app.Post("/team/members/:id/owner", s.requireTeam, s.requireOwner, s.handOver)
 	app.Post("/team/members/:id/remove", s.requireTeam, s.requireManager, s.removeMember)
 
+	s.apiKeyRoutes(app)
+	s.webhookRoutes(app)
 	s.exportRoutes(app)
 	s.importRoutes(app)
 	s.contactsRoutes(app)

@@ -64,6 +64,9 @@ func (s *Server) teamView(c *fiber.Ctx) (views.TeamView, error) {
 			return v, err
 		}
 		v.NewInviteLink = s.sessions.PopString(ctx, keyInviteLink)
+		if v.Webhooks, err = s.webhooksView(c); err != nil {
+			return v, err
+		}
 	}
 	return v, nil
 }

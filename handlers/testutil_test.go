@@ -56,6 +56,8 @@ func testConfig() handlers.Config {
 	u, _ := url.Parse("http://sherpa.test")
 	cfg := handlers.DefaultConfig(u)
 	cfg.Password = handlers.PasswordParams{Memory: 64, Time: 1, Threads: 1}
+	// Tests send bursts of API requests; TestAPIRateLimitPerKey sets its own.
+	cfg.APIRate = store.RatePolicy{Rate: 1_000_000, Burst: 1_000_000}
 	return cfg
 }
 

@@ -210,7 +210,11 @@ func (s *Store) MoveDeal(ctx context.Context, teamID int64, actor *User, id int6
 		if IsClosed(v.stage) {
 			after.Amount, after.CloseDate = v.amount, v.closeDate
 		}
-		return s.recordChange(ctx, tx, Change{TeamID: teamID, Deals: []DealDelta{{Before: old, After: &after}}, Logged: []time.Time{now}})
+		if err := s.recordChange(ctx, tx, Change{TeamID: teamID, Deals: []DealDelta{{Before: old, After: &after}}, Logged: []time.Time{now}}); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "deal", id: id, from: old.Stage, to: v.stage,
+			types: stageEvents(old.Stage, v.stage, EventDealUpdated)})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("move deal %d: %w", id, err)
@@ -276,7 +280,11 @@ func (s *Store) ReopenDeal(ctx context.Context, teamID int64, actor *User, id in
 		after := *d
 		after.Stage, after.CloseDate = back, closeRow.PrevCloseDate
 		// Past: the close it takes back may be in a month already over.
-		return s.recordChange(ctx, tx, Change{TeamID: teamID, Past: true, Deals: []DealDelta{{Before: d, After: &after}}, Logged: []time.Time{now}})
+		if err := s.recordChange(ctx, tx, Change{TeamID: teamID, Past: true, Deals: []DealDelta{{Before: d, After: &after}}, Logged: []time.Time{now}}); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "deal", id: id, from: d.Stage, to: back,
+			types: []string{EventDealUpdated, EventDealStageChanged}})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reopen deal %d: %w", id, err)

@@ -279,7 +279,10 @@ func (s *Store) CreateContact(ctx context.Context, teamID int64, actor *User, in
 			}
 			return fmt.Errorf("insert contact: %w", err)
 		}
-		return replaceTerms(ctx, tx, contactTermSet, teamID, c.ID, contactTerms(c.Name, c.Email, c.Company, c.Phone))
+		if err := replaceTerms(ctx, tx, contactTermSet, teamID, c.ID, contactTerms(c.Name, c.Email, c.Company, c.Phone)); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "contact", id: c.ID, types: []string{EventContactCreated}})
 	})
 	if errors.Is(err, ErrDuplicate) && !errors.As(err, new(*DuplicateError)) {
 		// Another request inserted the same email between our check and
@@ -356,9 +359,11 @@ func (s *Store) UpdateContact(ctx context.Context, teamID int64, actor *User, id
 			}
 		}
 		if old.Name != in.Name {
-			return s.renameDealContact(ctx, tx, teamID, id, in.Name)
+			if err := s.renameDealContact(ctx, tx, teamID, id, in.Name); err != nil {
+				return err
+			}
 		}
-		return nil
+		return s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "contact", id: id, types: []string{EventContactUpdated}})
 	})
 	if conflict {
 		fresh, lerr := s.ContactByID(ctx, teamID, id)
@@ -409,10 +414,12 @@ func (s *Store) assign(ctx context.Context, teamID int64, actor *User, model any
 		if err := checkOwner(ctx, tx, teamID, ownerID); err != nil {
 			return err
 		}
-		_, err = tx.NewUpdate().Model(model).Set("owner_id = ?", nullID(ownerID)).
+		if _, err = tx.NewUpdate().Model(model).Set("owner_id = ?", nullID(ownerID)).
 			Set("version = version + 1").Set("updated_at = ?", s.now()).
-			Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx)
-		return err
+			Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, assignChange(teamID, actor.ID, model, id))
 	})
 }
 
@@ -423,14 +430,18 @@ func (s *Store) DeleteContact(ctx context.Context, teamID int64, actor *User, id
 		return err
 	}
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		change, err := s.contactCascade(ctx, tx, teamID, id)
+		cascade, err := s.contactCascade(ctx, tx, teamID, id)
 		if err != nil {
+			return err
+		}
+		// Announced before the delete: the event carries the contact as it was.
+		if err := s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "contact", id: id, types: []string{EventContactDeleted}}); err != nil {
 			return err
 		}
 		if _, err := tx.NewDelete().Model((*Contact)(nil)).Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx); err != nil {
 			return err
 		}
-		return s.recordChange(ctx, tx, change)
+		return s.recordChange(ctx, tx, cascade)
 	})
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("delete contact %d: %w", id, err)

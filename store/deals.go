@@ -435,7 +435,11 @@ func (s *Store) CreateDeal(ctx context.Context, teamID int64, actor *User, in De
 		if err := replaceTerms(ctx, tx, dealTermSet, teamID, d.ID, dealTerms(d.Name, d.Company, d.ContactName)); err != nil {
 			return err
 		}
-		return s.recordChange(ctx, tx, Change{TeamID: teamID, Deals: dealsInserted([]Deal{*d}), Logged: []time.Time{now}})
+		if err := s.recordChange(ctx, tx, Change{TeamID: teamID, Deals: dealsInserted([]Deal{*d}), Logged: []time.Time{now}}); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "deal", id: d.ID, from: StageCreated, to: d.Stage,
+			types: stageEvents(StageCreated, d.Stage, EventDealCreated)})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create deal: %w", err)
@@ -540,7 +544,11 @@ func (s *Store) UpdateDeal(ctx context.Context, teamID int64, actor *User, id in
 		}
 		after := *old
 		after.Stage, after.Amount, after.Goal, after.CloseDate = v.stage, v.amount, v.goal, v.closeDate
-		return s.recordChange(ctx, tx, Change{TeamID: teamID, Deals: []DealDelta{{Before: old, After: &after}}, Logged: loggedIf(v.stage != old.Stage, now)})
+		if err := s.recordChange(ctx, tx, Change{TeamID: teamID, Deals: []DealDelta{{Before: old, After: &after}}, Logged: loggedIf(v.stage != old.Stage, now)}); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "deal", id: id, from: old.Stage, to: v.stage,
+			types: stageEvents(old.Stage, v.stage, EventDealUpdated)})
 	})
 	if conflict {
 		fresh, lerr := s.DealByID(ctx, teamID, id)
@@ -592,6 +600,10 @@ func (s *Store) DeleteDeal(ctx context.Context, teamID int64, actor *User, id in
 				return ErrNotFound
 			}
 			return fmt.Errorf("load deal: %w", err)
+		}
+		// Announced before the delete: the event carries the deal as it was.
+		if err := s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "deal", id: id, types: []string{EventDealDeleted}}); err != nil {
+			return err
 		}
 		if _, err := tx.NewDelete().Model((*Deal)(nil)).Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx); err != nil {
 			return err

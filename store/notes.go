@@ -63,7 +63,10 @@ func (s *Store) AddNote(ctx context.Context, teamID int64, actor *User, contactI
 		if err != nil {
 			return err
 		}
-		return s.recordChange(ctx, tx, Change{TeamID: teamID, Activities: activitiesInserted([]Activity{*a})})
+		if err := s.recordChange(ctx, tx, Change{TeamID: teamID, Activities: activitiesInserted([]Activity{*a})}); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "note", id: n.ID, types: []string{EventNoteAdded}})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("add note to contact %d: %w", contactID, err)
