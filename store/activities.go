@@ -93,6 +93,9 @@ func (s *Store) logActivity(ctx context.Context, db bun.IDB, teamID, contactID, 
 	if _, err := db.NewInsert().Model(a).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("insert activity: %w", err)
 	}
+	if err := s.touchContact(ctx, db, teamID, contactID, a.At, a.DueAt); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 

@@ -400,7 +400,10 @@ func (s *Store) assign(ctx context.Context, teamID int64, actor *User, model any
 		_, err = tx.NewUpdate().Model(model).Set("owner_id = ?", nullID(ownerID)).
 			Set("version = version + 1").Set("updated_at = ?", s.now()).
 			Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx)
-		return err
+		if err != nil {
+			return err
+		}
+		return s.boardChanged(ctx, tx, teamID)
 	})
 }
 

@@ -103,6 +103,13 @@ type Deal struct {
 	// LostReason and LostNote say why a Closed Lost deal was lost.
 	LostReason string `bun:"lost_reason,notnull"`
 	LostNote   string `bun:"lost_note,notnull"`
+	// The board's times (migration 0010, store/board_touch.go): the latest
+	// moment anything was logged on the deal or its contact, the latest
+	// task or meeting scheduled on its contact, and when it entered its
+	// current stage. The store keeps them; inserts leave them to it.
+	LastTouchedAt time.Time `bun:"last_touched_at,nullzero"`
+	NextDueAt     time.Time `bun:"next_due_at,nullzero"`
+	StageSince    time.Time `bun:"stage_since,nullzero"`
 
 	OwnerName string `bun:"owner_name,scanonly"`
 }
@@ -359,7 +366,7 @@ func (s *Store) insertStageLog(ctx context.Context, db bun.IDB, row *StageLog) e
 	if _, err := db.NewInsert().Model(row).Exec(ctx); err != nil {
 		return fmt.Errorf("log stage %q → %q of deal %d: %w", from, to, dealID, err)
 	}
-	return nil
+	return s.touchDeal(ctx, db, row.TeamID, dealID)
 }
 
 // CreateDeal adds a deal for one of the team's contacts and logs its Created
@@ -523,6 +530,16 @@ func (s *Store) UpdateDeal(ctx context.Context, teamID int64, actor *User, id in
 				return err
 			}
 		}
+		if v.contactID != old.ContactID {
+			if err := s.touchDeal(ctx, tx, teamID, id); err != nil {
+				return err
+			}
+		}
+		if v.name != old.Name || owner != old.OwnerID || v.company != old.Company || v.contactID != old.ContactID || contactName != old.ContactName {
+			if err := s.boardChanged(ctx, tx, teamID); err != nil {
+				return err
+			}
+		}
 		if v.name != old.Name || v.company != old.Company || contactName != old.ContactName {
 			return replaceTerms(ctx, tx, dealTermSet, teamID, id, dealTerms(v.name, v.company, contactName))
 		}
@@ -595,6 +612,9 @@ func (s *Store) renameDealContact(ctx context.Context, tx bun.Tx, teamID, contac
 	if _, err := tx.NewUpdate().Model((*Deal)(nil)).Set("contact_name = ?", name).
 		Where("team_id = ?", teamID).Where("contact_id = ?", contactID).Exec(ctx); err != nil {
 		return fmt.Errorf("rename contact of deals: %w", err)
+	}
+	if err := s.boardChanged(ctx, tx, teamID); err != nil {
+		return err
 	}
 	for _, d := range deals {
 		if err := replaceTerms(ctx, tx, dealTermSet, teamID, d.ID, dealTerms(d.Name, d.Company, name)); err != nil {

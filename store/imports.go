@@ -1295,6 +1295,13 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 		if err := insertRows(ctx, tx, log); err != nil {
 			return fmt.Errorf("insert stage log: %w", err)
 		}
+		ids := make([]int64, len(res.deals))
+		for i, d := range res.deals {
+			ids[i] = d.ID
+		}
+		if err := r.s.touchDeals(ctx, tx, teamID, ids); err != nil {
+			return err
+		}
 		if err := insertTerms(ctx, tx, dealTermSet, sortedTerms(terms)); err != nil {
 			return err
 		}
