@@ -384,6 +384,11 @@ func (s *Store) boardFilter(teamID int64, q BoardQuery, stage string, staleDays 
 
 func (f boardFilter) sql() string { return strings.Join(f.where, " AND ") }
 
+// boardCardColumns are the deal columns a card shows or its rules need
+// (fewer than d.*: each time column read is a parse on SQLite).
+const boardCardColumns = "d.id, d.team_id, d.contact_id, d.name, d.stage, d.amount, d.close_date, d.owner_id, " +
+	"d.contact_name, d.company, d.lost_reason, d.last_touched_at, d.next_due_at, d.stage_since"
+
 // boardCursor is the position after a card: close date, amount, id.
 func boardCursor(d *Deal) string {
 	date := ""
@@ -541,7 +546,9 @@ func (s *Store) boardCards(ctx context.Context, teamID int64, q BoardQuery, col 
 	// One read: the column's range of the board index in order, each row
 	// by its primary key, with its owner's name.
 	var deals []Deal
-	if err := s.selectDeals(s.DB, f.index).Where(f.sql(), f.args...).
+	if err := s.DB.NewSelect().Model((*Deal)(nil)).ModelTableExpr("deals AS d"+s.indexHint(f.index)).
+		ColumnExpr(boardCardColumns).ColumnExpr("u.name AS owner_name").
+		Join("LEFT JOIN users AS u ON u.id = d.owner_id").Where(f.sql(), f.args...).
 		OrderExpr("d.close_date, d.amount, d.id").Limit(int64(limit+1)).Scan(ctx, &deals); err != nil {
 		return fmt.Errorf("board cards of %s: %w", col.Stage, err)
 	}
