@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -126,18 +127,21 @@ func (s *Server) boardView(c *fiber.Ctx, version store.TeamVersion) (views.Board
 	f := boardFilter(c)
 	today := s.teamToday(team)
 	month := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, time.UTC)
+	// The members (the owner filter) and lost reasons (the close dialog)
+	// are read while the columns load.
+	var members []store.User
+	var reasons []string
+	var merr, rerr error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); members, merr = s.store.TeamMembers(ctx, team.ID) }()
+	go func() { defer wg.Done(); reasons, rerr = s.store.LostReasons(ctx, team.ID) }()
 	cols, err := s.store.Board(ctx, team.ID, boardQuery(f, me, month))
-	if err != nil {
+	wg.Wait()
+	if err := errors.Join(err, merr, rerr); err != nil {
 		return views.Board{}, err
 	}
-	members, err := s.store.TeamMembers(ctx, team.ID)
-	if err != nil {
-		return views.Board{}, err
-	}
-	closing, err := s.closing(c)
-	if err != nil {
-		return views.Board{}, err
-	}
+	closing := views.Closing{Today: today.Format(time.DateOnly), Reasons: reasons}
 	return views.Board{Filter: f, Members: members, Columns: cols, Me: me, Now: s.store.Now(),
 		MonthLabel: month.Format("January 2006"), ETag: boardETag(team, me, version, f, today),
 		Closing: closing, Money: teamMoney(team), Currency: team.Currency}, nil
