@@ -1308,6 +1308,7 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 	}
 	var updTerms []termRow
 	var updIDs []int64
+	cardsRenamed := false // a contact with deals renamed: the board's cards change
 	if err := r.updateContacts(ctx, tx, res.updates, now); err != nil {
 		return err
 	}
@@ -1325,6 +1326,7 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 			if err := r.s.renameDealContact(ctx, tx, teamID, u.id, a.Name); err != nil {
 				return err
 			}
+			cardsRenamed = true
 		}
 		bj, _ := json.Marshal(u.before)
 		changes = append(changes, changeRow{recordID: u.id, action: "updated", version: u.version + 1, before: string(bj)})
@@ -1371,7 +1373,12 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 	if err != nil {
 		return fmt.Errorf("save import progress: %w", err)
 	}
-	return nil
+	if cardsRenamed {
+		if err := r.s.boardChanged(ctx, tx, teamID); err != nil {
+			return err
+		}
+	}
+	return r.s.recordChange(ctx, tx, Change{TeamID: teamID, Deals: dealsInserted(res.deals), Logged: loggedIf(len(res.deals) > 0, now)})
 }
 
 // updateContacts writes a batch's updates in a few statements: one UPDATE
@@ -1596,6 +1603,10 @@ func (s *Store) UndoImport(ctx context.Context, teamID, id int64, actor *User) (
 				}
 			}
 			if len(created) > 0 {
+				change, err := s.importedDealsForDelete(ctx, tx, teamID, table, created)
+				if err != nil {
+					return err
+				}
 				q := "DELETE FROM " + table + " WHERE team_id = ? AND id IN (?) AND version = 1"
 				if table == "contacts" {
 					q += " AND NOT EXISTS (SELECT 1 FROM deals WHERE deals.contact_id = contacts.id)" +
@@ -1604,6 +1615,9 @@ func (s *Store) UndoImport(ctx context.Context, teamID, id int64, actor *User) (
 				}
 				if _, err := tx.NewRaw(q, teamID, bun.In(created)).Exec(ctx); err != nil {
 					return fmt.Errorf("delete imported %s: %w", table, err)
+				}
+				if err := s.recordChange(ctx, tx, change); err != nil {
+					return err
 				}
 				var left []int64
 				if err := tx.NewRaw("SELECT id FROM "+table+" WHERE team_id = ? AND id IN (?)", teamID, bun.In(created)).Scan(ctx, &left); err != nil {
