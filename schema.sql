@@ -221,6 +221,9 @@ CREATE TABLE `deals` (
   `closed_at` datetime(6) DEFAULT NULL,
   `lost_reason` varchar(64) NOT NULL DEFAULT '',
   `lost_note` varchar(500) NOT NULL DEFAULT '',
+  `last_touched_at` datetime(6) DEFAULT NULL,
+  `next_due_at` datetime(6) DEFAULT NULL,
+  `stage_since` datetime(6) DEFAULT NULL,
   PRIMARY KEY (`id`),
   KEY `deals_of_contact` (`contact_id`,`id`),
   KEY `deals_name` (`team_id`,`name`,`id`),
@@ -241,8 +244,8 @@ CREATE TABLE `deals` (
   KEY `deals_owner_company` (`team_id`,`owner_id`,`company`,`id`),
   KEY `deals_owner_created` (`team_id`,`owner_id`,`created_at`,`id`),
   KEY `deals_owner_updated` (`team_id`,`owner_id`,`updated_at`,`id`),
-  KEY `deals_board` (`team_id`,`stage`,`close_date`,`amount`,`id`),
-  KEY `deals_owner_board` (`team_id`,`owner_id`,`stage`,`close_date`,`amount`,`id`),
+  KEY `deals_board` (`team_id`,`stage`,`close_date`,`amount`,`id`,`last_touched_at`,`next_due_at`),
+  KEY `deals_owner_board` (`team_id`,`owner_id`,`stage`,`close_date`,`amount`,`id`,`last_touched_at`,`next_due_at`),
   CONSTRAINT `deals_contact_fk` FOREIGN KEY (`contact_id`) REFERENCES `contacts` (`id`) ON DELETE CASCADE,
   CONSTRAINT `deals_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

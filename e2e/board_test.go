@@ -57,14 +57,23 @@ func drag(fromSel, toSel string) chromedp.Action[chromedp.Void] {
 		// card in the target list (it throttles its hit tests, and a busy
 		// machine delays them): a person releases once they see it there.
 		inTarget := fmt.Sprintf(`(() => { const l = document.querySelector(%q); return !!(l && l.querySelector(".sortable-chosen")); })()`, toSel)
-		for i := range 100 {
+		there := false
+		for i := 0; i < 250 && !there; i++ { // up to 10 s on a machine this busy
+			// Measured again each time: the page may have scrolled or the
+			// columns grown since the press.
+			if now, err := chromedp.Evaluate[[]float64](fmt.Sprintf(`(() => { const r = document.querySelector(%q).getBoundingClientRect(); return [r.left + r.width / 2, r.top + Math.min(r.height / 2, 60)]; })()`, toSel))(ctx, t); err == nil {
+				to = now
+			}
 			if _, err := chromedp.MouseEvent(chromedp.MouseMoved, to[0]+float64(i%2), to[1]+float64(i%3), pressed)(ctx, t); err != nil {
 				return err
 			}
 			time.Sleep(40 * time.Millisecond)
-			if there, err := chromedp.Evaluate[bool](inTarget)(ctx, t); err == nil && there && i >= 3 {
-				break
+			if ok, err := chromedp.Evaluate[bool](inTarget)(ctx, t); err == nil && ok && i >= 3 {
+				there = true
 			}
+		}
+		if !there {
+			return fmt.Errorf("drag to %s: the card never showed in the target list", toSel)
 		}
 		_, err = chromedp.MouseEvent(chromedp.MouseReleased, to[0], to[1], pressed)(ctx, t)
 		return err
@@ -177,7 +186,7 @@ func TestPipelineBoard(t *testing.T) {
 		chromedp.SendKeys(css("#email"), "olga@example.com"),
 		chromedp.SendKeys(css("#password"), "a long enough password"),
 		chromedp.Click(css("[data-testid=login-submit]")),
-		chromedp.WaitVisible(css("nav")),
+		chromedp.WaitVisible(css("[data-testid=logout]")), // logged in (the login page has a nav too)
 		chromedp.Navigate(srv.URL+"/deals/board"),
 		chromedp.WaitVisible(css(card("Gamma pilot"))),
 		chromedp.SetValue(css(card("Gamma pilot")+" [data-testid=move-to]"), store.StageAppointment),

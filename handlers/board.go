@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"
@@ -38,15 +39,19 @@ func (s *Server) boardRoutes(app *fiber.App, g fiber.Router) {
 // and its lost reasons.
 func (s *Server) closing(c *fiber.Ctx) (views.Closing, error) {
 	ctx, team := c.UserContext(), currentTeam(c)
-	today, err := s.store.TeamToday(ctx, team.ID)
-	if err != nil {
-		return views.Closing{}, err
-	}
+	today := s.teamToday(team)
 	reasons, err := s.store.LostReasons(ctx, team.ID)
 	if err != nil {
 		return views.Closing{}, err
 	}
 	return views.Closing{Today: today.Format(time.DateOnly), Reasons: reasons}, nil
+}
+
+// teamToday is today in the team's zone as midnight UTC, like
+// store.TeamToday but from the team the request loaded.
+func (s *Server) teamToday(team *store.Team) time.Time {
+	y, m, d := s.store.Now().In(teamLocation(team)).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
 // param reads a value from the query or, for posts, the form.
@@ -120,23 +125,23 @@ func boardETag(team *store.Team, me *store.User, version store.TeamVersion, f vi
 func (s *Server) boardView(c *fiber.Ctx, version store.TeamVersion) (views.Board, error) {
 	ctx, team, me := c.UserContext(), currentTeam(c), currentUser(c)
 	f := boardFilter(c)
-	today, err := s.store.TeamToday(ctx, team.ID)
-	if err != nil {
-		return views.Board{}, err
-	}
+	today := s.teamToday(team)
 	month := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, time.UTC)
+	// The members (the owner filter) and lost reasons (the close dialog)
+	// are read while the columns load.
+	var members []store.User
+	var reasons []string
+	var merr, rerr error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); members, merr = s.store.TeamMembers(ctx, team.ID) }()
+	go func() { defer wg.Done(); reasons, rerr = s.store.LostReasons(ctx, team.ID) }()
 	cols, err := s.store.Board(ctx, team.ID, boardQuery(f, me, month))
-	if err != nil {
+	wg.Wait()
+	if err := errors.Join(err, merr, rerr); err != nil {
 		return views.Board{}, err
 	}
-	members, err := s.store.TeamMembers(ctx, team.ID)
-	if err != nil {
-		return views.Board{}, err
-	}
-	closing, err := s.closing(c)
-	if err != nil {
-		return views.Board{}, err
-	}
+	closing := views.Closing{Today: today.Format(time.DateOnly), Reasons: reasons}
 	return views.Board{Filter: f, Members: members, Columns: cols, Me: me, Now: s.store.Now(),
 		MonthLabel: month.Format("January 2006"), ETag: boardETag(team, me, version, f, today),
 		Closing: closing, Money: teamMoney(team), Currency: team.Currency}, nil
@@ -173,6 +178,7 @@ func (s *Server) boardPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.grantPolls(c)
 	if wantsFragment(c) {
 		return render(c, fiber.StatusOK, b.Fragment)
 	}
@@ -193,6 +199,7 @@ func (s *Server) boardPoll(c *fiber.Ctx) error {
 	etag := boardETag(team, me, version, boardFilter(c), time.Date(y, m, d, 0, 0, 0, 0, time.UTC))
 	c.Set(fiber.HeaderCacheControl, "private, no-cache")
 	c.Set(fiber.HeaderETag, etag)
+	s.grantPolls(c)
 	if etagMatch(c.Get(fiber.HeaderIfNoneMatch), etag) {
 		return c.SendStatus(fiber.StatusNotModified)
 	}
@@ -207,10 +214,7 @@ func (s *Server) boardPoll(c *fiber.Ctx) error {
 func (s *Server) boardMore(c *fiber.Ctx) error {
 	ctx, team, me := c.UserContext(), currentTeam(c), currentUser(c)
 	f := boardFilter(c)
-	today, err := s.store.TeamToday(ctx, team.ID)
-	if err != nil {
-		return err
-	}
+	today := s.teamToday(team)
 	month := time.Date(today.Year(), today.Month(), 1, 0, 0, 0, 0, time.UTC)
 	col, err := s.store.BoardMore(ctx, team.ID, boardQuery(f, me, month), c.Query("col"), c.Query("after"))
 	if err != nil {

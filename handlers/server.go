@@ -123,6 +123,8 @@ type Server struct {
 	dashCache *dashboardCache
 	// boardCache holds boards drawn at the team's current data version.
 	boardCache *boardCache
+	// polls lets a board poll with nothing new skip the session (board_poll.go).
+	polls pollGrants
 	// outage rate-limits the log lines about an unavailable database.
 	outage *outageLog
 	// metrics is nil unless /metrics is configured.
@@ -186,6 +188,7 @@ func (s *Server) routes(app *fiber.App) {
 	// The API authenticates by key, not cookie: before the session and the
 	// cross-site check (see api.go).
 	s.apiRoutes(app)
+	app.Get("/deals/board/poll", s.boardPollQuick) // before the session: see board_poll.go
 	app.Use(s.crossSiteCheck)
 	app.Use(s.loadSession)
 	app.Use(s.loadUser)

@@ -100,6 +100,9 @@ func (s *Store) logActivity(ctx context.Context, db bun.IDB, teamID, contactID, 
 	if err := s.touchAfterActivity(ctx, db, a); err != nil {
 		return nil, err
 	}
+	if err := s.touchContactDeals(ctx, db, teamID, contactID, a.At, a.DueAt); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 

@@ -389,16 +389,27 @@ func (s *Store) boardFilter(teamID int64, q BoardQuery, stage string, staleDays 
 		if IsClosed(stage) {
 			f.add("1 = 0")
 		} else {
-			cutoff := now.AddDate(0, 0, -staleDays)
-			f.add(`NOT EXISTS (SELECT 1 FROM deal_stage_log AS sl WHERE sl.deal_id = d.id AND sl.at >= ?)
-AND NOT EXISTS (SELECT 1 FROM activities AS sa WHERE sa.contact_id = d.contact_id AND sa.at >= ?)
-AND NOT EXISTS (SELECT 1 FROM activities AS sd WHERE sd.contact_id = d.contact_id AND sd.due_at >= ?)`, cutoff, cutoff, now)
+			// The times kept on the deal (store/board_touch.go), read from
+			// the board index itself. On SQLite the unary plus drops the
+			// columns' NUMERIC affinity (they are TIMESTAMP), which would
+			// otherwise try to read the text parameter as a number on
+			// every row; the index still serves them.
+			plus := ""
+			if s.Dialect == SQLite {
+				plus = "+"
+			}
+			f.add(plus+"d.last_touched_at < ? AND ("+plus+"d.next_due_at IS NULL OR "+plus+"d.next_due_at < ?)", staleCutoff(now, staleDays), now)
 		}
 	}
 	return f
 }
 
 func (f boardFilter) sql() string { return strings.Join(f.where, " AND ") }
+
+// boardCardColumns are the deal columns a card shows or its rules need
+// (fewer than d.*: each time column read is a parse on SQLite).
+const boardCardColumns = "d.id, d.team_id, d.contact_id, d.name, d.stage, d.amount, d.close_date, d.owner_id, " +
+	"d.contact_name, d.company, d.lost_reason, d.last_touched_at, d.next_due_at, d.stage_since"
 
 // boardCursor is the position after a card: close date, amount, id.
 func boardCursor(d *Deal) string {
@@ -459,6 +470,10 @@ func (s *Store) Board(ctx context.Context, teamID int64, q BoardQuery) ([]BoardC
 	errs := make([]error, len(cols))
 	var wg sync.WaitGroup
 	for i := range cols {
+		if q.StaleOnly && IsClosed(cols[i].Stage) {
+			cols[i].Cards = []BoardCard{} // closed deals are never stale
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -486,7 +501,7 @@ func (s *Store) BoardMore(ctx context.Context, teamID int64, q BoardQuery, stage
 		}
 	}
 	words, ok := parseSearch(q.Search)
-	if StageIndex(stage) < 0 || !ok {
+	if StageIndex(stage) < 0 || !ok || (q.StaleOnly && IsClosed(stage)) {
 		return col, nil
 	}
 	err = s.boardCards(ctx, teamID, q, &col, words, s.now(), after)
@@ -550,18 +565,18 @@ func (s *Store) boardCards(ctx context.Context, teamID int64, q BoardQuery, col 
 			f.add("(d.close_date > ? OR (d.close_date = ? AND (d.amount > ? OR (d.amount = ? AND d.id > ?))))", date, date, amount, amount, id)
 		}
 	}
-	var ids []int64
-	if err := s.DB.NewRaw("SELECT d.id FROM deals AS d"+s.forceIndex(f.index)+" WHERE "+f.sql()+
-		" ORDER BY d.close_date, d.amount, d.id LIMIT ?", append(f.args, limit+1)...).Scan(ctx, &ids); err != nil {
+	// One read: the column's range of the board index in order, each row
+	// by its primary key, with its owner's name.
+	var deals []Deal
+	if err := s.DB.NewSelect().Model((*Deal)(nil)).ModelTableExpr("deals AS d"+s.indexHint(f.index)).
+		ColumnExpr(boardCardColumns).ColumnExpr("u.name AS owner_name").
+		Join("LEFT JOIN users AS u ON u.id = d.owner_id").Where(f.sql(), f.args...).
+		OrderExpr("d.close_date, d.amount, d.id").Limit(int64(limit+1)).Scan(ctx, &deals); err != nil {
 		return fmt.Errorf("board cards of %s: %w", col.Stage, err)
 	}
-	more := len(ids) > limit
+	more := len(deals) > limit
 	if more {
-		ids = ids[:limit]
-	}
-	deals, err := s.dealsByIDs(ctx, teamID, ids)
-	if err != nil {
-		return err
+		deals = deals[:limit]
 	}
 	col.Cards = make([]BoardCard, len(deals))
 	for i, d := range deals {
@@ -573,63 +588,24 @@ func (s *Store) boardCards(ctx context.Context, teamID int64, q BoardQuery, col 
 	return s.markCards(ctx, teamID, col, now)
 }
 
-// markCards fills each card's time in its stage and stale flag, by the same
-// rule as the "stale only" filter.
-func (s *Store) markCards(ctx context.Context, teamID int64, col *BoardColumn, now time.Time) error {
-	if len(col.Cards) == 0 {
-		return nil
-	}
-	ids := make([]int64, len(col.Cards))
-	contacts := make([]int64, len(col.Cards))
-	for i, c := range col.Cards {
-		ids[i], contacts[i] = c.ID, c.ContactID
-	}
-	var since []struct {
-		DealID int64     `bun:"deal_id"`
-		At     time.Time `bun:"at"`
-	}
-	// The indexes are named: SQLite would otherwise pick the team's index
-	// on time and read the whole team's log.
-	if err := s.DB.NewRaw("SELECT deal_id, MAX(at) AS at FROM deal_stage_log"+s.forceIndex("deal_stage_log_deal")+" WHERE team_id = ? AND deal_id IN (?) AND kind <> ? GROUP BY deal_id",
-		teamID, bun.In(ids), LogUndone).Scan(ctx, &since); err != nil {
-		return fmt.Errorf("board stage times: %w", err)
-	}
-	bySince := map[int64]time.Time{}
-	for _, r := range since {
-		bySince[r.DealID] = r.At
-	}
-	for i := range col.Cards {
-		col.Cards[i].Since = bySince[col.Cards[i].ID]
-	}
-	if IsClosed(col.Stage) {
-		return nil
-	}
-	var touch []struct {
-		ContactID int64     `bun:"contact_id"`
-		At        time.Time `bun:"at"`
-		Due       time.Time `bun:"due"`
-	}
-	if err := s.DB.NewRaw("SELECT contact_id, MAX(at) AS at, MAX(due_at) AS due FROM activities"+s.forceIndex("activities_contact")+" WHERE team_id = ? AND contact_id IN (?) GROUP BY contact_id",
-		teamID, bun.In(contacts)).Scan(ctx, &touch); err != nil {
-		return fmt.Errorf("board activity times: %w", err)
-	}
-	byContact := map[int64]int{}
-	for i, t := range touch {
-		byContact[t.ContactID] = i
-	}
-	cutoff := now.AddDate(0, 0, -col.StaleDays)
+// staleCutoff is the moment before which a deal's last touch makes it
+// stale, for a stage's threshold in days.
+func staleCutoff(now time.Time, staleDays int) time.Time { return now.AddDate(0, 0, -staleDays) }
+
+// IsStale is the stale rule: an open deal with nothing logged on it or its
+// contact since staleDays before now, and no task or meeting on its contact
+// due now or later. The "stale only" filter is the same rule in SQL.
+func IsStale(d *Deal, now time.Time, staleDays int) bool {
+	return !IsClosed(d.Stage) && !d.LastTouchedAt.IsZero() && d.LastTouchedAt.Before(staleCutoff(now, staleDays)) && d.NextDueAt.Before(now)
+}
+
+// markCards fills each card's time in its stage and stale flag from the
+// times kept on the deal.
+func (s *Store) markCards(_ context.Context, _ int64, col *BoardColumn, now time.Time) error {
 	for i := range col.Cards {
 		c := &col.Cards[i]
-		last := c.Since
-		if j, ok := byContact[c.ContactID]; ok {
-			if touch[j].At.After(last) {
-				last = touch[j].At
-			}
-			if !touch[j].Due.Before(now) {
-				continue // something is scheduled ahead
-			}
-		}
-		c.Stale = last.Before(cutoff)
+		c.Since = c.StageSince
+		c.Stale = IsStale(&c.Deal, now, col.StaleDays)
 	}
 	return nil
 }

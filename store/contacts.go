@@ -362,6 +362,9 @@ func (s *Store) UpdateContact(ctx context.Context, teamID int64, actor *User, id
 			if err := s.renameDealContact(ctx, tx, teamID, id, in.Name); err != nil {
 				return err
 			}
+			if err := s.boardChanged(ctx, tx, teamID); err != nil { // its deals' cards show the name
+				return err
+			}
 		}
 		return s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "contact", id: id, types: []string{EventContactUpdated}})
 	})
@@ -417,6 +420,9 @@ func (s *Store) assign(ctx context.Context, teamID int64, actor *User, model any
 		if _, err = tx.NewUpdate().Model(model).Set("owner_id = ?", nullID(ownerID)).
 			Set("version = version + 1").Set("updated_at = ?", s.now()).
 			Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx); err != nil {
+			return err
+		}
+		if err := s.boardChanged(ctx, tx, teamID); err != nil {
 			return err
 		}
 		return s.emit(ctx, tx, assignChange(teamID, actor.ID, model, id))

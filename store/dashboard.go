@@ -307,7 +307,8 @@ func utcDay(t time.Time) time.Time {
 // the current one, in any zone.
 type TeamVersion struct {
 	// All counts every write to the team's deals, stage log, activities or
-	// members that can change a chart.
+	// members that can change a chart, or the pipeline board (a deal's
+	// name, owner, company or contact: see boardChanged).
 	All int64
 	// Past counts those that can change a month already over: deleting a
 	// deal, contact or activity, renaming a member or one leaving, and

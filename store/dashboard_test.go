@@ -619,7 +619,7 @@ func TestTeamVersionCountsChartChanges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		step("rename a deal", false, false)
+		step("rename a deal", true, false) // the board shows its name
 		in.Stage = store.StageContractSent
 		if _, err = s.UpdateDeal(ctx, team.ID, owner, d.ID, d.Version, in); err != nil {
 			t.Fatal(err)

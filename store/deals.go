@@ -104,6 +104,13 @@ type Deal struct {
 	// LostReason and LostNote say why a Closed Lost deal was lost.
 	LostReason string `bun:"lost_reason,notnull"`
 	LostNote   string `bun:"lost_note,notnull"`
+	// The board's times (migration 0010, store/board_touch.go): the latest
+	// moment anything was logged on the deal or its contact, the latest
+	// task or meeting scheduled on its contact, and when it entered its
+	// current stage. The store keeps them; inserts leave them to it.
+	LastTouchedAt time.Time `bun:"last_touched_at,nullzero"`
+	NextDueAt     time.Time `bun:"next_due_at,nullzero"`
+	StageSince    time.Time `bun:"stage_since,nullzero"`
 
 	OwnerName string `bun:"owner_name,scanonly"`
 }
@@ -366,7 +373,7 @@ func (s *Store) insertStageLog(ctx context.Context, db bun.IDB, row *StageLog) e
 	if _, err := db.NewInsert().Model(row).Exec(ctx); err != nil {
 		return fmt.Errorf("log stage %q → %q of deal %d: %w", from, to, dealID, err)
 	}
-	return nil
+	return s.touchDeal(ctx, db, row.TeamID, dealID)
 }
 
 // CreateDeal adds a deal for one of the team's contacts and logs its Created
@@ -537,8 +544,20 @@ func (s *Store) UpdateDeal(ctx context.Context, teamID int64, actor *User, id in
 				return err
 			}
 		}
+		if v.contactID != old.ContactID {
+			if err := s.touchDeal(ctx, tx, teamID, id); err != nil {
+				return err
+			}
+		}
 		if v.name != old.Name || v.company != old.Company || contactName != old.ContactName {
 			if err := replaceTerms(ctx, tx, dealTermSet, teamID, id, dealTerms(v.name, v.company, contactName)); err != nil {
+				return err
+			}
+		}
+		if v.name != old.Name || owner != old.OwnerID || v.company != old.Company || v.contactID != old.ContactID || contactName != old.ContactName {
+			// The board shows these; recordChange counts only what a chart
+			// reads. The counter row is taken here, at the end, as there.
+			if err := s.boardChanged(ctx, tx, teamID); err != nil {
 				return err
 			}
 		}
@@ -617,7 +636,8 @@ func (s *Store) DeleteDeal(ctx context.Context, teamID int64, actor *User, id in
 }
 
 // renameDealContact carries a contact's new name to its deals and their
-// search terms.
+// search terms. The caller counts the board change (boardChanged) at the
+// end of its transaction, where the team's counter row is taken.
 func (s *Store) renameDealContact(ctx context.Context, tx bun.Tx, teamID, contactID int64, name string) error {
 	var deals []Deal
 	if err := tx.NewSelect().Model(&deals).Column("id", "name", "company").

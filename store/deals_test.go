@@ -115,7 +115,8 @@ func TestCreateDealLogsCreatedAndDefaultsCompany(t *testing.T) {
 		want := store.Deal{ID: d.ID, TeamID: team.ID, ContactID: c.ID, Name: "Pilot", Stage: "Created", StageRank: 0,
 			Goal: 150000, Amount: 120050, CloseDate: time.Date(2026, 5, 31, 0, 0, 0, 0, time.UTC), OwnerID: member.ID,
 			ContactName: "Ann Lee", Company: "Acme GmbH", Version: 1, CreatedAt: clk.t.Truncate(time.Microsecond),
-			UpdatedAt: clk.t.Truncate(time.Microsecond), OwnerName: member.Name}
+			UpdatedAt: clk.t.Truncate(time.Microsecond), OwnerName: member.Name,
+			LastTouchedAt: clk.t.Truncate(time.Microsecond), StageSince: clk.t.Truncate(time.Microsecond)}
 		if utcDeal(*d) != utcDeal(want) {
 			t.Errorf("created\n %+v\nwant\n %+v", *d, want)
 		}

@@ -215,8 +215,11 @@ func (s *Store) seedTeam(ctx context.Context, opt SeedOptions) (res *SeedResult,
 			opt.Progress("touches", 1, 1)
 		}
 	}()
+	// Assigned with "=", not ":=": a new err would lose the deferred
+	// restore's failure (indexes silently missing after a "successful" seed).
+	var restore func(context.Context) error
 	if sd.bulk {
-		restore, err := s.bulkLoad(ctx, seedTables)
+		restore, err = s.bulkLoad(ctx, seedTables)
 		if err != nil {
 			return sd.res, fmt.Errorf("seed team %q: %w", opt.TeamName, err)
 		}
@@ -234,7 +237,23 @@ func (s *Store) seedTeam(ctx context.Context, opt SeedOptions) (res *SeedResult,
 			return sd.res, fmt.Errorf("seed team %q: %w", opt.TeamName, err)
 		}
 	}
-	return sd.res, nil
+	return sd.res, sd.boardTimes(ctx, restore)
+}
+
+// boardTimes fills in the seeded deals' board times (store/board_touch.go)
+// from their logs and their contacts' activities, once every row and index
+// is in (restore, when not nil, puts back the indexes bulk mode dropped;
+// the deferred call then has nothing left to do).
+func (sd *seeder) boardTimes(ctx context.Context, restore func(context.Context) error) error {
+	if restore != nil {
+		if err := restore(ctx); err != nil {
+			return fmt.Errorf("seed team %q: %w", sd.opt.TeamName, err)
+		}
+	}
+	if _, err := sd.s.DB.NewRaw("UPDATE deals SET "+sd.s.touchSet()+" WHERE team_id = ?", sd.teamID).Exec(ctx); err != nil {
+		return fmt.Errorf("seed team %q: board times: %w", sd.opt.TeamName, err)
+	}
+	return nil
 }
 
 // team creates the owner, the team and its members.

@@ -1295,12 +1295,20 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 		if err := insertRows(ctx, tx, log); err != nil {
 			return fmt.Errorf("insert stage log: %w", err)
 		}
+		ids := make([]int64, len(res.deals))
+		for i, d := range res.deals {
+			ids[i] = d.ID
+		}
+		if err := r.s.touchDeals(ctx, tx, teamID, ids); err != nil {
+			return err
+		}
 		if err := insertTerms(ctx, tx, dealTermSet, sortedTerms(terms)); err != nil {
 			return err
 		}
 	}
 	var updTerms []termRow
 	var updIDs []int64
+	cardsRenamed := false // a contact with deals renamed: the board's cards change
 	if err := r.updateContacts(ctx, tx, res.updates, now); err != nil {
 		return err
 	}
@@ -1318,6 +1326,7 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 			if err := r.s.renameDealContact(ctx, tx, teamID, u.id, a.Name); err != nil {
 				return err
 			}
+			cardsRenamed = true
 		}
 		bj, _ := json.Marshal(u.before)
 		changes = append(changes, changeRow{recordID: u.id, action: "updated", version: u.version + 1, before: string(bj)})
@@ -1363,6 +1372,11 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 		Where("id = ?", r.im.ID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("save import progress: %w", err)
+	}
+	if cardsRenamed {
+		if err := r.s.boardChanged(ctx, tx, teamID); err != nil {
+			return err
+		}
 	}
 	return r.s.recordChange(ctx, tx, Change{TeamID: teamID, Deals: dealsInserted(res.deals), Logged: loggedIf(len(res.deals) > 0, now)})
 }

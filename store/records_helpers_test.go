@@ -115,8 +115,10 @@ func utcContact(c store.Contact) store.Contact {
 
 func utcDeal(d store.Deal) store.Deal {
 	d.CreatedAt, d.UpdatedAt, d.CloseDate = d.CreatedAt.UTC(), d.UpdatedAt.UTC(), d.CloseDate.UTC()
-	if !d.ClosedAt.IsZero() {
-		d.ClosedAt = d.ClosedAt.UTC()
+	for _, t := range []*time.Time{&d.ClosedAt, &d.LastTouchedAt, &d.NextDueAt, &d.StageSince} {
+		if !t.IsZero() {
+			*t = t.UTC()
+		}
 	}
 	return d
 }

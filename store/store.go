@@ -78,6 +78,11 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		// One writer at a time is all SQLite can do; a small pool of
 		// connections lets readers go on in WAL mode while a write waits.
 		sqldb.SetMaxOpenConns(4)
+		// All four stay open between bursts: database/sql keeps two idle by
+		// default, and a new connection starts with an empty page cache and
+		// parses the schema again (the board's six columns at once paid
+		// that on every load).
+		sqldb.SetMaxIdleConns(4)
 		sqldb.SetConnMaxIdleTime(5 * time.Minute)
 		db = bun.NewDB(sqldb, sqlitedialect.New())
 	case MySQL:
