@@ -17,6 +17,7 @@ import (
 // seed creates the demo team (and a smaller second team beside it) and
 // prints the demo login at loginBase (the URL Sherpa is reached at).
 func seed(ctx context.Context, cfg Config, log zerolog.Logger, stdout io.Writer, loginBase string) error {
+	cfg.DatabaseURL = seedDatabaseURL(cfg.DatabaseURL)
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -57,4 +58,17 @@ func seed(ctx context.Context, cfg Config, log zerolog.Logger, stdout io.Writer,
 	fmt.Fprintf(stdout, "\nLog in at %s/login as %s with the password %q\n(teammates: %s, same password).\n",
 		strings.TrimRight(loginBase, "/"), res.OwnerEmail, sc.Password, strings.Join(res.MemberEmails, ", "))
 	return nil
+}
+
+// seedDatabaseURL gives a MySQL URL a read timeout of an hour unless it sets
+// its own: rebuilding the indexes of a million-row seed is one ALTER TABLE
+// that runs for minutes, longer than the driver's default backstop.
+func seedDatabaseURL(u string) string {
+	if !strings.HasPrefix(u, "mysql://") || strings.Contains(u, "readTimeout=") {
+		return u
+	}
+	if strings.Contains(u, "?") {
+		return u + "&readTimeout=1h"
+	}
+	return u + "?readTimeout=1h"
 }
