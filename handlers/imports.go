@@ -215,22 +215,29 @@ func (s *Server) importView(ctx context.Context, teamID int64, im *store.Import,
 	if err != nil {
 		return v, err
 	}
+	var reasons []string
+	if im.Kind == store.ImportDeals {
+		if reasons, err = s.store.LostReasons(ctx, teamID); err != nil {
+			return v, err
+		}
+		v.LostReasons = reasons
+	}
 	for i, f := range m.Columns {
 		switch f {
 		case "close_date":
 			if o := d.DateOrders[i]; o == "ambiguous" || o == "mixed" {
 				v.NeedOrder = true
 			}
-		case "status", "stage", "owner":
-			v.Values = append(v.Values, valueRows(f, d.Values[i], m, members)...)
+		case "status", "stage", "owner", "lost_reason":
+			v.Values = append(v.Values, valueRows(f, d.Values[i], m, members, reasons)...)
 		}
 	}
 	return v, nil
 }
 
-// valueRows lists the file's values of a status, stage or owner column
-// that Sherpa does not match by itself.
-func valueRows(field string, values []string, m store.ImportMapping, members []store.User) []views.ImportValueRow {
+// valueRows lists the file's values of a status, stage, owner or lost
+// reason column that Sherpa does not match by itself.
+func valueRows(field string, values []string, m store.ImportMapping, members []store.User, reasons []string) []views.ImportValueRow {
 	var known []string
 	var opts []views.ImportOption
 	switch field {
@@ -238,6 +245,8 @@ func valueRows(field string, values []string, m store.ImportMapping, members []s
 		known = store.ContactStatuses
 	case "stage":
 		known = store.Stages
+	case "lost_reason":
+		known = reasons
 	case "owner":
 		opts = append(opts, views.ImportOption{Value: "0", Label: "Unassigned"})
 		for _, u := range members {
@@ -458,6 +467,37 @@ func newImportWorker(st *store.Store, log zerolog.Logger) *importWorker {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return &importWorker{st: st, log: log, owner: "instance-" + hex.EncodeToString(b)}
+}
+
+// defaultImportPoll is how often an instance looks for jobs it could run
+// without being told: a job whose instance died mid-run (its lease ran out,
+// store.ImportLease) is picked up by the next look of any live instance.
+const defaultImportPoll = store.ImportLease / 2
+
+// start runs the worker now (resuming jobs this instance or a dead one
+// left) and every poll interval until the app shuts down.
+func (w *importWorker) start(app *fiber.App, poll time.Duration) {
+	if poll <= 0 {
+		poll = defaultImportPoll
+	}
+	stop := make(chan struct{})
+	app.Hooks().OnShutdown(func() error {
+		close(stop)
+		return nil
+	})
+	w.kick()
+	go func() {
+		t := time.NewTicker(poll)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				w.kick()
+			}
+		}
+	}()
 }
 
 func (w *importWorker) kick() {

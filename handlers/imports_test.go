@@ -313,3 +313,47 @@ func TestImportUploadLimit(t *testing.T) {
 		_ = handlers.DefaultImportMaxBytes
 	})
 }
+
+// TestImportJobOfADeadInstanceIsTakenOver: an instance died in the middle
+// of a job (its lease still names it). A live instance, started before and
+// not told about the job, takes it over once the lease runs out and
+// finishes it from the rows the dead one committed.
+func TestImportJobOfADeadInstanceIsTakenOver(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		cfg := testConfig()
+		cfg.ImportPoll = 50 * time.Millisecond
+		a := newApp(t, s, nil, cfg)
+		_, email := a.owner("Tom Takeover", "Takeover Co")
+		me := a.user(email)
+		ctx := context.Background()
+		var b strings.Builder
+		b.WriteString("Email,Name\n")
+		for i := 0; i < 1500; i++ {
+			fmt.Fprintf(&b, "t%d@example.com,T %d\n", i, i)
+		}
+		im, err := s.CreateImport(ctx, me.TeamID, me, "takeover.csv", store.ImportContacts, strings.NewReader(b.String()), 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SaveImportMapping(ctx, me.TeamID, im.ID, im.MappingInfo()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.PreviewImport(ctx, me.TeamID, im.ID); err != nil {
+			t.Fatal(err)
+		}
+		// The dead instance's state: running, leased to it for a little
+		// longer, nothing committed (the store test covers resuming from a
+		// committed batch).
+		if _, err := s.DB.NewRaw("UPDATE imports SET status = ?, lease_owner = ?, lease_until = ? WHERE id = ?",
+			store.ImportRunning, "dead-instance", time.Now().UTC().Add(300*time.Millisecond), im.ID).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		done := waitImport(t, a, me.TeamID, fmt.Sprintf("/imports/%d", im.ID))
+		if done.Status != store.ImportDone || done.Created != 1500 || done.RowsDone != 1500 {
+			t.Fatalf("after the takeover: %s, %d rows, %d created (%s)", done.Status, done.RowsDone, done.Created, done.Error)
+		}
+		if done.LeaseOwner == "dead-instance" || !strings.HasPrefix(done.LeaseOwner, "instance-") {
+			t.Fatalf("finished by %q", done.LeaseOwner)
+		}
+	})
+}

@@ -67,6 +67,9 @@ type Config struct {
 	// ImportMaxBytes is the largest CSV file an import accepts
 	// (DefaultImportMaxBytes when 0).
 	ImportMaxBytes int64
+	// ImportPoll is how often an idle instance looks for import jobs whose
+	// instance died (half the job lease when 0).
+	ImportPoll time.Duration
 }
 
 // DefaultDBTimeout is the default deadline of a request's database work.
@@ -147,8 +150,8 @@ func New(cfg Config, st *store.Store, mailer Mailer, log zerolog.Logger) *fiber.
 	streamUploads(app)
 	s.routes(app)
 	// Resume import jobs an earlier run of this instance (or a dead one)
-	// left.
-	s.imports.kick()
+	// left, and keep looking for abandoned ones.
+	s.imports.start(app, cfg.ImportPoll)
 	return app
 }
 

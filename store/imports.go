@@ -503,6 +503,11 @@ type importRun struct {
 	header  []string
 	// currency is the team's: amounts are read in its minor units.
 	currency string
+	// lostReasons are the team's (deals); a Closed Lost deal without a
+	// known one gets fallbackReason.
+	lostReasons    []string
+	fallbackReason string
+	today          time.Time
 }
 
 func (s *Store) newImportRun(ctx context.Context, im *Import, dry bool) (*importRun, error) {
@@ -534,6 +539,15 @@ func (s *Store) newImportRun(ctx context.Context, im *Import, dry bool) (*import
 	r.header = im.DetectedInfo().Header
 	if r.currency, err = s.teamCurrency(ctx, im.TeamID); err != nil {
 		return nil, err
+	}
+	if im.Kind == ImportDeals {
+		if r.lostReasons, err = s.LostReasons(ctx, im.TeamID); err != nil {
+			return nil, err
+		}
+		r.fallbackReason = FallbackLostReason(r.lostReasons)
+		if r.today, err = s.TeamToday(ctx, im.TeamID); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }
@@ -696,6 +710,49 @@ func (r *importRun) choice(field, label, v string, allowed []string, def string)
 		return "", fmt.Sprintf("%s: %q is not one of Sherpa's values.", label, shorten(v, 40))
 	}
 	return def, ""
+}
+
+// FallbackLostReason is the reason an imported Closed Lost deal gets when
+// its row names none, or one the team doesn't have (unless the mapping
+// rejects those): the team's "Other" when it has one, else its last reason.
+func FallbackLostReason(reasons []string) string {
+	for _, r := range reasons {
+		if FoldValue(r) == "other" {
+			return r
+		}
+	}
+	if len(reasons) == 0 {
+		return "Other"
+	}
+	return reasons[len(reasons)-1]
+}
+
+// lostReason maps the lost-reason cell of a Closed Lost row to one of the
+// team's reasons: by name (case and accents ignored), else by the value
+// mapping, else the fallback (with a note saying so) or a rejection, as
+// the mapping's rule for unknown values says.
+func (r *importRun) lostReason(v string) (reason, note, reject string) {
+	if v == "" {
+		return r.fallbackReason, "Lost reason: none given; it gets " + r.fallbackReason + ".", ""
+	}
+	fv := FoldValue(v)
+	for _, a := range r.lostReasons {
+		if FoldValue(a) == fv {
+			return a, "", ""
+		}
+	}
+	if t, ok := r.m.Values[ValueKey("lost_reason", v)]; ok {
+		if t == RejectValue {
+			return "", "", fmt.Sprintf("Lost reason: %q is set to be rejected.", shorten(v, 40))
+		}
+		if slices.Contains(r.lostReasons, t) {
+			return t, "", ""
+		}
+	}
+	if r.m.Unknown == UnknownReject {
+		return "", "", fmt.Sprintf("Lost reason: %q is not one of the team's lost reasons.", shorten(v, 40))
+	}
+	return r.fallbackReason, fmt.Sprintf("Lost reason: %q is not one of the team's; it gets %s.", shorten(v, 40), r.fallbackReason), ""
 }
 
 // owner maps an owner cell to a member id (0: unassigned).
@@ -870,16 +927,22 @@ func (r *importRun) contactBatch(ctx context.Context, db bun.IDB, rows []importR
 	}
 	existing := map[string]existingContact{}
 	if len(emails) > 0 {
-		var rows []existingContact
 		q := "SELECT id, name, email, phone, company, status, COALESCE(owner_id, 0) AS owner_id, version FROM contacts WHERE team_id = ? AND email IN (?)"
 		if !r.dry && r.s.Dialect == MySQL {
 			q += " FOR UPDATE" // the batch's updates check these versions
 		}
-		if err := db.NewRaw(q, r.im.TeamID, bun.In(emails)).Scan(ctx, &rows); err != nil {
-			return nil, fmt.Errorf("look up contacts by email: %w", err)
-		}
-		for _, e := range rows {
-			existing[NormalizeEmail(e.Email)] = e
+		err := inLists(emails, func(part []string) error {
+			var rows []existingContact
+			if err := db.NewRaw(q, r.im.TeamID, bun.In(part)).Scan(ctx, &rows); err != nil {
+				return fmt.Errorf("look up contacts by email: %w", err)
+			}
+			for _, e := range rows {
+				existing[NormalizeEmail(e.Email)] = e
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	mine := map[int64]bool{} // contacts this import wrote in earlier batches
@@ -888,12 +951,18 @@ func (r *importRun) contactBatch(ctx context.Context, db bun.IDB, rows []importR
 		for _, e := range existing {
 			ids = append(ids, e.ID)
 		}
-		var got []int64
-		if err := db.NewRaw("SELECT record_id FROM import_changes WHERE import_id = ? AND record_id IN (?)", r.im.ID, bun.In(ids)).Scan(ctx, &got); err != nil {
-			return nil, fmt.Errorf("look up earlier batches: %w", err)
-		}
-		for _, id := range got {
-			mine[id] = true
+		err := inLists(ids, func(part []int64) error {
+			var got []int64
+			if err := db.NewRaw("SELECT record_id FROM import_changes WHERE import_id = ? AND record_id IN (?)", r.im.ID, bun.In(part)).Scan(ctx, &got); err != nil {
+				return fmt.Errorf("look up earlier batches: %w", err)
+			}
+			for _, id := range got {
+				mine[id] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	inBatch := map[string]int{}
@@ -1000,12 +1069,18 @@ func (r *importRun) dealBatch(ctx context.Context, db bun.IDB, rows []importRow)
 	}
 	contacts := map[string]contactRef{}
 	if len(emails) > 0 {
-		var refs []contactRef
-		if err := db.NewRaw("SELECT id, email, name, company FROM contacts WHERE team_id = ? AND email IN (?)", r.im.TeamID, bun.In(emails)).Scan(ctx, &refs); err != nil {
-			return nil, fmt.Errorf("look up contacts of deals: %w", err)
-		}
-		for _, c := range refs {
-			contacts[NormalizeEmail(c.Email)] = c
+		err := inLists(emails, func(part []string) error {
+			var refs []contactRef
+			if err := db.NewRaw("SELECT id, email, name, company FROM contacts WHERE team_id = ? AND email IN (?)", r.im.TeamID, bun.In(part)).Scan(ctx, &refs); err != nil {
+				return fmt.Errorf("look up contacts of deals: %w", err)
+			}
+			for _, c := range refs {
+				contacts[NormalizeEmail(c.Email)] = c
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	now := r.s.now()
@@ -1070,11 +1145,26 @@ func (r *importRun) dealBatch(ctx context.Context, db bun.IDB, rows []importRow)
 		if d.Company == "" {
 			d.Company = ct.Company
 		}
+		note := ""
 		if IsClosed(d.Stage) {
+			// The closing rule of the board: a closed deal's close date is
+			// the day it closed (the file's, else today), and a lost one
+			// has one of the team's lost reasons.
 			d.ClosedAt = now
+			if d.CloseDate.IsZero() {
+				d.CloseDate = r.today
+			}
+			if d.Stage == StageLost {
+				var reject string
+				d.LostReason, note, reject = r.lostReason(v["lost_reason"])
+				if reject != "" {
+					r.reject(res, c.row, label, reject)
+					continue
+				}
+			}
 		}
 		res.deals = append(res.deals, d)
-		res.outcomes = append(res.outcomes, outcome{kind: "create", line: c.row.line, label: label + " (" + ct.Name + ")"})
+		res.outcomes = append(res.outcomes, outcome{kind: "create", line: c.row.line, label: label + " (" + ct.Name + ")", reason: note})
 	}
 	return res, nil
 }
@@ -1245,10 +1335,6 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 	if len(holder) != 1 || holder[0].Owner != owner || holder[0].Status != ImportRunning {
 		return errLeaseLost
 	}
-	if _, err := tx.NewUpdate().Model((*Import)(nil)).Set("lease_until = ?", now.Add(ImportLease)).
-		Where("id = ?", r.im.ID).Exec(ctx); err != nil {
-		return fmt.Errorf("renew lease: %w", err)
-	}
 	var res *batchResult
 	var err error
 	if r.im.Kind == ImportDeals {
@@ -1286,9 +1372,10 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 			for _, t := range dealTerms(d.Name, d.Company, d.ContactName) {
 				terms = append(terms, termRow{teamID, t, d.ID})
 			}
-			log = append(log, StageLog{TeamID: teamID, DealID: d.ID, FromStage: "", ToStage: StageCreated, UserID: r.actor.ID, At: now})
+			log = append(log, StageLog{TeamID: teamID, DealID: d.ID, FromStage: "", ToStage: StageCreated, UserID: r.actor.ID, At: now, Kind: LogMove})
 			if d.Stage != StageCreated {
-				log = append(log, StageLog{TeamID: teamID, DealID: d.ID, FromStage: StageCreated, ToStage: d.Stage, UserID: r.actor.ID, At: now})
+				log = append(log, StageLog{TeamID: teamID, DealID: d.ID, FromStage: StageCreated, ToStage: d.Stage, UserID: r.actor.ID, At: now,
+					Kind: LogMove, Reason: d.LostReason})
 			}
 			changes = append(changes, changeRow{recordID: d.ID, action: "created", version: 1})
 		}
@@ -1299,8 +1386,6 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 			return err
 		}
 	}
-	var updTerms []termRow
-	var updIDs []int64
 	if err := r.updateContacts(ctx, tx, res.updates, now); err != nil {
 		return err
 	}
@@ -1309,34 +1394,16 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 		return err
 	}
 	for _, u := range res.updates {
-		a := u.after
-		updIDs = append(updIDs, u.id)
-		for _, t := range contactTerms(a.Name, a.Email, a.Company, a.Phone) {
-			updTerms = append(updTerms, termRow{teamID, t, u.id})
-		}
-		if a.Name != u.before.Name && renamed[u.id] {
-			if err := r.s.renameDealContact(ctx, tx, teamID, u.id, a.Name); err != nil {
+		if u.after.Name != u.before.Name && renamed[u.id] {
+			if err := r.s.renameDealContact(ctx, tx, teamID, u.id, u.after.Name); err != nil {
 				return err
 			}
 		}
 		bj, _ := json.Marshal(u.before)
 		changes = append(changes, changeRow{recordID: u.id, action: "updated", version: u.version + 1, before: string(bj)})
 	}
-	if len(updIDs) > 0 {
-		// The updated contacts' terms are written again in bulk rather than
-		// diffed one contact at a time.
-		// By the contact's index: the planner would otherwise take the
-		// primary key's team prefix and read every term of the team.
-		hint := ""
-		if r.s.Dialect == SQLite {
-			hint = " INDEXED BY contact_terms_contact"
-		}
-		if _, err := tx.NewRaw("DELETE FROM contact_terms"+hint+" WHERE contact_id IN (?) AND team_id = ?", bun.In(updIDs), teamID).Exec(ctx); err != nil {
-			return fmt.Errorf("delete terms of updated contacts: %w", err)
-		}
-		if err := insertTerms(ctx, tx, contactTermSet, sortedTerms(updTerms)); err != nil {
-			return err
-		}
+	if err := r.updateTerms(ctx, tx, res.updates); err != nil {
+		return err
 	}
 	if err := r.insertChanges(ctx, tx, changes); err != nil {
 		return err
@@ -1357,7 +1424,9 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 			rejected++
 		}
 	}
+	// The lease is renewed as the batch ends, for a lease's time from now.
 	_, err = tx.NewUpdate().Model((*Import)(nil)).Set("rows_done = rows_done + ?", len(rows)).
+		Set("lease_until = ?", r.s.now().Add(ImportLease)).
 		Set("created = created + ?", created).Set("updated = updated + ?", updated).
 		Set("skipped = skipped + ?", skipped).Set("rejected = rejected + ?", rejected).
 		Where("id = ?", r.im.ID).Exec(ctx)
@@ -1368,8 +1437,9 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 }
 
 // updateContacts writes a batch's updates in a few statements: one UPDATE
-// per 200 contacts, each value chosen by CASE on the id, each row only if
-// its version is still the one the batch read (under a lock).
+// per 200 contacts joined to the new values (a VALUES list on SQLite, a
+// UNION ALL of rows on MySQL) by primary key, each row only if its version
+// is still the one the batch read (under a lock).
 func (r *importRun) updateContacts(ctx context.Context, tx bun.Tx, ups []contactUpdate, now time.Time) error {
 	const per = 200
 	for len(ups) > 0 {
@@ -1377,38 +1447,34 @@ func (r *importRun) updateContacts(ctx context.Context, tx bun.Tx, ups []contact
 		chunk := ups[:k]
 		ups = ups[k:]
 		var b strings.Builder
-		var args []any
-		set := func(col string, val func(u contactUpdate) any) {
-			b.WriteString(col + " = CASE id")
-			for _, u := range chunk {
-				b.WriteString(" WHEN ? THEN ?")
-				args = append(args, u.id, val(u))
-			}
-			b.WriteString(" END, ")
-		}
+		args := make([]any, 0, 8*k+2)
 		if r.s.Dialect == SQLite {
-			// By rowid: the planner would otherwise walk a team_id index.
-			b.WriteString("UPDATE contacts NOT INDEXED SET ")
+			b.WriteString("UPDATE contacts SET name = v.column3, phone = v.column4, phone_digits = v.column5, company = v.column6," +
+				" status = v.column7, owner_id = v.column8, version = version + 1, updated_at = ? FROM (VALUES ")
+			args = append(args, now)
+			for i, u := range chunk {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+				args = append(args, u.id, u.version, u.after.Name, u.after.Phone, digitsOf(u.after.Phone), u.after.Company, u.after.Status, nullID(u.after.OwnerID))
+			}
+			b.WriteString(") AS v WHERE contacts.id = v.column1 AND contacts.version = v.column2 AND contacts.team_id = ?")
+			args = append(args, r.im.TeamID)
 		} else {
-			b.WriteString("UPDATE contacts SET ")
+			b.WriteString("UPDATE contacts AS c JOIN (")
+			for i, u := range chunk {
+				if i == 0 {
+					b.WriteString("SELECT ? AS id, ? AS version, ? AS name, ? AS phone, ? AS phone_digits, ? AS company, ? AS status, ? AS owner_id")
+				} else {
+					b.WriteString(" UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?, ?")
+				}
+				args = append(args, u.id, u.version, u.after.Name, u.after.Phone, digitsOf(u.after.Phone), u.after.Company, u.after.Status, nullID(u.after.OwnerID))
+			}
+			b.WriteString(") AS v ON c.id = v.id SET c.name = v.name, c.phone = v.phone, c.phone_digits = v.phone_digits, c.company = v.company," +
+				" c.status = v.status, c.owner_id = v.owner_id, c.version = c.version + 1, c.updated_at = ? WHERE c.version = v.version AND c.team_id = ?")
+			args = append(args, now, r.im.TeamID)
 		}
-		set("name", func(u contactUpdate) any { return u.after.Name })
-		set("phone", func(u contactUpdate) any { return u.after.Phone })
-		set("phone_digits", func(u contactUpdate) any { return digitsOf(u.after.Phone) })
-		set("company", func(u contactUpdate) any { return u.after.Company })
-		set("status", func(u contactUpdate) any { return u.after.Status })
-		set("owner_id", func(u contactUpdate) any { return nullID(u.after.OwnerID) })
-		b.WriteString("version = version + 1, updated_at = ? WHERE team_id = ? AND id IN (?) AND version = CASE id")
-		ids := make([]int64, 0, k)
-		for _, u := range chunk {
-			ids = append(ids, u.id)
-		}
-		args = append(args, now, r.im.TeamID, bun.In(ids))
-		for _, u := range chunk {
-			b.WriteString(" WHEN ? THEN ?")
-			args = append(args, u.id, u.version)
-		}
-		b.WriteString(" END")
 		res, err := tx.NewRaw(b.String(), args...).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("update contacts: %w", err)
@@ -1418,6 +1484,80 @@ func (r *importRun) updateContacts(ctx context.Context, tx bun.Tx, ups []contact
 		}
 	}
 	return nil
+}
+
+// updateTerms brings the search terms of a batch's updated contacts up to
+// date: their stored terms are read in bulk (by the contact index), and only
+// the rows that differ are deleted or inserted, so a rename touches its
+// name's terms and leaves the email's, company's and phone's alone.
+func (r *importRun) updateTerms(ctx context.Context, tx bun.Tx, ups []contactUpdate) error {
+	if len(ups) == 0 {
+		return nil
+	}
+	teamID := r.im.TeamID
+	hint := ""
+	if r.s.Dialect == SQLite {
+		// By the contact's index: the planner would otherwise take the
+		// primary key's team prefix and read every term of the team.
+		hint = " INDEXED BY contact_terms_contact"
+	}
+	stored := make(map[int64][]string, len(ups))
+	const per = 500
+	for i := 0; i < len(ups); i += per {
+		ids := make([]int64, 0, per)
+		for _, u := range ups[i:min(i+per, len(ups))] {
+			ids = append(ids, u.id)
+		}
+		var rows []struct {
+			ID   int64  `bun:"contact_id"`
+			Term string `bun:"term"`
+		}
+		if err := tx.NewRaw("SELECT contact_id, term FROM contact_terms"+hint+" WHERE contact_id IN (?) AND team_id = ?", bun.In(ids), teamID).
+			Scan(ctx, &rows); err != nil {
+			return fmt.Errorf("read terms of updated contacts: %w", err)
+		}
+		for _, t := range rows {
+			stored[t.ID] = append(stored[t.ID], t.Term)
+		}
+	}
+	var gone, added []termRow
+	for _, u := range ups {
+		a := u.after
+		want := map[string]bool{}
+		for _, t := range contactTerms(a.Name, a.Email, a.Company, a.Phone) {
+			want[t] = true
+		}
+		for _, t := range stored[u.id] {
+			if want[t] {
+				delete(want, t)
+			} else {
+				gone = append(gone, termRow{teamID, t, u.id})
+			}
+		}
+		for t := range want {
+			added = append(added, termRow{teamID, t, u.id})
+		}
+	}
+	gone = sortedTerms(gone)
+	for len(gone) > 0 {
+		// Each row by its whole primary key: one range per row.
+		k := min(300, len(gone))
+		var b strings.Builder
+		b.WriteString("DELETE FROM contact_terms WHERE ")
+		args := make([]any, 0, 3*k)
+		for i, t := range gone[:k] {
+			if i > 0 {
+				b.WriteString(" OR ")
+			}
+			b.WriteString("(team_id = ? AND term = ? AND contact_id = ?)")
+			args = append(args, t.TeamID, t.Term, t.ID)
+		}
+		if _, err := tx.NewRaw(b.String(), args...).Exec(ctx); err != nil {
+			return fmt.Errorf("delete terms of updated contacts: %w", err)
+		}
+		gone = gone[k:]
+	}
+	return insertTerms(ctx, tx, contactTermSet, sortedTerms(added))
 }
 
 // contactsWithDeals says which updated contacts have deals (whose copy of
@@ -1433,14 +1573,37 @@ func (r *importRun) contactsWithDeals(ctx context.Context, tx bun.Tx, ups []cont
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var got []int64
-	if err := tx.NewRaw("SELECT DISTINCT contact_id FROM deals WHERE team_id = ? AND contact_id IN (?)", r.im.TeamID, bun.In(ids)).Scan(ctx, &got); err != nil {
-		return nil, fmt.Errorf("find deals of updated contacts: %w", err)
+	// By the contact's index: the planner would otherwise read the team's
+	// deals through an index on team_id.
+	hint := " FORCE INDEX (deals_of_contact)"
+	if r.s.Dialect == SQLite {
+		hint = " INDEXED BY deals_of_contact"
 	}
-	for _, id := range got {
-		out[id] = true
+	err := inLists(ids, func(part []int64) error {
+		var got []int64
+		if err := tx.NewRaw("SELECT DISTINCT contact_id FROM deals"+hint+" WHERE contact_id IN (?) AND team_id = ?", bun.In(part), r.im.TeamID).Scan(ctx, &got); err != nil {
+			return fmt.Errorf("find deals of updated contacts: %w", err)
+		}
+		for _, id := range got {
+			out[id] = true
+		}
+		return nil
+	})
+	return out, err
+}
+
+// inLists calls fn with vals cut into parts of at most 999: from 1,000
+// values MariaDB turns an IN list into a materialised table
+// (in_predicate_conversion_threshold) instead of key lookups.
+func inLists[T any](vals []T, fn func(part []T) error) error {
+	for len(vals) > 0 {
+		k := min(999, len(vals))
+		if err := fn(vals[:k]); err != nil {
+			return err
+		}
+		vals = vals[k:]
 	}
-	return out, nil
+	return nil
 }
 
 // sortedTerms orders term rows like the terms' primary key, so that a batch

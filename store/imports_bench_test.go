@@ -3,10 +3,15 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"database/sql"
 	"encoding/csv"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -84,13 +89,60 @@ func contactsCSV(n int, name string) []byte {
 	return b.Bytes()
 }
 
+// openImportBench opens a fresh migrated database of this track's own
+// names: /tmp/sherpa_import_<hex>.db, or sherpa_import_<hex> on the MySQL
+// server of SHERPA_TEST_MYSQL_URL; both are removed when the benchmark ends.
+func openImportBench(b *testing.B, d store.Dialect) *store.Store {
+	b.Helper()
+	var rnd [5]byte
+	_, _ = rand.Read(rnd[:])
+	name := "sherpa_import_" + hex.EncodeToString(rnd[:])
+	var u string
+	if d == store.SQLite {
+		path := filepath.Join(os.TempDir(), name+".db")
+		u = "sqlite:" + path
+		b.Cleanup(func() {
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				_ = os.Remove(path + suffix)
+			}
+		})
+	} else {
+		pu, err := url.Parse(os.Getenv(storetest.MySQLEnv))
+		if err != nil {
+			b.Fatal(err)
+		}
+		admin, err := sql.Open("mysql", pu.User.Username()+"@tcp("+pu.Host+")/")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() {
+			_, _ = admin.Exec("DROP DATABASE IF EXISTS " + name)
+			admin.Close()
+		})
+		pu.Path = "/" + name
+		u = pu.String()
+	}
+	s, err := store.Open(context.Background(), u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
 func benchEach(b *testing.B, fn func(b *testing.B, s *store.Store)) {
 	for _, d := range []store.Dialect{store.SQLite, store.MySQL} {
 		b.Run(string(d), func(b *testing.B) {
 			if d == store.MySQL && os.Getenv("SHERPA_TEST_MYSQL_URL") == "" {
 				b.Skip("set SHERPA_TEST_MYSQL_URL")
 			}
-			fn(b, storetest.Open(b, d))
+			fn(b, openImportBench(b, d))
 		})
 	}
 }
