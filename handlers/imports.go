@@ -159,6 +159,9 @@ func (s *Server) uploadImport(c *fiber.Ctx) error {
 		case err != nil:
 			return err
 		}
+		// Whatever follows the file (the closing boundary, a chunked
+		// body's last chunk) is read too, so the connection stays usable.
+		_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
 		return s.redirect(c, "/imports/"+strconv.FormatInt(im.ID, 10))
 	}
 }

@@ -156,6 +156,7 @@ type ContactQuery struct {
 	Desc   bool
 	Cursor string // ContactPage.Next or .Prev of an earlier page; "" for the first
 	Limit  int    // rows per page, PageSize when 0
+	bulk   bool   // an export's walk: pages of up to exportPageSize
 }
 
 // ContactPage is one page of contacts with the cursors of its neighbours.
@@ -170,7 +171,7 @@ type ContactPage struct {
 // page.
 func (s *Store) ListContacts(ctx context.Context, teamID int64, q ContactQuery) (ContactPage, error) {
 	res, err := contactList.listPage(ctx, s, teamID, listParams{
-		view: q.View, userID: q.UserID, search: q.Search, sort: q.Sort, desc: q.Desc, cursor: q.Cursor, limit: q.Limit,
+		view: q.View, userID: q.UserID, search: q.Search, sort: q.Sort, desc: q.Desc, cursor: q.Cursor, limit: q.Limit, bulk: q.bulk,
 	})
 	if err != nil {
 		return ContactPage{}, fmt.Errorf("list contacts of team %d: %w", teamID, err)

@@ -257,6 +257,7 @@ type DealQuery struct {
 	Desc   bool
 	Cursor string
 	Limit  int
+	bulk   bool // an export's walk: pages of up to exportPageSize
 }
 
 // DealPage is one page of deals with the cursors of its neighbours.
@@ -269,7 +270,7 @@ type DealPage struct {
 // ListDeals returns one page of the team's deals.
 func (s *Store) ListDeals(ctx context.Context, teamID int64, q DealQuery) (DealPage, error) {
 	res, err := dealList.listPage(ctx, s, teamID, listParams{
-		view: q.View, userID: q.UserID, search: q.Search, sort: q.Sort, desc: q.Desc, cursor: q.Cursor, limit: q.Limit,
+		view: q.View, userID: q.UserID, search: q.Search, sort: q.Sort, desc: q.Desc, cursor: q.Cursor, limit: q.Limit, bulk: q.bulk,
 	})
 	if err != nil {
 		return DealPage{}, fmt.Errorf("list deals of team %d: %w", teamID, err)

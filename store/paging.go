@@ -49,6 +49,11 @@ const PageSize = 25
 
 const maxPageSize = 200
 
+// exportPageSize is the page of an export's walk: fewer, larger statements
+// than maxPageSize, and under 1,000 ids for the row load (from 1,000 values
+// MariaDB turns an IN list into a materialised table).
+const exportPageSize = 999
+
 type valueKind int
 
 const (
@@ -102,6 +107,7 @@ type listParams struct {
 	desc   bool
 	cursor string
 	limit  int
+	bulk   bool // pages of up to exportPageSize
 }
 
 // cursor is the position next to a page boundary. It travels through URLs as
@@ -275,7 +281,11 @@ func (sp *listSpec) listPage(ctx context.Context, s *Store, teamID int64, p list
 	if p.limit <= 0 {
 		p.limit = PageSize
 	}
-	p.limit = min(p.limit, maxPageSize)
+	if p.bulk {
+		p.limit = min(p.limit, exportPageSize)
+	} else {
+		p.limit = min(p.limit, maxPageSize)
+	}
 	if !slices.Contains(sp.views, p.view) {
 		p.view = ViewAll
 	}
