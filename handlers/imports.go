@@ -317,10 +317,27 @@ func (s *Server) saveImportMapping(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	if _, err := s.store.PreviewImport(ctx, teamID, im.ID); err != nil {
+	if im.Size > s.importInlineCheck() {
+		// A large file's dry run runs as a job; the page shows its progress.
+		if err := s.store.QueueImportCheck(ctx, teamID, im.ID); err != nil {
+			return err
+		}
+		s.imports.kick()
+	} else if _, err := s.store.PreviewImport(ctx, teamID, im.ID); err != nil {
 		return err
 	}
 	return s.redirect(c, "/imports/"+strconv.FormatInt(im.ID, 10))
+}
+
+// DefaultImportInlineCheck is the largest file whose dry run runs in the
+// request that saves the mapping; a larger one is checked by a worker.
+const DefaultImportInlineCheck = 4 << 20
+
+func (s *Server) importInlineCheck() int64 {
+	if s.cfg.ImportInlineCheck > 0 {
+		return s.cfg.ImportInlineCheck
+	}
+	return DefaultImportInlineCheck
 }
 
 func (s *Server) startImport(c *fiber.Ctx) error {
@@ -369,11 +386,11 @@ func (s *Server) importProgress(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if im.Status == store.ImportQueued || im.Status == store.ImportRunning {
+	if im.Status == store.ImportQueued || im.Status == store.ImportRunning || im.Status == store.ImportChecking {
 		// Any instance that shows a job may pick it up if its worker died.
 		s.imports.kick()
 	}
-	if im.Finished() && isHTMX(c) {
+	if (im.Finished() || im.Status == store.ImportUploaded || im.Status == store.ImportPreviewed) && isHTMX(c) {
 		c.Set("HX-Redirect", "/imports/"+strconv.FormatInt(im.ID, 10))
 		return c.SendStatus(fiber.StatusNoContent)
 	}
@@ -523,6 +540,12 @@ func (w *importWorker) loop() {
 		job, err := w.st.ClaimImport(ctx, w.owner)
 		if err != nil {
 			w.log.Warn().Err(err).Msg("import worker: claim failed")
+		}
+		if job != nil && job.Status == store.ImportChecking {
+			if err := w.st.RunImportCheck(ctx, job, w.owner); err != nil {
+				w.log.Error().Err(err).Int64("import", job.ID).Msg("import dry run failed")
+			}
+			continue
 		}
 		if job != nil {
 			w.log.Info().Int64("import", job.ID).Int64("from_row", job.RowsDone).Msg("import started")

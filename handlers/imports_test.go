@@ -357,3 +357,64 @@ func TestImportJobOfADeadInstanceIsTakenOver(t *testing.T) {
 		}
 	})
 }
+
+// TestImportCheckOfALargeFileRunsAsAJob: above the inline size, saving the
+// mapping queues the dry run for the worker and the page shows it running
+// (rows checked, cancel) until the preview is there; the progress poll then
+// sends the browser back to the page.
+func TestImportCheckOfALargeFileRunsAsAJob(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		cfg := testConfig()
+		cfg.ImportInlineCheck = 1
+		a := newApp(t, s, nil, cfg)
+		c, email := a.owner("Cal Check", "Check Co")
+		me := a.user(email)
+		var b strings.Builder
+		b.WriteString("Name,Email\n")
+		for i := 0; i < 3000; i++ {
+			fmt.Fprintf(&b, "Person %d,p%d@example.com\n", i, i)
+		}
+		path := uploaded(t, c.upload("contacts", "large.csv", []byte(b.String())))
+		var id int64
+		fmt.Sscanf(strings.TrimPrefix(path, "/imports/"), "%d", &id)
+		expectRedirect(t, c.post(path+"/mapping", mappingOf(t, c.get(path))), path)
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			im, err := s.ImportByID(context.Background(), me.TeamID, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if im.Status == store.ImportPreviewed {
+				break
+			}
+			if im.Status != store.ImportChecking || time.Now().After(deadline) {
+				t.Fatalf("the check did not finish: %s", im.Status)
+			}
+			c.get(path+"/progress", "HX-Request", "true") // the poll also wakes the worker
+			time.Sleep(20 * time.Millisecond)
+		}
+		if r := c.get(path+"/progress", "HX-Request", "true"); r.Header.Get("HX-Redirect") != path {
+			t.Fatalf("progress after the check: %d %v", r.StatusCode, r.Header)
+		}
+		if got := c.get(path).text(t, `[data-testid=preview-create]`); got != "3,000" {
+			t.Fatalf("preview create %q", got)
+		}
+		// A check in progress (held by another instance) is shown running,
+		// with the rows read so far and a cancel button.
+		if _, err := s.DB.NewRaw("UPDATE imports SET status = ?, rows_done = 2000, lease_owner = 'other', lease_until = ? WHERE id = ?",
+			store.ImportChecking, time.Now().UTC().Add(time.Hour), id).Exec(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		page := c.get(path)
+		if !strings.Contains(page.text(t, `[data-testid=import-progress]`), "2,000 rows checked so far") || page.doc(t).Find(`[data-testid=import-cancel]`).Length() != 1 {
+			t.Fatalf("the check is not shown running:\n%.3000s", page.body)
+		}
+		if r := c.get(path+"/progress", "HX-Request", "true"); r.StatusCode != http.StatusOK || r.Header.Get("HX-Redirect") != "" {
+			t.Fatalf("progress while checking: %d %v", r.StatusCode, r.Header)
+		}
+		expectRedirect(t, c.post(path+"/cancel", nil), path)
+		if im, _ := s.ImportByID(context.Background(), me.TeamID, id); im.Status != store.ImportCancelled {
+			t.Fatalf("cancelled check: %s", im.Status)
+		}
+	})
+}

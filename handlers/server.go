@@ -70,6 +70,9 @@ type Config struct {
 	// ImportPoll is how often an idle instance looks for import jobs whose
 	// instance died (half the job lease when 0).
 	ImportPoll time.Duration
+	// ImportInlineCheck is the largest file whose dry run runs in the
+	// request (DefaultImportInlineCheck when 0); larger ones run as a job.
+	ImportInlineCheck int64
 }
 
 // DefaultDBTimeout is the default deadline of a request's database work.

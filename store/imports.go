@@ -42,6 +42,7 @@ import (
 const (
 	ImportUploaded  = "uploaded"  // stored and analysed; mapping to confirm
 	ImportPreviewed = "previewed" // dry run done for the current mapping
+	ImportChecking  = "checking"  // dry run running as a job (a large file)
 	ImportQueued    = "queued"
 	ImportRunning   = "running"
 	ImportDone      = "done"
@@ -464,7 +465,7 @@ func (s *Store) SaveImportMapping(ctx context.Context, teamID, id int64, m Impor
 	if err != nil {
 		return nil, err
 	}
-	if im.Status != ImportUploaded && im.Status != ImportPreviewed {
+	if im.Status != ImportUploaded && im.Status != ImportPreviewed && im.Status != ImportChecking {
 		return nil, fmt.Errorf("save mapping of import %d: %w", id, ErrImportState)
 	}
 	d := im.DetectedInfo()
@@ -480,7 +481,7 @@ func (s *Store) SaveImportMapping(ctx context.Context, teamID, id int64, m Impor
 	mj, _ := json.Marshal(m)
 	if _, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("mapping = ?", string(mj)).Set("mode = ?", m.Mode).
 		Set("status = ?", ImportUploaded).Set("preview = ''").
-		Where("team_id = ?", teamID).Where("id = ?", id).Where("status IN (?)", bun.In([]string{ImportUploaded, ImportPreviewed})).Exec(ctx); err != nil {
+		Where("team_id = ?", teamID).Where("id = ?", id).Where("status IN (?)", bun.In([]string{ImportUploaded, ImportPreviewed, ImportChecking})).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("save mapping of import %d: %w", id, err)
 	}
 	return s.ImportByID(ctx, teamID, id)
@@ -497,7 +498,7 @@ type importRun struct {
 	dry     bool
 	owners  map[string]int64 // FoldValue(email or unique name) → member id
 	members map[int64]bool
-	seen    map[uint64]int // dry run: email hash → line
+	seen    map[uint64]uint32 // dry run: email hash → line
 	preview *ImportPreview
 	reasons map[[2]string]int
 	header  []string
@@ -516,7 +517,7 @@ func (s *Store) newImportRun(ctx context.Context, im *Import, dry bool) (*import
 		return nil, err
 	}
 	r := &importRun{s: s, im: im, m: im.MappingInfo(), dry: dry, owners: map[string]int64{}, members: map[int64]bool{},
-		seen: map[uint64]int{}, preview: &ImportPreview{Samples: map[string][]PreviewRow{}}, reasons: map[[2]string]int{}}
+		seen: map[uint64]uint32{}, preview: &ImportPreview{Samples: map[string][]PreviewRow{}}, reasons: map[[2]string]int{}}
 	names := map[string]int{}
 	for _, u := range members {
 		names[FoldValue(u.Name)]++
@@ -979,7 +980,7 @@ func (r *importRun) contactBatch(ctx context.Context, db bun.IDB, rows []importR
 				res.outcomes = append(res.outcomes, outcome{kind: "skip", line: c.row.line, label: label, reason: fmt.Sprintf("Duplicate: the same email as line %d of the file.", line)})
 				continue
 			}
-			r.seen[h] = c.row.line
+			r.seen[h] = uint32(c.row.line)
 		}
 		e, exists := existing[c.in.Email]
 		if exists && mine[e.ID] {
@@ -1169,8 +1170,10 @@ func (r *importRun) dealBatch(ctx context.Context, db bun.IDB, rows []importRow)
 	return res, nil
 }
 
-// PreviewImport runs the dry run of the current mapping: every row through
-// the same decisions as the import, nothing written but the result.
+// PreviewImport runs the dry run of the current mapping in the caller's
+// request: every row through the same decisions as the import, nothing
+// written but the result. Large files are checked by a worker instead
+// (QueueImportCheck).
 func (s *Store) PreviewImport(ctx context.Context, teamID, id int64) (*Import, error) {
 	im, err := s.ImportByID(ctx, teamID, id)
 	if err != nil {
@@ -1179,9 +1182,29 @@ func (s *Store) PreviewImport(ctx context.Context, teamID, id int64) (*Import, e
 	if im.Status != ImportUploaded && im.Status != ImportPreviewed {
 		return nil, fmt.Errorf("preview import %d: %w", id, ErrImportState)
 	}
-	r, err := s.newImportRun(ctx, im, true)
+	p, err := s.dryRun(ctx, im, nil)
 	if err != nil {
 		return nil, fmt.Errorf("preview import %d: %w", id, err)
+	}
+	pj, _ := json.Marshal(p)
+	status := ImportPreviewed
+	if p.Problem != "" {
+		status = ImportUploaded
+	}
+	if _, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("preview = ?", string(pj)).Set("status = ?", status).
+		Set("rows_total = ?", p.Rows).Where("team_id = ?", teamID).Where("id = ?", id).
+		Where("status IN (?)", bun.In([]string{ImportUploaded, ImportPreviewed})).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("save preview of import %d: %w", id, err)
+	}
+	return s.ImportByID(ctx, teamID, id)
+}
+
+// dryRun streams the file through the mapping's decisions and returns the
+// preview; progress (if not nil) hears the rows read after each batch.
+func (s *Store) dryRun(ctx context.Context, im *Import, progress func(rows int) error) (*ImportPreview, error) {
+	r, err := s.newImportRun(ctx, im, true)
+	if err != nil {
+		return nil, err
 	}
 	if d := im.DetectedInfo(); d.Problem != "" {
 		r.preview.Problem = d.Problem
@@ -1203,24 +1226,85 @@ func (s *Store) PreviewImport(ctx context.Context, teamID, id int64) (*Import, e
 			for _, o := range res.outcomes {
 				r.note(o)
 			}
+			if progress != nil {
+				return progress(r.preview.Rows)
+			}
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("preview import %d: %w", id, err)
+			return nil, err
 		}
 	}
 	r.finishPreview()
-	pj, _ := json.Marshal(r.preview)
+	return r.preview, nil
+}
+
+// QueueImportCheck hands the dry run of the saved mapping to a worker (the
+// state "checking"), so that a large file's check holds no request; the
+// import page shows its progress. Saving another mapping meanwhile stops it.
+func (s *Store) QueueImportCheck(ctx context.Context, teamID, id int64) error {
+	res, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("status = ?", ImportChecking).Set("preview = ''").
+		Set("rows_done = 0").Set("lease_owner = ''").Set("lease_until = NULL").
+		Where("team_id = ?", teamID).Where("id = ?", id).Where("status IN (?)", bun.In([]string{ImportUploaded, ImportPreviewed})).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("queue check of import %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := s.ImportByID(ctx, teamID, id); err != nil {
+			return err
+		}
+		return fmt.Errorf("queue check of import %d: %w", id, ErrImportState)
+	}
+	return nil
+}
+
+// RunImportCheck runs a queued dry run the worker owner claimed. Its
+// progress (rows read) is saved every 10,000 rows with the lease; a check
+// whose instance died starts again from the top on another one (it keeps
+// its state in memory). It ends early, writing nothing, when the mapping
+// changed or the import was cancelled meanwhile.
+func (s *Store) RunImportCheck(ctx context.Context, im *Import, owner string) error {
+	still := func(q *bun.UpdateQuery) *bun.UpdateQuery {
+		return q.Where("id = ?", im.ID).Where("status = ?", ImportChecking).Where("lease_owner = ?", owner)
+	}
+	p, err := s.dryRun(ctx, im, func(rows int) error {
+		if rows%(10*importBatch) != 0 {
+			return nil
+		}
+		res, err := still(s.DB.NewUpdate().Model((*Import)(nil)).Set("rows_done = ?", rows).
+			Set("lease_until = ?", s.now().Add(ImportLease))).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("save check progress: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errLeaseLost
+		}
+		return nil
+	})
+	var fe FieldErrors
+	switch {
+	case errors.Is(err, errLeaseLost):
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.As(err, &fe):
+		// The mapping no longer fits (it is checked when saved): back to it.
+		_, uerr := still(s.DB.NewUpdate().Model((*Import)(nil)).Set("status = ?", ImportUploaded).Set("rows_done = 0").
+			Set("lease_until = NULL")).Exec(ctx)
+		return uerr
+	case err != nil:
+		p = &ImportPreview{Samples: map[string][]PreviewRow{}, Problem: "The dry run stopped: " + shorten(err.Error(), 300)}
+	}
+	pj, _ := json.Marshal(p)
 	status := ImportPreviewed
-	if r.preview.Problem != "" {
+	if p.Problem != "" {
 		status = ImportUploaded
 	}
-	if _, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("preview = ?", string(pj)).Set("status = ?", status).
-		Set("rows_total = ?", r.preview.Rows).Where("team_id = ?", teamID).Where("id = ?", id).
-		Where("status IN (?)", bun.In([]string{ImportUploaded, ImportPreviewed})).Exec(ctx); err != nil {
-		return nil, fmt.Errorf("save preview of import %d: %w", id, err)
+	if _, err := still(s.DB.NewUpdate().Model((*Import)(nil)).Set("preview = ?", string(pj)).Set("status = ?", status).
+		Set("rows_total = ?", p.Rows).Set("rows_done = 0").Set("lease_until = NULL")).Exec(ctx); err != nil {
+		return fmt.Errorf("save check of import %d: %w", im.ID, err)
 	}
-	return s.ImportByID(ctx, teamID, id)
+	return nil
 }
 
 // StartImport queues a previewed import for a worker.
@@ -1243,7 +1327,7 @@ func (s *Store) StartImport(ctx context.Context, teamID, id int64) error {
 // what committed batches wrote stays (and can be undone).
 func (s *Store) CancelImport(ctx context.Context, teamID, id int64) error {
 	res, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("status = ?", ImportCancelled).Set("finished_at = ?", s.now()).
-		Where("team_id = ?", teamID).Where("id = ?", id).Where("status IN (?)", bun.In([]string{ImportQueued, ImportRunning, ImportUploaded, ImportPreviewed})).Exec(ctx)
+		Where("team_id = ?", teamID).Where("id = ?", id).Where("status IN (?)", bun.In([]string{ImportQueued, ImportRunning, ImportUploaded, ImportPreviewed, ImportChecking})).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("cancel import %d: %w", id, err)
 	}
@@ -1261,14 +1345,17 @@ func (s *Store) CancelImport(ctx context.Context, teamID, id int64) error {
 func (s *Store) ClaimImport(ctx context.Context, owner string) (*Import, error) {
 	now := s.now()
 	var ids []int64
+	jobs := []string{ImportQueued, ImportRunning, ImportChecking}
 	if err := s.DB.NewRaw("SELECT id FROM imports WHERE status IN (?) AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT 5",
-		bun.In([]string{ImportQueued, ImportRunning}), now).Scan(ctx, &ids); err != nil {
+		bun.In(jobs), now).Scan(ctx, &ids); err != nil {
 		return nil, fmt.Errorf("find import jobs: %w", err)
 	}
 	for _, id := range ids {
-		res, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("status = ?", ImportRunning).Set("lease_owner = ?", owner).
-			Set("lease_until = ?", now.Add(ImportLease)).Set("started_at = COALESCE(started_at, ?)", now).
-			Where("id = ?", id).Where("status IN (?)", bun.In([]string{ImportQueued, ImportRunning})).
+		// A check stays a check; a queued import starts running.
+		res, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("status = CASE WHEN status = ? THEN status ELSE ? END", ImportChecking, ImportRunning).
+			Set("lease_owner = ?", owner).Set("lease_until = ?", now.Add(ImportLease)).
+			Set("started_at = CASE WHEN status = ? THEN started_at ELSE COALESCE(started_at, ?) END", ImportChecking, now).
+			Where("id = ?", id).Where("status IN (?)", bun.In(jobs)).
 			Where("(lease_until IS NULL OR lease_until < ?)", now).Exec(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("claim import %d: %w", id, err)

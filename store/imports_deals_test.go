@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -96,6 +97,89 @@ func TestImportClosedLostDealsGetALostReason(t *testing.T) {
 			if l.Reason == "" || l.Kind != store.LogMove {
 				t.Errorf("log row %+v", l)
 			}
+		}
+	})
+}
+
+// TestImportCheckRunsAsAJob: a large file's dry run is a job in the
+// database: a worker claims it, saves its progress and the same preview
+// the in-request dry run gives; a mapping saved meanwhile stops it without
+// a preview, and a dead instance's check is taken over.
+func TestImportCheckRunsAsAJob(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		s.SetClock(func() time.Time { return now })
+		it := newImportTeam(t, s, "Check")
+		var b strings.Builder
+		b.WriteString("Email,Name\n")
+		for i := 0; i < 25000; i++ {
+			fmt.Fprintf(&b, "c%d@example.com,C %d\n", i%24000, i) // 1,000 repeated emails
+		}
+		b.WriteString("not-an-email,Bad\n")
+		im := upload(t, s, it, store.ImportContacts, "check.csv", []byte(b.String()))
+		if _, err := s.SaveImportMapping(ctx, it.team.ID, im.ID, im.MappingInfo()); err != nil {
+			t.Fatal(err)
+		}
+		inline, err := s.PreviewImport(ctx, it.team.ID, im.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		claim := func(owner string) *store.Import {
+			t.Helper()
+			job, err := s.ClaimImport(ctx, owner)
+			if err != nil || job == nil || job.Status != store.ImportChecking {
+				t.Fatalf("claim: %+v %v", job, err)
+			}
+			return job
+		}
+		// Stopped by a new mapping: no preview comes of it.
+		if err := s.QueueImportCheck(ctx, it.team.ID, im.ID); err != nil {
+			t.Fatal(err)
+		}
+		job := claim("w1")
+		if _, err := s.SaveImportMapping(ctx, it.team.ID, im.ID, im.MappingInfo()); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RunImportCheck(ctx, job, "w1"); err != nil {
+			t.Fatal(err)
+		}
+		if cur, _ := s.ImportByID(ctx, it.team.ID, im.ID); cur.Status != store.ImportUploaded || cur.Preview != "" {
+			t.Fatalf("after a new mapping: %s, preview %q", cur.Status, cur.Preview)
+		}
+		// Claimed by an instance that dies: another takes it once the
+		// lease runs out, and gives the in-request dry run's answer.
+		if err := s.QueueImportCheck(ctx, it.team.ID, im.ID); err != nil {
+			t.Fatal(err)
+		}
+		claim("dead")
+		if again, _ := s.ClaimImport(ctx, "w2"); again != nil {
+			t.Fatal("a leased check was claimed twice")
+		}
+		now = now.Add(2 * store.ImportLease)
+		job = claim("w2")
+		progress := &afterCommit{prefix: "rows_done = 20000", fn: func() {}}
+		s.DB.AddQueryHook(progress)
+		if err := s.RunImportCheck(ctx, job, "w2"); err != nil {
+			t.Fatal(err)
+		}
+		if !progress.armed {
+			t.Error("the check saved no progress at 20,000 rows")
+		}
+		cur, _ := s.ImportByID(ctx, it.team.ID, im.ID)
+		if cur.Status != store.ImportPreviewed || cur.RowsTotal != 25001 || cur.RowsDone != 0 {
+			t.Fatalf("checked: %s, %d rows, %d done", cur.Status, cur.RowsTotal, cur.RowsDone)
+		}
+		got, want := cur.PreviewInfo(), inline.PreviewInfo()
+		if got.Create != 24000 || got.Skip != 1000 || got.Reject != 1 || got.Create != want.Create || got.Skip != want.Skip || got.Reject != want.Reject {
+			t.Fatalf("job preview %+v, in-request %+v", got, want)
+		}
+		if n := len(teamContacts(t, s, it.team.ID)); n != 0 {
+			t.Fatalf("the dry run wrote %d contacts", n)
+		}
+		// The import then runs as usual.
+		if im = runImport(t, s, it, cur); im.Created != 24000 {
+			t.Fatalf("import %+v", im)
 		}
 	})
 }
