@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -332,8 +333,8 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 		if r.done {
 			return 0, io.EOF
 		}
-		var data [][]byte
-		if err := r.s.DB.NewRaw("SELECT data FROM import_chunks WHERE import_id = ? AND seq = ?", r.id, r.seq).Scan(r.ctx, &data); err != nil {
+		data, err := r.s.readChunk(r.ctx, r.id, r.seq)
+		if err != nil {
 			return 0, fmt.Errorf("read import chunk %d: %w", r.seq, err)
 		}
 		if len(data) == 0 {
@@ -350,6 +351,36 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 	n := copy(p, r.buf)
 	r.buf = r.buf[n:]
 	return n, nil
+}
+
+// readChunk reads one chunk of a file (nil after the last). On SQLite the
+// read goes through a connection whose page cache is first cut to 1 MB and
+// given back its size after: the chunk's pages would otherwise fill the
+// connection's 32 MB cache with data read once, in every pooled connection
+// that reads chunks.
+func (s *Store) readChunk(ctx context.Context, id int64, seq int) ([][]byte, error) {
+	const q = "SELECT data FROM import_chunks WHERE import_id = ? AND seq = ?"
+	if s.Dialect != SQLite {
+		var data [][]byte
+		err := s.DB.NewRaw(q, id, seq).Scan(ctx, &data)
+		return data, err
+	}
+	conn, err := s.DB.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA cache_size = -1024"); err != nil {
+		return nil, err
+	}
+	var data [][]byte
+	err = conn.NewRaw(q, id, seq).Scan(ctx, &data)
+	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = "+sqliteCacheSize); rerr != nil {
+		// The connection would keep the small cache: drop it from the pool.
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		return nil, errors.Join(err, rerr)
+	}
+	return data, err
 }
 
 // decoderFor returns the decoder of an encoding ImportDetected named.

@@ -46,6 +46,7 @@ func main() {
 	mode := flag.String("mode", "create", "import mode: create, upsert or update")
 	name := flag.String("name", "Imported", "first name of every row (a new one makes an update change every row)")
 	exportOnly := flag.Bool("export", false, "measure the export only")
+	thenExport := flag.Bool("then-export", false, "after the import, measure the export of the team's contacts")
 	listN := flag.Int("list", 200, "list requests measured while idle")
 	flag.Parse()
 	c, err := client(*base, *email, *password, *signup)
@@ -107,6 +108,9 @@ func main() {
 	fmt.Printf("list page during the import: p50 %.1f ms, p95 %.1f ms (%d requests); idle p95 %.1f ms: ratio %.2f\n",
 		pct(busy, 50), pct(busy, 95), len(busy), pct(idle, 95), pct(busy, 95)/pct(idle, 95))
 	fmt.Printf("whole run: peak RSS %.0f MB (at start %.0f MB)\n", mem.peak(), mem.first())
+	if *thenExport {
+		exportRun(c, *base, mem)
+	}
 }
 
 func testID(page, id string) string {
