@@ -418,3 +418,24 @@ func TestImportCheckOfALargeFileRunsAsAJob(t *testing.T) {
 		}
 	})
 }
+
+// TestImportDealsOfferTheTeamsLostReasons: a lost reason the team doesn't
+// have is offered on the mapping page with the team's reasons to choose
+// from, and the rule for unknown values names the fallback.
+func TestImportDealsOfferTheTeamsLostReasons(t *testing.T) {
+	a := newSQLiteApp(t)
+	c, _ := a.owner("Lou Lost", "Lost Co")
+	file := "Deal - Title,Deal - Stage,Deal - Lost reason,Person - Email\nA,Closed Lost,Price,a@example.com\nB,Closed Lost,Too expensive,b@example.com\n"
+	path := uploaded(t, c.upload("deals", "deals.csv", []byte(file)))
+	page := c.get(path)
+	sel := page.doc(t).Find(`[data-testid="value-Too expensive"]`)
+	if sel.Length() != 1 || sel.Find(`option[value="Price"]`).Length() != 1 || sel.Find(`option[value="Other"]`).Length() != 1 {
+		t.Fatalf("no choice for the unknown lost reason:\n%.4000s", page.body)
+	}
+	if page.doc(t).Find(`[data-testid="value-Price"]`).Length() != 0 {
+		t.Error("a reason the team has is offered for mapping")
+	}
+	if got := page.doc(t).Find(`#unknown option[value=default]`).Text(); !strings.Contains(got, "the lost reason Other") {
+		t.Errorf("unknown rule %q", got)
+	}
+}
