@@ -5,6 +5,7 @@
 //	sherpa [flags]            serve (the default)
 //	sherpa migrate [flags]    apply database migrations and exit
 //	sherpa seed [flags]       create a demo team with realistic data
+//	sherpa reconcile [-fix]   recount the dashboard totals, report (and fix) drift
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -56,6 +58,14 @@ type Config struct {
 	MetricsAllow   string
 	ImportMaxBytes int64
 	Seed           SeedConfig
+	// Fix: reconcile repairs the drift it finds.
+	Fix bool
+	// Pool sizes the MySQL connection pool (store.Pool).
+	Pool store.Pool
+	// DrainDelay is how long serve keeps answering after SIGTERM with
+	// /readyz at 503, before it stops taking connections and finishes the
+	// requests in flight.
+	DrainDelay time.Duration
 }
 
 // SeedConfig is what the seed command creates.
@@ -93,6 +103,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, cfg, log, stdout)
 	case "seed":
 		return seed(ctx, cfg, log, stdout, cfg.PublicURL)
+	case "reconcile":
+		return reconcile(ctx, cfg, log, stdout)
 	case "migrate":
 		st, err := openStore(ctx, cfg, log)
 		if err != nil {
@@ -100,7 +112,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		return st.Close()
 	default:
-		return fmt.Errorf("unknown command %q (commands: serve, migrate, seed)", cmd)
+		return fmt.Errorf("unknown command %q (commands: serve, migrate, seed, reconcile)", cmd)
 	}
 }
 
@@ -131,6 +143,14 @@ func parseConfig(cmd string, args []string, getenv func(string) string, stderr i
 	fs.StringVar(&dbTimeout, "db-timeout", dbTimeout, "deadline of each request's database work, e.g. 5s (SHERPA_DB_TIMEOUT)")
 	fs.StringVar(&c.MetricsToken, "metrics-token", env("SHERPA_METRICS_TOKEN", ""), "bearer token that opens /metrics; with -metrics-allow empty too, there is no /metrics (SHERPA_METRICS_TOKEN)")
 	fs.StringVar(&c.MetricsAllow, "metrics-allow", env("SHERPA_METRICS_ALLOW", ""), "comma-separated IPs/CIDRs that may read /metrics without the token (SHERPA_METRICS_ALLOW)")
+	dbMaxOpen, _ := strconv.Atoi(env("SHERPA_DB_MAX_OPEN", strconv.Itoa(store.DefaultPool.MaxOpen)))
+	fs.IntVar(&c.Pool.MaxOpen, "db-max-open", dbMaxOpen, "MySQL: most connections this instance opens; instances × this must stay below the server's max_connections (SHERPA_DB_MAX_OPEN)")
+	dbMaxIdle, _ := strconv.Atoi(env("SHERPA_DB_MAX_IDLE", strconv.Itoa(store.DefaultPool.MaxIdle)))
+	fs.IntVar(&c.Pool.MaxIdle, "db-max-idle", dbMaxIdle, "MySQL: idle connections kept open (SHERPA_DB_MAX_IDLE)")
+	dbLifetime := env("SHERPA_DB_CONN_LIFETIME", store.DefaultPool.Lifetime.String())
+	fs.StringVar(&dbLifetime, "db-conn-lifetime", dbLifetime, "MySQL: a connection is closed and replaced after this long, e.g. 10m (SHERPA_DB_CONN_LIFETIME)")
+	drainDelay := env("SHERPA_DRAIN_DELAY", "5s")
+	fs.StringVar(&drainDelay, "drain-delay", drainDelay, "after SIGTERM: how long /readyz answers 503 while requests are still served, so a load balancer takes the instance out first; 0 to stop at once (SHERPA_DRAIN_DELAY)")
 	importMax, _ := strconv.ParseInt(env("SHERPA_IMPORT_MAX_BYTES", strconv.Itoa(handlers.DefaultImportMaxBytes)), 10, 64)
 	fs.Int64Var(&c.ImportMaxBytes, "import-max-bytes", importMax, "largest CSV file an import accepts, in bytes (SHERPA_IMPORT_MAX_BYTES)")
 	if cmd == "seed" {
@@ -139,11 +159,23 @@ func parseConfig(cmd string, args []string, getenv func(string) string, stderr i
 		fs.StringVar(&c.Seed.Email, "email", "demo@sherpa.test", "the demo owner's login email")
 		fs.StringVar(&c.Seed.Password, "password", "sherpa-demo-password", "the demo users' password")
 	}
+	if cmd == "reconcile" {
+		fs.BoolVar(&c.Fix, "fix", false, "replace the totals that differ by the recount")
+	}
 	if err = fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	if c.Pool.Lifetime, err = time.ParseDuration(dbLifetime); err != nil || c.Pool.Lifetime <= 0 {
+		return c, fmt.Errorf("connection lifetime %q: use a duration such as 10m", dbLifetime)
+	}
+	if c.Pool.MaxOpen <= 0 || c.Pool.MaxIdle < 0 {
+		return c, fmt.Errorf("connection pool: -db-max-open must be above 0 and -db-max-idle at least 0")
+	}
+	if c.DrainDelay, err = time.ParseDuration(drainDelay); err != nil || c.DrainDelay < 0 {
+		return c, fmt.Errorf("drain delay %q: use a duration such as 5s", drainDelay)
 	}
 	if c.DBTimeout, err = time.ParseDuration(dbTimeout); err != nil || c.DBTimeout <= 0 {
 		return c, fmt.Errorf("database timeout %q: use a duration such as 5s", dbTimeout)
@@ -201,6 +233,7 @@ func openStore(ctx context.Context, cfg Config, log zerolog.Logger) (*store.Stor
 	if err != nil {
 		return nil, err
 	}
+	st.SetPool(cfg.Pool)
 	n, err := st.Migrate(ctx)
 	if err != nil {
 		st.Close()
@@ -242,6 +275,8 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, stdout io.Writer
 	hc.MetricsAllow, _ = handlers.ParseAllowList(cfg.MetricsAllow) // checked in parseConfig
 	hc.SecretKey = []byte(secret)                                  // Google tokens are sealed with a key derived from it
 	hc.ImportMaxBytes = cfg.ImportMaxBytes
+	var draining atomic.Bool
+	hc.Draining = draining.Load
 	hc.SecretKey = []byte(secret) // Google tokens are sealed with a key derived from it
 	if _, err := google.DeriveKey(hc.SecretKey); err != nil {
 		return fmt.Errorf("secret key (SHERPA_SECRET) must be at least 16 characters: %w", err)
@@ -270,6 +305,18 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, stdout io.Writer
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
+	}
+	// Draining: /readyz says 503 so the load balancer stops sending new
+	// requests, while those that still come are served; then the listener
+	// closes and the requests in flight finish.
+	draining.Store(true)
+	if cfg.DrainDelay > 0 {
+		log.Info().Dur("drain_delay", cfg.DrainDelay).Msg("draining: /readyz answers 503 before shutdown")
+		select {
+		case err := <-served:
+			return fmt.Errorf("serve: %w", err)
+		case <-time.After(cfg.DrainDelay):
+		}
 	}
 	log.Info().Msg("shutting down: finishing requests in flight")
 	if err := app.ShutdownWithTimeout(20 * time.Second); err != nil {

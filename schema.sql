@@ -280,6 +280,14 @@ CREATE TABLE `invitations` (
   CONSTRAINT `invitations_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+CREATE TABLE `list_columns` (
+  `user_id` bigint(20) NOT NULL,
+  `list` varchar(20) NOT NULL,
+  `columns` varchar(500) NOT NULL,
+  PRIMARY KEY (`user_id`,`list`),
+  CONSTRAINT `list_columns_user` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 CREATE TABLE `login_throttle` (
   `throttle_key` varchar(300) NOT NULL,
   `failures` int(11) NOT NULL,
@@ -382,105 +390,4 @@ CREATE TABLE `users` (
   KEY `users_team` (`team_id`,`role`,`id`),
   CONSTRAINT `users_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
-
-CREATE TRIGGER activities_ad_dashboard AFTER DELETE ON activities FOR EACH ROW BEGIN
-  UPDATE team_changes SET version = version + 1, past_version = past_version + 1
-    WHERE team_id = OLD.team_id;
-  UPDATE activity_day_totals SET n = n - 1
-    WHERE team_id = OLD.team_id AND day = DATE(OLD.at) AND user_id = OLD.user_id AND type = OLD.type;
-END;
-
-CREATE TRIGGER activities_ai_dashboard AFTER INSERT ON activities FOR EACH ROW BEGIN
-  UPDATE team_changes SET version = version + 1, past_version = past_version + (NEW.at < UTC_TIMESTAMP(6) - INTERVAL 1 HOUR)
-    WHERE team_id = NEW.team_id;
-  INSERT INTO activity_day_totals (team_id, day, user_id, type, n)
-    VALUES (NEW.team_id, DATE(NEW.at), NEW.user_id, NEW.type, 1)
-    ON DUPLICATE KEY UPDATE n = n + 1;
-END;
-
-CREATE TRIGGER activities_au_dashboard AFTER UPDATE ON activities FOR EACH ROW BEGIN
-  UPDATE team_changes SET version = version + 1, past_version = past_version + 1
-    WHERE team_id IN (OLD.team_id, NEW.team_id);
-  UPDATE activity_day_totals SET n = n - 1
-    WHERE team_id = OLD.team_id AND day = DATE(OLD.at) AND user_id = OLD.user_id AND type = OLD.type;
-  INSERT INTO activity_day_totals (team_id, day, user_id, type, n)
-    VALUES (NEW.team_id, DATE(NEW.at), NEW.user_id, NEW.type, 1)
-    ON DUPLICATE KEY UPDATE n = n + 1;
-END;
-
-CREATE TRIGGER contacts_bd_dashboard BEFORE DELETE ON contacts FOR EACH ROW BEGIN
-  UPDATE team_changes SET version = version + 1, past_version = past_version + 1
-    WHERE team_id = OLD.team_id;
-  UPDATE deal_month_totals AS t
-    JOIN (
-      SELECT team_id, close_date - INTERVAL (DAYOFMONTH(close_date) - 1) DAY AS month, stage,
-        COUNT(*) AS deals, SUM(amount) AS amount, SUM(goal) AS goal
-      FROM deals
-      WHERE contact_id = OLD.id AND close_date IS NOT NULL
-      GROUP BY team_id, month, stage
-    ) AS d ON d.team_id = t.team_id AND d.month = t.month AND d.stage = t.stage
-    SET t.deals = t.deals - d.deals, t.amount = t.amount - d.amount, t.goal = t.goal - d.goal;
-  UPDATE activity_day_totals AS t
-    JOIN (
-      SELECT team_id, DATE(at) AS day, user_id, type, COUNT(*) AS n
-      FROM activities
-      WHERE contact_id = OLD.id
-      GROUP BY team_id, day, user_id, type
-    ) AS a ON a.team_id = t.team_id AND a.day = t.day AND a.user_id = t.user_id AND a.type = t.type
-    SET t.n = t.n - a.n;
-END;
-
-CREATE TRIGGER deals_ad_dashboard AFTER DELETE ON deals FOR EACH ROW BEGIN
-  UPDATE team_changes SET version = version + 1, past_version = past_version + 1
-    WHERE team_id = OLD.team_id;
-  UPDATE deal_month_totals SET deals = deals - 1, amount = amount - OLD.amount, goal = goal - OLD.goal
-    WHERE team_id = OLD.team_id AND month = OLD.close_date - INTERVAL (DAYOFMONTH(OLD.close_date) - 1) DAY AND stage = OLD.stage;
-END;
-
-CREATE TRIGGER deals_ai_dashboard AFTER INSERT ON deals FOR EACH ROW BEGIN
-  UPDATE team_changes SET version = version + 1
-    WHERE team_id = NEW.team_id;
-  IF NEW.close_date IS NOT NULL THEN
-    INSERT INTO deal_month_totals (team_id, month, stage, deals, amount, goal)
-      VALUES (NEW.team_id, NEW.close_date - INTERVAL (DAYOFMONTH(NEW.close_date) - 1) DAY, NEW.stage, 1, NEW.amount, NEW.goal)
-      ON DUPLICATE KEY UPDATE deals = deals + 1, amount = amount + NEW.amount, goal = goal + NEW.goal;
-  END IF;
-END;
-
-CREATE TRIGGER deals_au_dashboard AFTER UPDATE ON deals FOR EACH ROW BEGIN
-  IF NOT (OLD.team_id <=> NEW.team_id AND OLD.stage <=> NEW.stage AND OLD.amount <=> NEW.amount AND OLD.goal <=> NEW.goal AND OLD.close_date <=> NEW.close_date) THEN
-    UPDATE team_changes SET version = version + 1
-      WHERE team_id IN (OLD.team_id, NEW.team_id);
-    UPDATE deal_month_totals SET deals = deals - 1, amount = amount - OLD.amount, goal = goal - OLD.goal
-      WHERE team_id = OLD.team_id AND month = OLD.close_date - INTERVAL (DAYOFMONTH(OLD.close_date) - 1) DAY AND stage = OLD.stage;
-    IF NEW.close_date IS NOT NULL THEN
-      INSERT INTO deal_month_totals (team_id, month, stage, deals, amount, goal)
-        VALUES (NEW.team_id, NEW.close_date - INTERVAL (DAYOFMONTH(NEW.close_date) - 1) DAY, NEW.stage, 1, NEW.amount, NEW.goal)
-        ON DUPLICATE KEY UPDATE deals = deals + 1, amount = amount + NEW.amount, goal = goal + NEW.goal;
-    END IF;
-  END IF;
-END;
-
-CREATE TRIGGER deal_stage_log_ad_dashboard AFTER DELETE ON deal_stage_log FOR EACH ROW
-  UPDATE team_changes SET version = version + 1, past_version = past_version + 1
-    WHERE team_id = OLD.team_id;
-
-CREATE TRIGGER deal_stage_log_ai_dashboard AFTER INSERT ON deal_stage_log FOR EACH ROW
-  UPDATE team_changes SET version = version + 1, past_version = past_version + (NEW.at < UTC_TIMESTAMP(6) - INTERVAL 1 HOUR)
-    WHERE team_id = NEW.team_id;
-
-CREATE TRIGGER deal_stage_log_au_dashboard AFTER UPDATE ON deal_stage_log FOR EACH ROW
-  UPDATE team_changes SET version = version + 1, past_version = past_version + 1
-    WHERE team_id IN (OLD.team_id, NEW.team_id);
-
-CREATE TRIGGER teams_ai_dashboard AFTER INSERT ON teams FOR EACH ROW
-  INSERT INTO team_changes (team_id)
-    VALUES (NEW.id);
-
-CREATE TRIGGER users_au_dashboard AFTER UPDATE ON users FOR EACH ROW BEGIN
-  IF NOT (OLD.team_id <=> NEW.team_id AND OLD.name <=> NEW.name) THEN
-    UPDATE team_changes SET version = version + 1, past_version = past_version + 1
-      WHERE team_id IN (OLD.team_id, NEW.team_id);
-  END IF;
-END;
 

@@ -16,10 +16,15 @@ var contactViews = []string{store.ViewAll, store.ViewMine, store.ViewUnassigned}
 func (s *Server) contactsRoutes(app *fiber.App) {
 	g := app.Group("/contacts", s.requireTeam)
 	g.Get("/", s.listContacts)
+	g.Post("/columns", s.saveColumns("contacts", s.listContacts))
 	g.Post("/", s.createContact)
 	g.Get("/:id", s.showContact)
 	g.Get("/:id/edit", s.editContactRow)
 	g.Get("/:id/row", s.contactRow)
+	g.Get("/:id/details", s.contactDetails)
+	g.Get("/:id/details/edit", s.editContactDetails)
+	g.Put("/:id/details", s.updateContactDetails)
+	g.Post("/:id/details", s.updateContactDetails)
 	g.Put("/:id", s.updateContact)
 	g.Post("/:id", s.updateContact)
 	g.Get("/:id/delete", s.confirmDeleteContact)
@@ -43,6 +48,10 @@ func (s *Server) contactsView(c *fiber.Ctx) (views.ContactsView, error) {
 		return views.ContactsView{}, err
 	}
 	l.Next, l.Prev = page.Next, page.Prev
+	cols, err := s.columnChoice(c, "contacts")
+	if err != nil {
+		return views.ContactsView{}, err
+	}
 	// The member list feeds the add form's owner select, which only the
 	// full page has; table fragments (paging, sorting, search) skip it.
 	var members []store.User
@@ -52,7 +61,7 @@ func (s *Server) contactsView(c *fiber.Ctx) (views.ContactsView, error) {
 		}
 	}
 	return views.ContactsView{List: l, Rows: page.Rows, Members: members, CanAssign: me.CanManage(),
-		Add: views.ContactForm{Errors: views.Errors{}}}, nil
+		Add: views.ContactForm{Errors: views.Errors{}}, Columns: cols}, nil
 }
 
 func (s *Server) listContacts(c *fiber.Ctx) error {
@@ -126,13 +135,18 @@ func (s *Server) showContact(c *fiber.Ctx) error {
 	if !isContactTab(tab) {
 		tab = "activity"
 	}
-	return s.renderContactPage(c, contact, tab, nil, fiber.StatusOK)
+	var edit *views.ContactForm
+	if c.Query("edit") == "1" {
+		f := editContactForm(contact)
+		edit = &f
+	}
+	return s.renderContactPage(c, contact, tab, nil, fiber.StatusOK, edit)
 }
 
 // renderContactPage renders the contact page opened on tab; panel, when not
 // nil, is the tab's content already rendered (a form posted without htmx),
 // otherwise the page loads the tab itself.
-func (s *Server) renderContactPage(c *fiber.Ctx, contact *store.Contact, tab string, panel templ.Component, status int) error {
+func (s *Server) renderContactPage(c *fiber.Ctx, contact *store.Contact, tab string, panel templ.Component, status int, edit ...*views.ContactForm) error {
 	ctx, team := c.UserContext(), currentTeam(c)
 	deals, err := s.store.DealsOfContact(ctx, team.ID, contact.ID)
 	if err != nil {
@@ -143,6 +157,9 @@ func (s *Server) renderContactPage(c *fiber.Ctx, contact *store.Contact, tab str
 		return err
 	}
 	v := views.ContactView{Contact: *contact, Deals: deals, Tab: tab, Members: members, Me: currentUser(c), Panel: panel}
+	if len(edit) > 0 {
+		v.Edit = edit[0]
+	}
 	return render(c, status, views.ContactPage(s.shell(c, contact.Name, "contacts"), v))
 }
 
@@ -159,7 +176,11 @@ func (s *Server) editContactRow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, views.ContactEditRow(editContactForm(contact), members, currentUser(c).CanManage()))
+	cols, err := s.columnChoice(c, "contacts")
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.ContactEditRow(editContactForm(contact), members, currentUser(c).CanManage(), cols))
 }
 
 func editContactForm(contact *store.Contact) views.ContactForm {
@@ -172,47 +193,71 @@ func (s *Server) contactRow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, views.ContactRow(*contact))
+	cols, err := s.columnChoice(c, "contacts")
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.ContactRow(*contact, cols))
 }
 
-// updateContact saves an inline edit. A refusal re-renders the row as a form
-// with the messages; a conflict shows the values someone else saved.
-func (s *Server) updateContact(c *fiber.Ctx) error {
+// saveContactEdit applies an edit form (the table row's or the contact
+// page's) to the URL's contact, by the same rules and the same version check
+// for both. saved is the stored contact; when nil, form holds what to show
+// again with status: 422 with the messages, or 409 with the values someone
+// else saved meanwhile.
+func (s *Server) saveContactEdit(c *fiber.Ctx) (saved *store.Contact, form views.ContactForm, status int, err error) {
 	ctx, team, me := c.UserContext(), currentTeam(c), currentUser(c)
 	// The record first: another team's id is a 404 whatever the form says.
 	current, err := s.contact(c)
 	if err != nil {
-		return err
+		return nil, form, 0, err
 	}
 	id := current.ID
 	in, errs := contactInput(c)
 	version := formVersion(c, errs)
-	form := contactForm(in)
+	form = contactForm(in)
 	form.ID, form.Version, form.Errors = id, version, errs
-	status := fiber.StatusUnprocessableEntity
+	status = fiber.StatusUnprocessableEntity
 	if !errs.Any() {
 		contact, err := s.store.UpdateContact(ctx, team.ID, me, id, version, in)
 		if err == nil {
-			if !isHTMX(c) {
-				s.flash(c, "success", "Contact saved.")
-				return s.redirect(c, fmt.Sprintf("/contacts/%d", id))
-			}
-			return render(c, fiber.StatusOK, views.ContactRow(*contact))
+			return contact, form, fiber.StatusOK, nil
 		}
 		var fail error
 		if status, form.Errors, form.DuplicateID, fail = refusedSave(err, contact != nil); fail != nil {
-			return fail
+			return nil, form, 0, fail
 		}
 		if status == fiber.StatusConflict {
 			form = editContactForm(contact)
 			form.Conflict = "Someone else saved this contact while you were editing. Their values are shown; make your change again."
 		}
 	}
-	members, err := s.store.TeamMembers(ctx, team.ID)
+	return nil, form, status, nil
+}
+
+// updateContact saves an inline edit. A refusal re-renders the row as a form
+// with the messages; a conflict shows the values someone else saved.
+func (s *Server) updateContact(c *fiber.Ctx) error {
+	contact, form, status, err := s.saveContactEdit(c)
 	if err != nil {
 		return err
 	}
-	return render(c, status, views.ContactEditRow(form, members, me.CanManage()))
+	cols, err := s.columnChoice(c, "contacts")
+	if err != nil {
+		return err
+	}
+	if contact != nil {
+		if !isHTMX(c) {
+			s.flash(c, "success", "Contact saved.")
+			return s.redirect(c, fmt.Sprintf("/contacts/%d", contact.ID))
+		}
+		return render(c, fiber.StatusOK, views.ContactRow(*contact, cols))
+	}
+	members, err := s.store.TeamMembers(c.UserContext(), currentTeam(c).ID)
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.ContactEditRow(form, members, currentUser(c).CanManage(), cols))
 }
 
 func (s *Server) confirmDeleteContact(c *fiber.Ctx) error {
@@ -252,4 +297,59 @@ func (s *Server) activityTab(c *fiber.Ctx) error {
 		return err
 	}
 	return render(c, fiber.StatusOK, views.ActivityTab(items))
+}
+
+// contactDetails is the contact page's details card (Cancel of its edit).
+func (s *Server) contactDetails(c *fiber.Ctx) error {
+	contact, err := s.contact(c)
+	if err != nil {
+		return err
+	}
+	members, err := s.store.TeamMembers(c.UserContext(), currentTeam(c).ID)
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.ContactDetails(*contact, members))
+}
+
+// editContactDetails turns the contact page's details card into its form.
+func (s *Server) editContactDetails(c *fiber.Ctx) error {
+	contact, err := s.contact(c)
+	if err != nil {
+		return err
+	}
+	members, err := s.store.TeamMembers(c.UserContext(), currentTeam(c).ID)
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.ContactDetailsEdit(editContactForm(contact), members, currentUser(c).CanManage()))
+}
+
+// updateContactDetails saves the contact page's edit: the same save as the
+// table's inline edit, answered with the details card (and the page's title
+// block), or the form again with its messages.
+func (s *Server) updateContactDetails(c *fiber.Ctx) error {
+	contact, form, status, err := s.saveContactEdit(c)
+	if err != nil {
+		return err
+	}
+	if contact != nil && !isHTMX(c) {
+		s.flash(c, "success", "Contact saved.")
+		return s.redirect(c, fmt.Sprintf("/contacts/%d", contact.ID))
+	}
+	members, err := s.store.TeamMembers(c.UserContext(), currentTeam(c).ID)
+	if err != nil {
+		return err
+	}
+	if contact != nil {
+		return render(c, fiber.StatusOK, views.ContactSaved(*contact, members))
+	}
+	if !isHTMX(c) {
+		current, err := s.contact(c)
+		if err != nil {
+			return err
+		}
+		return s.renderContactPage(c, current, "activity", nil, status, &form)
+	}
+	return render(c, status, views.ContactDetailsEdit(form, members, currentUser(c).CanManage()))
 }

@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"fmt"
+
 	"github.com/gofiber/fiber/v2"
 
 	"sherpa/money"
@@ -13,12 +15,17 @@ var dealViews = []string{store.ViewAll, store.ViewMine}
 func (s *Server) dealsRoutes(app *fiber.App) {
 	g := app.Group("/deals", s.requireTeam)
 	g.Get("/", s.listDeals)
+	g.Post("/columns", s.saveColumns("deals", s.listDeals))
 	g.Post("/", s.createDeal)
 	g.Get("/contact-options", s.contactOptions)
 	s.boardRoutes(app, g)
 	g.Get("/:id", s.showDeal)
 	g.Get("/:id/edit", s.editDealRow)
 	g.Get("/:id/row", s.dealRow)
+	g.Get("/:id/details", s.dealDetails)
+	g.Get("/:id/details/edit", s.editDealDetails)
+	g.Put("/:id/details", s.updateDealDetails)
+	g.Post("/:id/details", s.updateDealDetails)
 	g.Put("/:id", s.updateDeal)
 	g.Post("/:id", s.updateDeal)
 	g.Post("/:id/delete", s.deleteDeal)
@@ -40,6 +47,10 @@ func (s *Server) dealsView(c *fiber.Ctx) (views.DealsView, error) {
 		return views.DealsView{}, err
 	}
 	l.Next, l.Prev = page.Next, page.Prev
+	cols, err := s.columnChoice(c, "deals")
+	if err != nil {
+		return views.DealsView{}, err
+	}
 	// The member list feeds the add form's owner select, which only the
 	// full page has; table fragments (paging, sorting, search) skip it.
 	var members []store.User
@@ -61,7 +72,7 @@ func (s *Server) dealsView(c *fiber.Ctx) (views.DealsView, error) {
 		}
 	}
 	return views.DealsView{List: l, Rows: page.Rows, Members: members, CanAssign: me.CanManage(), Add: add,
-		AddOpen: add.ContactID != 0, Money: teamMoney(team), MoneyExample: money.Example(team.Currency)}, nil
+		AddOpen: add.ContactID != 0, Money: teamMoney(team), MoneyExample: money.Example(team.Currency), Columns: cols}, nil
 }
 
 func (s *Server) listDeals(c *fiber.Ctx) error {
@@ -152,18 +163,27 @@ func (s *Server) deal(c *fiber.Ctx) (*store.Deal, error) {
 	return s.store.DealByID(c.UserContext(), currentTeam(c).ID, id)
 }
 
-// showDeal is a deal's page: details and its stage history.
+// showDeal is a deal's page: details and its stage history; ?edit=1 opens
+// the details as the edit form (an open deal only).
 func (s *Server) showDeal(c *fiber.Ctx) error {
 	deal, err := s.deal(c)
 	if err != nil {
 		return err
 	}
-	log, err := s.store.DealStageLog(c.UserContext(), currentTeam(c).ID, deal.ID)
+	v, err := s.dealView(c, deal)
 	if err != nil {
 		return err
 	}
-	v := views.DealView{Deal: *deal, Log: log, Money: teamMoney(currentTeam(c)),
-		CanReopen: store.IsClosed(deal.Stage) && currentUser(c).CanManage()}
+	if c.Query("edit") == "1" && !store.IsClosed(deal.Stage) {
+		f, err := s.dealEditForm(c, deal)
+		if err != nil {
+			return err
+		}
+		if v.Members, err = s.store.TeamMembers(c.UserContext(), currentTeam(c).ID); err != nil {
+			return err
+		}
+		v.Edit = &f
+	}
 	return render(c, fiber.StatusOK, views.DealPage(s.shell(c, deal.Name, "deals"), v))
 }
 
@@ -201,7 +221,11 @@ func (s *Server) editDealRow(c *fiber.Ctx) error {
 	if f.Closing, err = s.closing(c); err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, views.DealEditRow(f, members, currentUser(c).CanManage()))
+	cols, err := s.columnChoice(c, "deals")
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.DealEditRow(f, members, currentUser(c).CanManage(), cols))
 }
 
 func (s *Server) dealRow(c *fiber.Ctx) error {
@@ -209,48 +233,161 @@ func (s *Server) dealRow(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return render(c, fiber.StatusOK, views.DealRow(*deal, teamMoney(currentTeam(c))))
-}
-
-// updateDeal saves an inline edit of a deal, moving its stage by the rules.
-func (s *Server) updateDeal(c *fiber.Ctx) error {
-	ctx, team, me := c.UserContext(), currentTeam(c), currentUser(c)
-	current, err := s.deal(c)
+	cols, err := s.columnChoice(c, "deals")
 	if err != nil {
 		return err
 	}
+	return render(c, fiber.StatusOK, views.DealRow(*deal, teamMoney(currentTeam(c)), cols))
+}
+
+// saveDealEdit applies an edit form (the table row's or the deal page's)
+// to the URL's deal, moving its stage by the rules, with the same version
+// check for both. saved is the stored deal; when nil, form holds what to
+// show again with status (422 messages, or 409 with someone else's values).
+func (s *Server) saveDealEdit(c *fiber.Ctx) (saved *store.Deal, form views.DealForm, status int, err error) {
+	ctx, team, me := c.UserContext(), currentTeam(c), currentUser(c)
+	current, err := s.deal(c)
+	if err != nil {
+		return nil, form, 0, err
+	}
 	in, errs := dealInput(c)
 	version := formVersion(c, errs)
-	form := s.dealForm(c, in, store.NextStages(current.Stage))
+	form = s.dealForm(c, in, store.NextStages(current.Stage))
 	form.ID, form.Version, form.Errors = current.ID, version, errs
-	status := fiber.StatusUnprocessableEntity
+	status = fiber.StatusUnprocessableEntity
 	if !errs.Any() {
 		deal, err := s.store.UpdateDeal(ctx, team.ID, me, current.ID, version, in)
 		if err == nil {
-			if !isHTMX(c) {
-				s.flash(c, "success", "Deal saved.")
-				return s.redirect(c, "/deals")
-			}
-			return render(c, fiber.StatusOK, views.DealRow(*deal, teamMoney(team)))
+			return deal, form, fiber.StatusOK, nil
 		}
 		var fail error
 		if status, form.Errors, _, fail = refusedSave(err, deal != nil); fail != nil {
-			return fail
+			return nil, form, 0, fail
 		}
 		if status == fiber.StatusConflict {
 			form = editDealForm(deal, team.Currency)
 			form.Conflict = "Someone else saved this deal while you were editing. Their values are shown; make your change again."
 		}
 	}
-	members, err := s.store.TeamMembers(ctx, team.ID)
+	if form.Closing, err = s.closing(c); err != nil {
+		return nil, form, 0, err
+	}
+	form.Closing.ClosedOn, form.Closing.LostReason, form.Closing.LostNote = in.ClosedOn, in.LostReason, in.LostNote
+	return nil, form, status, nil
+}
+
+// updateDeal saves an inline edit of a deal, moving its stage by the rules.
+func (s *Server) updateDeal(c *fiber.Ctx) error {
+	deal, form, status, err := s.saveDealEdit(c)
 	if err != nil {
 		return err
 	}
-	if form.Closing, err = s.closing(c); err != nil {
+	cols, err := s.columnChoice(c, "deals")
+	if err != nil {
 		return err
 	}
-	form.Closing.ClosedOn, form.Closing.LostReason, form.Closing.LostNote = in.ClosedOn, in.LostReason, in.LostNote
-	return render(c, status, views.DealEditRow(form, members, me.CanManage()))
+	if deal != nil {
+		if !isHTMX(c) {
+			s.flash(c, "success", "Deal saved.")
+			return s.redirect(c, "/deals")
+		}
+		return render(c, fiber.StatusOK, views.DealRow(*deal, teamMoney(currentTeam(c)), cols))
+	}
+	members, err := s.store.TeamMembers(c.UserContext(), currentTeam(c).ID)
+	if err != nil {
+		return err
+	}
+	return render(c, status, views.DealEditRow(form, members, currentUser(c).CanManage(), cols))
+}
+
+// dealView is what the deal page shows of deal.
+func (s *Server) dealView(c *fiber.Ctx, deal *store.Deal) (views.DealView, error) {
+	log, err := s.store.DealStageLog(c.UserContext(), currentTeam(c).ID, deal.ID)
+	if err != nil {
+		return views.DealView{}, err
+	}
+	return views.DealView{Deal: *deal, Log: log, Money: teamMoney(currentTeam(c)),
+		CanReopen: store.IsClosed(deal.Stage) && currentUser(c).CanManage(), CanAssign: currentUser(c).CanManage()}, nil
+}
+
+// dealEditForm is the deal page's edit form for deal, or a 409 for a
+// closed deal (read-only).
+func (s *Server) dealEditForm(c *fiber.Ctx, deal *store.Deal) (views.DealForm, error) {
+	if store.IsClosed(deal.Stage) {
+		return views.DealForm{}, fiber.NewError(fiber.StatusConflict, sentence(store.ErrClosed))
+	}
+	f := editDealForm(deal, currentTeam(c).Currency)
+	var err error
+	f.Closing, err = s.closing(c)
+	return f, err
+}
+
+// dealDetails is the deal page's details card (Cancel of its edit).
+func (s *Server) dealDetails(c *fiber.Ctx) error {
+	deal, err := s.deal(c)
+	if err != nil {
+		return err
+	}
+	v, err := s.dealView(c, deal)
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.DealDetails(v))
+}
+
+// editDealDetails turns the deal page's details card into its form.
+func (s *Server) editDealDetails(c *fiber.Ctx) error {
+	deal, err := s.deal(c)
+	if err != nil {
+		return err
+	}
+	f, err := s.dealEditForm(c, deal)
+	if err != nil {
+		return err
+	}
+	members, err := s.store.TeamMembers(c.UserContext(), currentTeam(c).ID)
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.DealDetailsEdit(f, members, currentUser(c).CanManage()))
+}
+
+// updateDealDetails saves the deal page's edit: the same save as the
+// table's inline edit, answered with the details card (and the page's title
+// block and stage history), or the form again with its messages.
+func (s *Server) updateDealDetails(c *fiber.Ctx) error {
+	deal, form, status, err := s.saveDealEdit(c)
+	if err != nil {
+		return err
+	}
+	if deal != nil && !isHTMX(c) {
+		s.flash(c, "success", "Deal saved.")
+		return s.redirect(c, fmt.Sprintf("/deals/%d", deal.ID))
+	}
+	if deal != nil {
+		v, err := s.dealView(c, deal)
+		if err != nil {
+			return err
+		}
+		return render(c, fiber.StatusOK, views.DealSaved(v))
+	}
+	members, err := s.store.TeamMembers(c.UserContext(), currentTeam(c).ID)
+	if err != nil {
+		return err
+	}
+	if !isHTMX(c) {
+		current, err := s.deal(c)
+		if err != nil {
+			return err
+		}
+		v, err := s.dealView(c, current)
+		if err != nil {
+			return err
+		}
+		v.Edit, v.Members = &form, members
+		return render(c, status, views.DealPage(s.shell(c, current.Name, "deals"), v))
+	}
+	return render(c, status, views.DealDetailsEdit(form, members, currentUser(c).CanManage()))
 }
 
 func (s *Server) deleteDeal(c *fiber.Ctx) error {

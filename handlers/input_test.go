@@ -169,7 +169,7 @@ func TestSearchLinksKeepPlusAndAmpersand(t *testing.T) {
 	a.addDeal(owner, contactID, "name", "R")
 
 	page := owner.get("/contacts/" + strconv.FormatInt(contactID, 10))
-	href, ok := page.doc(t).Find(`a:contains("Edit in the table")`).Attr("href")
+	href, ok := page.doc(t).Find(`a:contains("Show in the table")`).Attr("href")
 	if !ok || href != "/contacts?q="+url.QueryEscape("ann+sales@example.com") {
 		t.Fatalf("contact table link %q", href)
 	}
@@ -187,7 +187,7 @@ func TestSearchLinksKeepPlusAndAmpersand(t *testing.T) {
 	if !strings.Contains(list.body, `id="deal-`+strconv.FormatInt(dealID, 10)+`"`) {
 		t.Errorf("the link does not find the deal")
 	}
-	if v, _ := list.doc(t).Find("input[name=q]").Attr("value"); v != "R&D + QA" {
+	if v, _ := list.doc(t).Find("[data-testid=search]").Attr("value"); v != "R&D + QA" {
 		t.Errorf("search box shows %q", v)
 	}
 }

@@ -185,6 +185,10 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 // readyz answers 503 while the database is unreachable, so a load balancer
 // takes the instance out until the database is back.
 func (s *Server) readyz(c *fiber.Ctx) error {
+	if s.cfg.Draining != nil && s.cfg.Draining() {
+		c.Set(fiber.HeaderRetryAfter, outageRetryAfter)
+		return c.Status(fiber.StatusServiceUnavailable).SendString("draining")
+	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
 	if err := s.store.Ping(ctx); err != nil {

@@ -59,6 +59,10 @@ type Config struct {
 	// that does not answer within it gives a 503 instead of a hung request.
 	// Routes that also call Google get googleRouteExtra on top.
 	DBTimeout time.Duration
+	// Draining, when set and true, makes /readyz answer 503 "draining": the
+	// instance got SIGTERM and a load balancer should stop sending it
+	// requests while it finishes those it has (see main.go's serve).
+	Draining func() bool
 	// MetricsToken and MetricsAllow open /metrics (Prometheus): to a client
 	// presenting "Authorization: Bearer <token>", or from an address in the
 	// list. With neither, there is no /metrics.
@@ -208,6 +212,7 @@ func (s *Server) routes(app *fiber.App) {
 	s.importRoutes(app)
 	s.contactsRoutes(app)
 	s.dealsRoutes(app)
+	s.searchRoutes(app)
 
 	s.googleRoutes(app)
 

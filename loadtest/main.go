@@ -63,8 +63,9 @@ func main() {
 	setPassword := flag.Bool("set-password", false, "first set the login user's password to -password (needs -db)")
 	save := flag.String("save", "", "write the results as JSON to this file")
 	baseline := flag.String("baseline", "", "compare against results saved earlier with -save")
+	soakFor := flag.Duration("for", 0, "instead of one scenario after another: send them mixed for this long (at most -n requests in all) and print the totals")
 	flag.Parse()
-	o := options{setPassword: *setPassword, save: *save, baseline: *baseline}
+	o := options{setPassword: *setPassword, save: *save, baseline: *baseline, soak: *soakFor}
 	if err := run(*base, *dbURL, *email, *password, *clients, *requests, *depth, *only, o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
@@ -94,6 +95,7 @@ func login(base, email, password string) (*http.Client, error) {
 type options struct {
 	setPassword    bool
 	save, baseline string
+	soak           time.Duration
 }
 
 // saved is one scenario's result in a -save file.
@@ -207,6 +209,15 @@ func run(base, dbURL, email, password string, clients, requests, depth int, only
 		scenario{"search phone digits (1711)", get("/contacts?q=1711")},
 		scenario{"inline save", inlineSave(base, cs)},
 	)
+	if o.soak > 0 {
+		var mixed []scenario
+		for _, sc := range scenarios {
+			if only == "" || strings.Contains(sc.name, only) {
+				mixed = append(mixed, sc)
+			}
+		}
+		return soak(cs, mixed, o.soak, requests)
+	}
 	fmt.Printf("%d clients, %d requests per scenario, against %s, load average %s\n\n", clients, requests, base, loadAvg())
 	if before != nil {
 		fmt.Printf("| scenario | p50 before → after | p99 before → after | req/s before → after | errors |\n| --- | --- | --- | --- | --- |\n")

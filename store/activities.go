@@ -73,8 +73,10 @@ func (s *Store) LogScheduled(ctx context.Context, teamID, contactID, userID int6
 			return err
 		}
 		var err error
-		a, err = s.logActivity(ctx, tx, teamID, contactID, userID, typ, description, s.now(), due)
-		return err
+		if a, err = s.logActivity(ctx, tx, teamID, contactID, userID, typ, description, s.now(), due); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, Change{TeamID: teamID, Activities: activitiesInserted([]Activity{*a})})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("log %s activity on contact %d: %w", typ, contactID, err)

@@ -201,8 +201,16 @@ func (s *Store) MoveDeal(ctx context.Context, teamID int64, actor *User, id int6
 		if _, err := q.Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx); err != nil {
 			return fmt.Errorf("update: %w", err)
 		}
-		return s.insertStageLog(ctx, tx, &StageLog{TeamID: teamID, DealID: id, FromStage: old.Stage, ToStage: v.stage,
-			UserID: actor.ID, At: now, Reason: v.lostReason, Note: v.lostNote, PrevCloseDate: v.expected})
+		if err := s.insertStageLog(ctx, tx, &StageLog{TeamID: teamID, DealID: id, FromStage: old.Stage, ToStage: v.stage,
+			UserID: actor.ID, At: now, Reason: v.lostReason, Note: v.lostNote, PrevCloseDate: v.expected}); err != nil {
+			return err
+		}
+		after := *old
+		after.Stage = v.stage
+		if IsClosed(v.stage) {
+			after.Amount, after.CloseDate = v.amount, v.closeDate
+		}
+		return s.recordChange(ctx, tx, Change{TeamID: teamID, Deals: []DealDelta{{Before: old, After: &after}}, Logged: []time.Time{now}})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("move deal %d: %w", id, err)
@@ -261,8 +269,14 @@ func (s *Store) ReopenDeal(ctx context.Context, teamID int64, actor *User, id in
 			Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx); err != nil {
 			return fmt.Errorf("update: %w", err)
 		}
-		return s.insertStageLog(ctx, tx, &StageLog{TeamID: teamID, DealID: id, FromStage: d.Stage, ToStage: back,
-			UserID: actor.ID, At: now, Kind: LogReopen})
+		if err := s.insertStageLog(ctx, tx, &StageLog{TeamID: teamID, DealID: id, FromStage: d.Stage, ToStage: back,
+			UserID: actor.ID, At: now, Kind: LogReopen}); err != nil {
+			return err
+		}
+		after := *d
+		after.Stage, after.CloseDate = back, closeRow.PrevCloseDate
+		// Past: the close it takes back may be in a month already over.
+		return s.recordChange(ctx, tx, Change{TeamID: teamID, Past: true, Deals: []DealDelta{{Before: d, After: &after}}, Logged: []time.Time{now}})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reopen deal %d: %w", id, err)
@@ -478,8 +492,8 @@ func (s *Store) boardColumn(ctx context.Context, teamID int64, q BoardQuery, col
 	}
 	if from, to, ok := totalsMonths(q, col.Stage); ok {
 		// The whole team's deals over whole months: the monthly totals the
-		// dashboard's triggers keep (migration 0005), plus, without a date
-		// range, the deals that have no close date.
+		// store's write methods keep (store/changes.go), plus, without a
+		// date range, the deals that have no close date.
 		var parts []any
 		sql := "SELECT COALESCE(SUM(n), 0) AS n, COALESCE(SUM(amount), 0) AS amount FROM (" +
 			"SELECT deals AS n, amount FROM deal_month_totals WHERE team_id = ? AND stage = ?"

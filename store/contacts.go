@@ -411,14 +411,20 @@ func (s *Store) DeleteContact(ctx context.Context, teamID int64, actor *User, id
 	if err := checkActor(actor, teamID); err != nil {
 		return err
 	}
-	res, err := s.DB.NewDelete().Model((*Contact)(nil)).Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx)
-	if err != nil {
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		change, err := s.contactCascade(ctx, tx, teamID, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.NewDelete().Model((*Contact)(nil)).Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, change)
+	})
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("delete contact %d: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return err
 }
 
 // ContactDeleteImpact counts what deleting a contact also deletes, for the

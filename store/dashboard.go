@@ -103,7 +103,7 @@ func (s *Store) LoadDashboard(ctx context.Context, teamID int64, loc *time.Locat
 // deals whose close date is in the month, and the total goal of all its
 // deals (open, won or lost) whose close date is in the month.
 //
-// It reads deal_month_totals, which triggers keep as the per-month,
+// It reads deal_month_totals, which the write methods keep as the per-month,
 // per-stage sums of the deals (migration 0005): a close date is a date, so
 // its month is the same in every zone and the sums need no zone.
 func (s *Store) ClosedVsGoal(ctx context.Context, teamID int64, loc *time.Location, now time.Time) ([]MonthTotal, error) {
@@ -228,7 +228,7 @@ GROUP BY level`, args...).Scan(ctx, &rows)
 // by user id, so the same data always gives the same five.
 //
 // The whole UTC days of the month are read from activity_day_totals, which
-// triggers keep (migration 0005); only the hours at either end that the
+// the write methods keep (store/changes.go); only the hours at either end that the
 // team's zone cuts out of a UTC day are counted from the activities.
 func (s *Store) TeamActivity(ctx context.Context, teamID int64, loc *time.Location, now time.Time) ([]MemberActivity, error) {
 	end := MonthStart(now, loc).UTC()
@@ -301,9 +301,9 @@ func utcDay(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-// TeamVersion is a team's pair of change counters, moved on by database
-// triggers (migration 0005). Two reads with the same All saw the same chart
-// data; two with the same Past saw the same data for every month before
+// TeamVersion is a team's pair of change counters, moved on by the
+// store's write methods (store/changes.go). Two reads with the same All saw
+// the same chart data; two with the same Past saw the same data for every month before
 // the current one, in any zone.
 type TeamVersion struct {
 	// All counts every write to the team's deals, stage log, activities or

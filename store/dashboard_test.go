@@ -105,18 +105,16 @@ func (d *dashData) deal(t *testing.T, s *store.Store, goal, amount int64, closeD
 		Stage: last, StageRank: store.StageIndex(last), Goal: goal, Amount: amount, CloseDate: closeDate,
 		ContactName: d.contact.Name, Version: 1, CreatedAt: times[0], UpdatedAt: times[len(times)-1],
 	}
-	if _, err := s.DB.NewInsert().Model(&row).Exec(ctx); err != nil {
-		t.Fatal(err)
-	}
 	from := ""
+	var logs []store.StageLog
 	for i, st := range stages {
-		l := store.StageLog{TeamID: d.team.ID, DealID: row.ID, FromStage: from, ToStage: st, UserID: d.owner.ID, At: times[i]}
-		if _, err := s.DB.NewInsert().Model(&l).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-		d.logs = append(d.logs, l)
+		logs = append(logs, store.StageLog{TeamID: d.team.ID, FromStage: from, ToStage: st, UserID: d.owner.ID, At: times[i]})
 		from = st
 	}
+	if err := s.InsertDealForTest(ctx, &row, logs); err != nil {
+		t.Fatal(err)
+	}
+	d.logs = append(d.logs, logs...)
 	d.deals = append(d.deals, row)
 }
 
@@ -127,7 +125,7 @@ func (d *dashData) activities(t *testing.T, s *store.Store, userID int64, n int,
 	for i := range n {
 		a := store.Activity{TeamID: d.team.ID, ContactID: d.contact.ID, UserID: userID,
 			Type: store.ActivityTypes[(i+int(userID))%len(store.ActivityTypes)], At: at[i%len(at)]}
-		if _, err := s.DB.NewInsert().Model(&a).Exec(context.Background()); err != nil {
+		if err := s.InsertActivityForTest(context.Background(), &a); err != nil {
 			t.Fatal(err)
 		}
 		d.acts = append(d.acts, a)
@@ -285,9 +283,7 @@ func buildDashTeam(t *testing.T, s *store.Store, owner string, seed uint64) *das
 		if i%3 == 0 && !store.IsClosed(dl.Stage) {
 			dl.Stage, dl.StageRank = "Closed Won", store.StageIndex("Closed Won")
 		}
-		if _, err := s.DB.NewUpdate().Model((*store.Deal)(nil)).Set("goal = ?", dl.Goal).Set("amount = ?", dl.Amount).
-			Set("close_date = ?", nullTime(dl.CloseDate)).Set("stage = ?", dl.Stage).Set("stage_rank = ?", dl.StageRank).
-			Where("id = ?", dl.ID).Exec(ctx); err != nil {
+		if err := s.SetDealForTest(ctx, d.team.ID, dl.ID, dl.Stage, dl.Goal, dl.Amount, dl.CloseDate); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -634,7 +630,7 @@ func TestTeamVersionCountsChartChanges(t *testing.T) {
 		}
 		step("log an activity", true, false)
 		old := store.Activity{TeamID: team.ID, ContactID: c.ID, UserID: owner.ID, Type: store.ActivityNote, At: time.Now().UTC().AddDate(0, 0, -40)}
-		if _, err := s.DB.NewInsert().Model(&old).Exec(ctx); err != nil {
+		if err := s.InsertActivityForTest(ctx, &old); err != nil {
 			t.Fatal(err)
 		}
 		step("an activity dated 40 days back", true, true)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -312,11 +313,14 @@ func (s *Store) DealByID(ctx context.Context, teamID, id int64) (*Deal, error) {
 	return d, nil
 }
 
-// DealsOfContact lists a contact's deals, newest first.
+// DealsOfContact lists a contact's deals, newest first: by creation time,
+// the id only breaking ties (ids are unique but not in insertion order
+// across the servers of a TiDB cluster, each of which hands out its own
+// range).
 func (s *Store) DealsOfContact(ctx context.Context, teamID, contactID int64) ([]Deal, error) {
 	var rows []Deal
 	if err := s.selectDeals(s.DB, "deals_of_contact").Where("d.team_id = ?", teamID).Where("d.contact_id = ?", contactID).
-		OrderExpr("d.id DESC").Limit(500).Scan(ctx, &rows); err != nil {
+		OrderExpr("d.created_at DESC, d.id DESC").Limit(500).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("list deals of contact %d: %w", contactID, err)
 	}
 	return rows, nil
@@ -426,7 +430,10 @@ func (s *Store) CreateDeal(ctx context.Context, teamID int64, actor *User, in De
 				return err
 			}
 		}
-		return replaceTerms(ctx, tx, dealTermSet, teamID, d.ID, dealTerms(d.Name, d.Company, d.ContactName))
+		if err := replaceTerms(ctx, tx, dealTermSet, teamID, d.ID, dealTerms(d.Name, d.Company, d.ContactName)); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, Change{TeamID: teamID, Deals: dealsInserted([]Deal{*d}), Logged: []time.Time{now}})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create deal: %w", err)
@@ -525,9 +532,13 @@ func (s *Store) UpdateDeal(ctx context.Context, teamID int64, actor *User, id in
 			}
 		}
 		if v.name != old.Name || v.company != old.Company || contactName != old.ContactName {
-			return replaceTerms(ctx, tx, dealTermSet, teamID, id, dealTerms(v.name, v.company, contactName))
+			if err := replaceTerms(ctx, tx, dealTermSet, teamID, id, dealTerms(v.name, v.company, contactName)); err != nil {
+				return err
+			}
 		}
-		return nil
+		after := *old
+		after.Stage, after.Amount, after.Goal, after.CloseDate = v.stage, v.amount, v.goal, v.closeDate
+		return s.recordChange(ctx, tx, Change{TeamID: teamID, Deals: []DealDelta{{Before: old, After: &after}}, Logged: loggedIf(v.stage != old.Stage, now)})
 	})
 	if conflict {
 		fresh, lerr := s.DealByID(ctx, teamID, id)
@@ -572,14 +583,23 @@ func (s *Store) DeleteDeal(ctx context.Context, teamID int64, actor *User, id in
 	if err := checkActor(actor, teamID); err != nil {
 		return err
 	}
-	res, err := s.DB.NewDelete().Model((*Deal)(nil)).Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx)
-	if err != nil {
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		d := new(Deal)
+		if err := s.forUpdate(tx.NewSelect().Model(d).Where("team_id = ?", teamID).Where("id = ?", id)).Scan(ctx); err != nil {
+			if notFound(err) {
+				return ErrNotFound
+			}
+			return fmt.Errorf("load deal: %w", err)
+		}
+		if _, err := tx.NewDelete().Model((*Deal)(nil)).Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, Change{TeamID: teamID, Deals: dealsDeleted([]Deal{*d})})
+	})
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("delete deal %d: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return err
 }
 
 // renameDealContact carries a contact's new name to its deals and their

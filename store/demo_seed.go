@@ -196,8 +196,10 @@ var seedTables = []string{"contacts", "contact_terms", "deals", "deal_terms", "d
 
 func (s *Store) seedTeam(ctx context.Context, opt SeedOptions) (res *SeedResult, err error) {
 	sd := &seeder{s: s, opt: opt, r: opt.Rand, start: opt.Now.Add(-seedHistory),
-		res:  &SeedResult{TeamName: opt.TeamName, OwnerEmail: opt.OwnerEmail},
-		bulk: s.Dialect == MySQL && opt.Contacts >= seedBulkThreshold}
+		res: &SeedResult{TeamName: opt.TeamName, OwnerEmail: opt.OwnerEmail},
+		// Not on TiDB: its writes do not update B-trees in place, and
+		// dropping and re-adding indexes there is a slow online DDL.
+		bulk: s.Dialect == MySQL && !s.tidb && opt.Contacts >= seedBulkThreshold}
 	if err := sd.team(ctx); err != nil {
 		if errors.Is(err, ErrSeeded) {
 			return sd.res, err
@@ -261,8 +263,14 @@ func (sd *seeder) team(ctx context.Context) error {
 		if i == 0 {
 			role = RoleAdmin
 		}
-		if _, err := s.DB.NewUpdate().Model((*User)(nil)).Set("team_id = ?", team.ID).Set("role = ?", role).
-			Where("id = ?", u.ID).Where("team_id IS NULL").Exec(ctx); err != nil {
+		err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			if _, err := tx.NewUpdate().Model((*User)(nil)).Set("team_id = ?", team.ID).Set("role = ?", role).
+				Where("id = ?", u.ID).Where("team_id IS NULL").Exec(ctx); err != nil {
+				return err
+			}
+			return s.recordChange(ctx, tx, Change{TeamID: team.ID, Past: true})
+		})
+		if err != nil {
 			return fmt.Errorf("add member %s: %w", email, err)
 		}
 		sd.users = append(sd.users, u.ID)
@@ -601,7 +609,10 @@ func (sd *seeder) seedDeals(ctx context.Context) error {
 			if err := insertRows(ctx, tx, logs); err != nil {
 				return fmt.Errorf("insert stage log: %w", err)
 			}
-			return insertTerms(ctx, tx, dealTermSet, terms)
+			if err := insertTerms(ctx, tx, dealTermSet, terms); err != nil {
+				return err
+			}
+			return sd.s.recordChange(ctx, tx, Change{TeamID: sd.teamID, Past: true, Deals: dealsInserted(deals)})
 		})
 		if err != nil {
 			return err
@@ -656,7 +667,7 @@ func (sd *seeder) seedNotes(ctx context.Context) error {
 			if err := insertRows(ctx, tx, acts); err != nil {
 				return fmt.Errorf("insert note activities: %w", err)
 			}
-			return nil
+			return sd.s.recordChange(ctx, tx, Change{TeamID: sd.teamID, Activities: activitiesInserted(acts)})
 		})
 		if err != nil {
 			return err
@@ -693,7 +704,13 @@ func (sd *seeder) seedActivities(ctx context.Context) error {
 			}
 			acts = append(acts, Activity{TeamID: sd.teamID, ContactID: c.id, UserID: pick(sd.r, sd.users), Type: typ, Description: desc, At: at})
 		}
-		if err := sd.inTx(ctx, func(tx bun.Tx) error { return insertRows(ctx, tx, acts) }); err != nil {
+		err := sd.inTx(ctx, func(tx bun.Tx) error {
+			if err := insertRows(ctx, tx, acts); err != nil {
+				return err
+			}
+			return sd.s.recordChange(ctx, tx, Change{TeamID: sd.teamID, Activities: activitiesInserted(acts)})
+		})
+		if err != nil {
 			return fmt.Errorf("insert activities: %w", err)
 		}
 		done += n

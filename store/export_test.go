@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"time"
 
 	"github.com/uptrace/bun"
 )
@@ -81,4 +82,55 @@ func (s *Store) ContactSearchPlan(ctx context.Context, teamID int64, q string) (
 		return "probe", nil
 	}
 	return "all", nil
+}
+
+// InsertDealForTest writes a deal and its stage-log rows straight to their
+// tables, the way a store write method would (one transaction, with the
+// Change of what it wrote): tests build histories no form can make. The
+// rows' ids are set; each log row's DealID is set to the deal's.
+func (s *Store) InsertDealForTest(ctx context.Context, d *Deal, logs []StageLog) error {
+	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(d).Exec(ctx); err != nil {
+			return err
+		}
+		var at []time.Time
+		for i := range logs {
+			logs[i].DealID = d.ID
+			if _, err := tx.NewInsert().Model(&logs[i]).Exec(ctx); err != nil {
+				return err
+			}
+			at = append(at, logs[i].At)
+		}
+		return s.recordChange(ctx, tx, Change{TeamID: d.TeamID, Deals: dealsInserted([]Deal{*d}), Logged: at})
+	})
+}
+
+// InsertActivityForTest writes an activity (at any time) like
+// InsertDealForTest.
+func (s *Store) InsertActivityForTest(ctx context.Context, a *Activity) error {
+	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(a).Exec(ctx); err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, Change{TeamID: a.TeamID, Activities: activitiesInserted([]Activity{*a})})
+	})
+}
+
+// SetDealForTest overwrites a deal's stage, goal, amount and close date
+// (a zero date: none) like InsertDealForTest, with no rule checked.
+func (s *Store) SetDealForTest(ctx context.Context, teamID, id int64, stage string, goal, amount int64, closeDate time.Time) error {
+	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		old := new(Deal)
+		if err := s.forUpdate(tx.NewSelect().Model(old).Where("team_id = ?", teamID).Where("id = ?", id)).Scan(ctx); err != nil {
+			return err
+		}
+		if _, err := tx.NewUpdate().Model((*Deal)(nil)).Set("goal = ?", goal).Set("amount = ?", amount).
+			Set("close_date = ?", nullDate(closeDate)).Set("stage = ?", stage).Set("stage_rank = ?", StageIndex(stage)).
+			Where("id = ?", id).Exec(ctx); err != nil {
+			return err
+		}
+		after := *old
+		after.Stage, after.Goal, after.Amount, after.CloseDate = stage, goal, amount, closeDate
+		return s.recordChange(ctx, tx, Change{TeamID: teamID, Deals: []DealDelta{{Before: old, After: &after}}})
+	})
 }

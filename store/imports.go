@@ -1551,7 +1551,7 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 	if err != nil {
 		return fmt.Errorf("save import progress: %w", err)
 	}
-	return nil
+	return r.s.recordChange(ctx, tx, Change{TeamID: teamID, Deals: dealsInserted(res.deals), Logged: loggedIf(len(res.deals) > 0, now)})
 }
 
 // updateContacts writes a batch's updates in a few statements: one UPDATE
@@ -1870,6 +1870,10 @@ func (s *Store) UndoImport(ctx context.Context, teamID, id int64, actor *User) (
 				}
 			}
 			if len(created) > 0 {
+				change, err := s.importedDealsForDelete(ctx, tx, teamID, table, created)
+				if err != nil {
+					return err
+				}
 				q := "DELETE FROM " + table + " WHERE team_id = ? AND id IN (?) AND version = 1"
 				if table == "contacts" {
 					q += " AND NOT EXISTS (SELECT 1 FROM deals WHERE deals.contact_id = contacts.id)" +
@@ -1878,6 +1882,9 @@ func (s *Store) UndoImport(ctx context.Context, teamID, id int64, actor *User) (
 				}
 				if _, err := tx.NewRaw(q, teamID, bun.In(created)).Exec(ctx); err != nil {
 					return fmt.Errorf("delete imported %s: %w", table, err)
+				}
+				if err := s.recordChange(ctx, tx, change); err != nil {
+					return err
 				}
 				var left []int64
 				if err := tx.NewRaw("SELECT id FROM "+table+" WHERE team_id = ? AND id IN (?)", teamID, bun.In(created)).Scan(ctx, &left); err != nil {

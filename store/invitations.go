@@ -177,7 +177,7 @@ func (s *Store) AcceptInvitation(ctx context.Context, tokenHash string, userID i
 			return fmt.Errorf("mark invitation %d used: %w", inv.ID, err)
 		}
 		teamID = inv.TeamID
-		return nil
+		return s.recordChange(ctx, tx, Change{TeamID: inv.TeamID, Past: true}) // a new member on the charts
 	})
 	return teamID, err
 }

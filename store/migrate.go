@@ -80,6 +80,17 @@ func statements(sql string) []string {
 	return out
 }
 
+// sqlOf is a statement without the comment lines before it.
+func sqlOf(stmt string) string {
+	lines := strings.Split(stmt, "\n")
+	for i, l := range lines {
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "--") {
+			return strings.TrimSpace(strings.Join(lines[i:], "\n"))
+		}
+	}
+	return ""
+}
+
 func onlyComments(s string) bool {
 	for _, line := range strings.Split(s, "\n") {
 		if l := strings.TrimSpace(line); l != "" && !strings.HasPrefix(l, "--") {
@@ -209,7 +220,10 @@ func (s *Store) applyOne(ctx context.Context, conn bun.Conn, m Migration) error 
 		if done[i] {
 			continue
 		}
-		if _, err := conn.ExecContext(ctx, stmt); err != nil {
+		if s.tidb && strings.HasPrefix(strings.ToUpper(sqlOf(stmt)), "DROP TRIGGER") {
+			// TiDB has no triggers (nor DROP TRIGGER): none to drop. The
+			// step is recorded like any other.
+		} else if _, err := conn.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("migration %s, statement %d: %w\n%s", m.Name, i+1, err, stmt)
 		}
 		if _, err := conn.ExecContext(ctx, "INSERT INTO schema_migration_steps (version, step) VALUES (?, ?)", m.Version, i); err != nil {

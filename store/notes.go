@@ -59,8 +59,11 @@ func (s *Store) AddNote(ctx context.Context, teamID int64, actor *User, contactI
 		if _, err := tx.NewInsert().Model(n).Exec(ctx); err != nil {
 			return fmt.Errorf("insert note: %w", err)
 		}
-		_, err := s.logActivity(ctx, tx, teamID, contactID, actor.ID, ActivityNote, n.Body, n.CreatedAt, time.Time{})
-		return err
+		a, err := s.logActivity(ctx, tx, teamID, contactID, actor.ID, ActivityNote, n.Body, n.CreatedAt, time.Time{})
+		if err != nil {
+			return err
+		}
+		return s.recordChange(ctx, tx, Change{TeamID: teamID, Activities: activitiesInserted([]Activity{*a})})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("add note to contact %d: %w", contactID, err)

@@ -74,6 +74,13 @@ var definer = regexp.MustCompile("^CREATE DEFINER=`[^`]*`@`[^`]*` ")
 
 func TestSchemaSQLMatchesMigrations(t *testing.T) {
 	s := storetest.Open(t, store.MySQL)
+	if s.TiDB() {
+		// TiDB writes SHOW CREATE TABLE its own way (clustered-index
+		// comments, no triggers section): compare what the schema is made
+		// of instead.
+		checkSchemaShape(t, s)
+		return
+	}
 	got := dumpSchema(t, s)
 	if os.Getenv("SHERPA_UPDATE_SCHEMA") == "1" {
 		if err := os.WriteFile("../schema.sql", []byte(got), 0o644); err != nil {

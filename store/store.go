@@ -48,7 +48,13 @@ type Store struct {
 	// onRetry, when set, is told of every transaction inTx runs again;
 	// tests count retries with it.
 	onRetry func(error)
+	// tidb is set when the MySQL-dialect server is TiDB (SELECT VERSION()
+	// says so): it has no triggers, and reads plans its own way.
+	tidb bool
 }
+
+// TiDB reports whether the store talks to TiDB (the MySQL dialect).
+func (s *Store) TiDB() bool { return s.tidb }
 
 // Open connects to the database named by a Sherpa database URL:
 //
@@ -79,9 +85,9 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open mysql: %w", err)
 		}
-		sqldb.SetMaxOpenConns(32)
-		sqldb.SetMaxIdleConns(16)
-		sqldb.SetConnMaxLifetime(10 * time.Minute)
+		sqldb.SetMaxOpenConns(DefaultPool.MaxOpen)
+		sqldb.SetMaxIdleConns(DefaultPool.MaxIdle)
+		sqldb.SetConnMaxLifetime(DefaultPool.Lifetime)
 		db = bun.NewDB(sqldb, mysqldialect.New())
 	}
 	s := &Store{DB: db, Dialect: dialect, clock: time.Now}
@@ -90,6 +96,14 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	if err := db.PingContext(pingCtx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", dialect, err)
+	}
+	if dialect == MySQL {
+		var version string
+		if err := db.QueryRowContext(pingCtx, "SELECT VERSION()").Scan(&version); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("read the server version: %w", err)
+		}
+		s.tidb = strings.Contains(version, "TiDB")
 	}
 	return s, nil
 }
@@ -166,6 +180,49 @@ func ParseURL(databaseURL string) (Dialect, string, error) {
 	default:
 		return "", "", fmt.Errorf("database URL %q: must start with sqlite: or mysql://", databaseURL)
 	}
+}
+
+// Pool sizes the connection pool of a MySQL-dialect store (SQLite keeps its
+// own small pool: one writer at a time is all it can do). Zero fields keep
+// the defaults.
+//
+// Sizing for N instances on one server: each instance holds at most
+// MaxOpen connections, so N × MaxOpen must stay below the server's
+// max_connections (MariaDB's default is 151) with room for the operators'
+// own sessions; with the default 32 that is four instances. A request
+// holds a connection only while it runs a statement or a transaction (a
+// dashboard uses four at once), so 16–32 per instance is plenty for a 2-core
+// instance; MaxIdle at half of MaxOpen keeps warm connections without
+// pinning the server's threads, and Lifetime recycles connections before a
+// load balancer or proxy in between (HAProxy, ProxySQL, TiDB's own
+// front ends) drops them as idle.
+type Pool struct {
+	MaxOpen  int           // SHERPA_DB_MAX_OPEN, default DefaultPool.MaxOpen
+	MaxIdle  int           // SHERPA_DB_MAX_IDLE, default DefaultPool.MaxIdle
+	Lifetime time.Duration // SHERPA_DB_CONN_LIFETIME, default DefaultPool.Lifetime
+}
+
+// DefaultPool is the MySQL pool Open sets up.
+var DefaultPool = Pool{MaxOpen: 32, MaxIdle: 16, Lifetime: 10 * time.Minute}
+
+// SetPool resizes the MySQL connection pool (see Pool); on SQLite it does
+// nothing.
+func (s *Store) SetPool(p Pool) {
+	if s.Dialect != MySQL {
+		return
+	}
+	if p.MaxOpen <= 0 {
+		p.MaxOpen = DefaultPool.MaxOpen
+	}
+	if p.MaxIdle <= 0 {
+		p.MaxIdle = min(DefaultPool.MaxIdle, p.MaxOpen)
+	}
+	if p.Lifetime <= 0 {
+		p.Lifetime = DefaultPool.Lifetime
+	}
+	s.DB.SetMaxOpenConns(p.MaxOpen)
+	s.DB.SetMaxIdleConns(min(p.MaxIdle, p.MaxOpen))
+	s.DB.SetConnMaxLifetime(p.Lifetime)
 }
 
 // Close closes the connection pool.

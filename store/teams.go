@@ -50,7 +50,7 @@ func (s *Store) CreateTeam(ctx context.Context, userID int64, name string) (*Tea
 		if n, _ := res.RowsAffected(); n != 1 {
 			return ErrAlreadyInTeam
 		}
-		return nil
+		return s.recordChange(ctx, tx, Change{TeamID: team.ID, NewTeam: true})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create team: %w", err)
@@ -212,7 +212,7 @@ func (s *Store) detachMember(ctx context.Context, tx bun.Tx, teamID, userID int6
 			return fmt.Errorf("unassign %s of user %d: %w", table, userID, err)
 		}
 	}
-	return nil
+	return s.recordChange(ctx, tx, Change{TeamID: teamID, Past: true}) // the member's activities leave the charts
 }
 
 // ownedRecordTables lists the tables whose rows have an owner_id that must be
@@ -322,7 +322,7 @@ func (s *Store) UpdateTeamSettings(ctx context.Context, teamID int64, actor *Use
 			Where("id = ?", teamID).Exec(ctx); err != nil {
 			return err
 		}
-		return rescaleAmounts(ctx, tx, teamID, money.Digits(ts.Currency)-money.Digits(old))
+		return s.rescaleAmounts(ctx, tx, teamID, money.Digits(ts.Currency)-money.Digits(old))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update settings of team %d: %w", teamID, err)
@@ -334,7 +334,7 @@ func (s *Store) UpdateTeamSettings(ctx context.Context, teamID int64, actor *Use
 // currency has more or fewer minor digits (€1,234.56 becomes ¥1,235, not
 // ¥123,456), rounding half up; the deals' versions move so that an edit form
 // opened before the change is refused rather than saved in the old units.
-func rescaleAmounts(ctx context.Context, tx bun.Tx, teamID int64, shift int) error {
+func (s *Store) rescaleAmounts(ctx context.Context, tx bun.Tx, teamID int64, shift int) error {
 	if shift == 0 {
 		return nil
 	}
@@ -354,5 +354,5 @@ func rescaleAmounts(ctx context.Context, tx bun.Tx, teamID int64, shift int) err
 	if _, err := q.Exec(ctx); err != nil {
 		return fmt.Errorf("rescale amounts by 10^%d: %w", shift, err)
 	}
-	return nil
+	return s.recordChange(ctx, tx, Change{TeamID: teamID, Recount: true})
 }

@@ -59,6 +59,12 @@ func (s *Store) inTxOpts(ctx context.Context, opts *sql.TxOptions, fn func(ctx c
 const (
 	mysqlLockWaitTimeout = 1205 // ER_LOCK_WAIT_TIMEOUT
 	mysqlDeadlock        = 1213 // ER_LOCK_DEADLOCK
+	// TiDB's own: a write conflict of an optimistic transaction, a
+	// SELECT … FOR UPDATE it cannot retry itself, and a schema change
+	// (online DDL) during the transaction.
+	tidbWriteConflict    = 9007
+	tidbCannotRetry      = 8002
+	tidbInfoSchemaChange = 8028
 )
 
 // SQLite primary result codes of a database another connection holds.
@@ -68,14 +74,18 @@ const (
 )
 
 // IsRetryable reports whether err is a deadlock or lock-wait timeout on
-// MySQL/MariaDB, or a busy or locked database on SQLite: a transaction that
+// MySQL/MariaDB (or a write conflict on TiDB), or a busy or locked database on SQLite: a transaction that
 // failed for it can simply be run again.
 func IsRetryable(err error) bool {
 	if err == nil {
 		return false
 	}
 	if n, ok := MySQLErrorNumber(err); ok {
-		return n == mysqlDeadlock || n == mysqlLockWaitTimeout
+		switch n {
+		case mysqlDeadlock, mysqlLockWaitTimeout, tidbWriteConflict, tidbCannotRetry, tidbInfoSchemaChange:
+			return true
+		}
+		return false
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {

@@ -79,9 +79,24 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) {
 
 // UpdateUserName changes a user's display name.
 func (s *Store) UpdateUserName(ctx context.Context, id int64, name string) error {
-	_, err := s.DB.NewUpdate().Model((*User)(nil)).
-		Set("name = ?", name).Set("updated_at = ?", s.now()).
-		Where("id = ?", id).Exec(ctx)
+	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		u := new(User)
+		if err := s.forUpdate(tx.NewSelect().Model(u).Column("team_id", "name").Where("id = ?", id)).Scan(ctx); err != nil {
+			if notFound(err) {
+				return nil
+			}
+			return err
+		}
+		if _, err := tx.NewUpdate().Model((*User)(nil)).
+			Set("name = ?", name).Set("updated_at = ?", s.now()).
+			Where("id = ?", id).Exec(ctx); err != nil {
+			return err
+		}
+		if u.TeamID == 0 || u.Name == name {
+			return nil
+		}
+		return s.recordChange(ctx, tx, Change{TeamID: u.TeamID, Past: true}) // the charts show members by name
+	})
 	if err != nil {
 		return fmt.Errorf("rename user %d: %w", id, err)
 	}

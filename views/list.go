@@ -194,3 +194,18 @@ func formAttr(id string) templ.Attributes {
 	}
 	return templ.Attributes{"form": id}
 }
+
+// ColumnsURL is where the column chooser saves, keeping the list state.
+func (l ListState) ColumnsURL() string {
+	n := l
+	n.Path = l.Path + "/columns"
+	return n.url()
+}
+
+// colWidth is a fixed column's width as an inline style ("" for none).
+func colWidth(w string) templ.SafeCSS {
+	if w == "" {
+		return ""
+	}
+	return templ.SafeCSS("width: " + w)
+}

@@ -22,6 +22,8 @@ type Shell struct {
 	Sandbox  bool
 	// Scripts are extra files of static/ the page loads after app.js.
 	Scripts []string
+	// Search is what the top bar's search box holds (the search page).
+	Search string
 }
 
 // Flash is a one-time message shown at the top of the next page.

@@ -18,7 +18,7 @@ type SkipGroup struct {
 
 // MySQLGroup is the tests that need SHERPA_TEST_MYSQL_URL (see URL).
 var MySQLGroup = SkipGroup{
-	Skipped: func() bool { return os.Getenv(MySQLEnv) == "" && os.Getenv("CI") != "true" },
+	Skipped: func() bool { _, u := mysqlBase(); return u == "" && os.Getenv("CI") != "true" },
 	Line:    "MySQL tests skipped: set " + MySQLEnv + "=mysql://root@127.0.0.1:3306/ to run them",
 }
 

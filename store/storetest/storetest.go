@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	_ "github.com/go-sql-driver/mysql"
 
@@ -22,6 +23,22 @@ import (
 
 // MySQLEnv is the environment variable naming the test MySQL server.
 const MySQLEnv = "SHERPA_TEST_MYSQL_URL"
+
+// TiDBEnv names a TiDB server (for example mysql://root@127.0.0.1:4000/,
+// see scripts/tidb.sh). When it is set, the MySQL-dialect tests ("mysql"
+// subtests) run on that server instead of the one MySQLEnv names.
+const TiDBEnv = "SHERPA_TEST_TIDB_URL"
+
+// TiDB reports whether the MySQL-dialect tests run on TiDB (TiDBEnv).
+func TiDB() bool { return os.Getenv(TiDBEnv) != "" }
+
+// mysqlBase is the server the MySQL-dialect tests create databases on.
+func mysqlBase() (env, url string) {
+	if u := os.Getenv(TiDBEnv); u != "" {
+		return TiDBEnv, u
+	}
+	return MySQLEnv, os.Getenv(MySQLEnv)
+}
 
 // Dialects lists the databases every store test runs on.
 var Dialects = []store.Dialect{store.SQLite, store.MySQL}
@@ -49,7 +66,28 @@ func Open(t testing.TB, d store.Dialect) *store.Store {
 	if _, err := s.Migrate(context.Background()); err != nil {
 		t.Fatalf("migrate %s: %v", d, err)
 	}
+	// Runs before the Close above: whatever the test wrote, the dashboard
+	// totals must still equal a recount (store/changes.go), so a write
+	// method that forgets them fails the tests that use it.
+	t.Cleanup(func() { checkTotals(t, s) })
 	return s
+}
+
+// checkTotals fails t when a store's dashboard totals differ from a
+// recount of its deals and activities. A database the test made
+// unreachable is only noted.
+func checkTotals(t testing.TB, s *store.Store) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := s.Reconcile(ctx, false)
+	if err != nil {
+		t.Logf("dashboard totals not checked: %v", err)
+		return
+	}
+	for _, d := range rep.Drift {
+		t.Errorf("after the test, a dashboard total differs from a recount (a write forgot store.recordChange?): %s", d)
+	}
 }
 
 // URL creates a fresh empty database of dialect d and returns its Sherpa
@@ -59,7 +97,7 @@ func URL(t testing.TB, d store.Dialect) string {
 	if d == store.SQLite {
 		return "sqlite:" + filepath.Join(t.TempDir(), "test.db")
 	}
-	base := os.Getenv(MySQLEnv)
+	env, base := mysqlBase()
 	if base == "" {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%s is not set: MySQL tests must run in CI", MySQLEnv)
@@ -68,7 +106,7 @@ func URL(t testing.TB, d store.Dialect) string {
 	}
 	pu, err := url.Parse(base)
 	if err != nil {
-		t.Fatalf("%s: %v", MySQLEnv, err)
+		t.Fatalf("%s: %v", env, err)
 	}
 	var b [6]byte
 	rand.Read(b[:])

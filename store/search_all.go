@@ -1,0 +1,37 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Found is what the top bar's search found: a few of the team's contacts
+// and deals, by the same rules and in the same order as the contacts and
+// deals tables searched for q (ListContacts and ListDeals with Search).
+type Found struct {
+	Contacts []Contact
+	Deals    []Deal
+	// MoreContacts and MoreDeals: the tables have more matches than shown.
+	MoreContacts, MoreDeals bool
+}
+
+// SearchAll finds up to limit contacts and limit deals of the team matching
+// q. An empty q finds nothing.
+func (s *Store) SearchAll(ctx context.Context, teamID int64, q string, limit int) (Found, error) {
+	var f Found
+	if strings.TrimSpace(q) == "" || limit <= 0 {
+		return f, nil
+	}
+	contacts, err := s.ListContacts(ctx, teamID, ContactQuery{Search: q, Limit: limit})
+	if err != nil {
+		return f, fmt.Errorf("search all: %w", err)
+	}
+	deals, err := s.ListDeals(ctx, teamID, DealQuery{Search: q, Limit: limit})
+	if err != nil {
+		return f, fmt.Errorf("search all: %w", err)
+	}
+	f.Contacts, f.MoreContacts = contacts.Rows, contacts.Next != ""
+	f.Deals, f.MoreDeals = deals.Rows, deals.Next != ""
+	return f, nil
+}
