@@ -11,8 +11,12 @@ import (
 	"sherpa/store"
 )
 
-// exportTimeout bounds one streamed export.
-const exportTimeout = 15 * time.Minute
+// exportTimeout bounds one streamed export; exportWriteIdle is how long
+// the client may take to read one page of it.
+const (
+	exportTimeout   = 15 * time.Minute
+	exportWriteIdle = time.Minute
+)
 
 // exportRoutes must be registered before the contacts and deals groups, whose
 // "/:id" would take "export.csv".
@@ -51,6 +55,7 @@ func (s *Server) streamCSV(c *fiber.Ctx, name string, header []string, run func(
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+name+`"`)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	log, path := s.log, c.Path()
+	conn := c.Context().Conn()
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		ctx, cancel := context.WithTimeout(context.Background(), exportTimeout)
 		defer cancel()
@@ -64,7 +69,14 @@ func (s *Server) streamCSV(c *fiber.Ctx, name string, header []string, run func(
 			if err := cw.WriteAll(records); err != nil {
 				return err
 			}
-			// Flush hands the page to the client now, not at the end.
+			// Flush hands the page to the client now, not at the end. The
+			// server's write timeout counts from the response's start, so
+			// a long export would be cut off: each page moves the deadline
+			// on instead, and only a client that stops reading for that
+			// long ends the export.
+			if conn != nil {
+				_ = conn.SetWriteDeadline(time.Now().Add(exportWriteIdle))
+			}
 			return w.Flush()
 		}
 		if err := write([][]string{append([]string(nil), header...)}); err != nil {

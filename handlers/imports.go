@@ -159,6 +159,9 @@ func (s *Server) uploadImport(c *fiber.Ctx) error {
 		case err != nil:
 			return err
 		}
+		// Whatever follows the file (the closing boundary, a chunked
+		// body's last chunk) is read too, so the connection stays usable.
+		_, _ = io.Copy(io.Discard, io.LimitReader(body, 64<<10))
 		return s.redirect(c, "/imports/"+strconv.FormatInt(im.ID, 10))
 	}
 }
@@ -215,22 +218,29 @@ func (s *Server) importView(ctx context.Context, teamID int64, im *store.Import,
 	if err != nil {
 		return v, err
 	}
+	var reasons []string
+	if im.Kind == store.ImportDeals {
+		if reasons, err = s.store.LostReasons(ctx, teamID); err != nil {
+			return v, err
+		}
+		v.LostReasons = reasons
+	}
 	for i, f := range m.Columns {
 		switch f {
 		case "close_date":
 			if o := d.DateOrders[i]; o == "ambiguous" || o == "mixed" {
 				v.NeedOrder = true
 			}
-		case "status", "stage", "owner":
-			v.Values = append(v.Values, valueRows(f, d.Values[i], m, members)...)
+		case "status", "stage", "owner", "lost_reason":
+			v.Values = append(v.Values, valueRows(f, d.Values[i], m, members, reasons)...)
 		}
 	}
 	return v, nil
 }
 
-// valueRows lists the file's values of a status, stage or owner column
-// that Sherpa does not match by itself.
-func valueRows(field string, values []string, m store.ImportMapping, members []store.User) []views.ImportValueRow {
+// valueRows lists the file's values of a status, stage, owner or lost
+// reason column that Sherpa does not match by itself.
+func valueRows(field string, values []string, m store.ImportMapping, members []store.User, reasons []string) []views.ImportValueRow {
 	var known []string
 	var opts []views.ImportOption
 	switch field {
@@ -238,6 +248,8 @@ func valueRows(field string, values []string, m store.ImportMapping, members []s
 		known = store.ContactStatuses
 	case "stage":
 		known = store.Stages
+	case "lost_reason":
+		known = reasons
 	case "owner":
 		opts = append(opts, views.ImportOption{Value: "0", Label: "Unassigned"})
 		for _, u := range members {
@@ -305,10 +317,27 @@ func (s *Server) saveImportMapping(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	if _, err := s.store.PreviewImport(ctx, teamID, im.ID); err != nil {
+	if im.Size > s.importInlineCheck() {
+		// A large file's dry run runs as a job; the page shows its progress.
+		if err := s.store.QueueImportCheck(ctx, teamID, im.ID); err != nil {
+			return err
+		}
+		s.imports.kick()
+	} else if _, err := s.store.PreviewImport(ctx, teamID, im.ID); err != nil {
 		return err
 	}
 	return s.redirect(c, "/imports/"+strconv.FormatInt(im.ID, 10))
+}
+
+// DefaultImportInlineCheck is the largest file whose dry run runs in the
+// request that saves the mapping; a larger one is checked by a worker.
+const DefaultImportInlineCheck = 4 << 20
+
+func (s *Server) importInlineCheck() int64 {
+	if s.cfg.ImportInlineCheck > 0 {
+		return s.cfg.ImportInlineCheck
+	}
+	return DefaultImportInlineCheck
 }
 
 func (s *Server) startImport(c *fiber.Ctx) error {
@@ -357,11 +386,11 @@ func (s *Server) importProgress(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if im.Status == store.ImportQueued || im.Status == store.ImportRunning {
+	if im.Status == store.ImportQueued || im.Status == store.ImportRunning || im.Status == store.ImportChecking {
 		// Any instance that shows a job may pick it up if its worker died.
 		s.imports.kick()
 	}
-	if im.Finished() && isHTMX(c) {
+	if (im.Finished() || im.Status == store.ImportUploaded || im.Status == store.ImportPreviewed) && isHTMX(c) {
 		c.Set("HX-Redirect", "/imports/"+strconv.FormatInt(im.ID, 10))
 		return c.SendStatus(fiber.StatusNoContent)
 	}
@@ -460,6 +489,37 @@ func newImportWorker(st *store.Store, log zerolog.Logger) *importWorker {
 	return &importWorker{st: st, log: log, owner: "instance-" + hex.EncodeToString(b)}
 }
 
+// defaultImportPoll is how often an instance looks for jobs it could run
+// without being told: a job whose instance died mid-run (its lease ran out,
+// store.ImportLease) is picked up by the next look of any live instance.
+const defaultImportPoll = store.ImportLease / 2
+
+// start runs the worker now (resuming jobs this instance or a dead one
+// left) and every poll interval until the app shuts down.
+func (w *importWorker) start(app *fiber.App, poll time.Duration) {
+	if poll <= 0 {
+		poll = defaultImportPoll
+	}
+	stop := make(chan struct{})
+	app.Hooks().OnShutdown(func() error {
+		close(stop)
+		return nil
+	})
+	w.kick()
+	go func() {
+		t := time.NewTicker(poll)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				w.kick()
+			}
+		}
+	}()
+}
+
 func (w *importWorker) kick() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -480,6 +540,12 @@ func (w *importWorker) loop() {
 		job, err := w.st.ClaimImport(ctx, w.owner)
 		if err != nil {
 			w.log.Warn().Err(err).Msg("import worker: claim failed")
+		}
+		if job != nil && job.Status == store.ImportChecking {
+			if err := w.st.RunImportCheck(ctx, job, w.owner); err != nil {
+				w.log.Error().Err(err).Int64("import", job.ID).Msg("import dry run failed")
+			}
+			continue
 		}
 		if job != nil {
 			w.log.Info().Int64("import", job.ID).Int64("from_row", job.RowsDone).Msg("import started")

@@ -313,3 +313,129 @@ func TestImportUploadLimit(t *testing.T) {
 		_ = handlers.DefaultImportMaxBytes
 	})
 }
+
+// TestImportJobOfADeadInstanceIsTakenOver: an instance died in the middle
+// of a job (its lease still names it). A live instance, started before and
+// not told about the job, takes it over once the lease runs out and
+// finishes it from the rows the dead one committed.
+func TestImportJobOfADeadInstanceIsTakenOver(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		cfg := testConfig()
+		cfg.ImportPoll = 50 * time.Millisecond
+		a := newApp(t, s, nil, cfg)
+		_, email := a.owner("Tom Takeover", "Takeover Co")
+		me := a.user(email)
+		ctx := context.Background()
+		var b strings.Builder
+		b.WriteString("Email,Name\n")
+		for i := 0; i < 1500; i++ {
+			fmt.Fprintf(&b, "t%d@example.com,T %d\n", i, i)
+		}
+		im, err := s.CreateImport(ctx, me.TeamID, me, "takeover.csv", store.ImportContacts, strings.NewReader(b.String()), 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SaveImportMapping(ctx, me.TeamID, im.ID, im.MappingInfo()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.PreviewImport(ctx, me.TeamID, im.ID); err != nil {
+			t.Fatal(err)
+		}
+		// The dead instance's state: running, leased to it for a little
+		// longer, nothing committed (the store test covers resuming from a
+		// committed batch).
+		if _, err := s.DB.NewRaw("UPDATE imports SET status = ?, lease_owner = ?, lease_until = ? WHERE id = ?",
+			store.ImportRunning, "dead-instance", time.Now().UTC().Add(300*time.Millisecond), im.ID).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		done := waitImport(t, a, me.TeamID, fmt.Sprintf("/imports/%d", im.ID))
+		if done.Status != store.ImportDone || done.Created != 1500 || done.RowsDone != 1500 {
+			t.Fatalf("after the takeover: %s, %d rows, %d created (%s)", done.Status, done.RowsDone, done.Created, done.Error)
+		}
+		if done.LeaseOwner == "dead-instance" || !strings.HasPrefix(done.LeaseOwner, "instance-") {
+			t.Fatalf("finished by %q", done.LeaseOwner)
+		}
+	})
+}
+
+// TestImportCheckOfALargeFileRunsAsAJob: above the inline size, saving the
+// mapping queues the dry run for the worker and the page shows it running
+// (rows checked, cancel) until the preview is there; the progress poll then
+// sends the browser back to the page.
+func TestImportCheckOfALargeFileRunsAsAJob(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		cfg := testConfig()
+		cfg.ImportInlineCheck = 1
+		a := newApp(t, s, nil, cfg)
+		c, email := a.owner("Cal Check", "Check Co")
+		me := a.user(email)
+		var b strings.Builder
+		b.WriteString("Name,Email\n")
+		for i := 0; i < 3000; i++ {
+			fmt.Fprintf(&b, "Person %d,p%d@example.com\n", i, i)
+		}
+		path := uploaded(t, c.upload("contacts", "large.csv", []byte(b.String())))
+		var id int64
+		fmt.Sscanf(strings.TrimPrefix(path, "/imports/"), "%d", &id)
+		expectRedirect(t, c.post(path+"/mapping", mappingOf(t, c.get(path))), path)
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			im, err := s.ImportByID(context.Background(), me.TeamID, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if im.Status == store.ImportPreviewed {
+				break
+			}
+			if im.Status != store.ImportChecking || time.Now().After(deadline) {
+				t.Fatalf("the check did not finish: %s", im.Status)
+			}
+			c.get(path+"/progress", "HX-Request", "true") // the poll also wakes the worker
+			time.Sleep(20 * time.Millisecond)
+		}
+		if r := c.get(path+"/progress", "HX-Request", "true"); r.Header.Get("HX-Redirect") != path {
+			t.Fatalf("progress after the check: %d %v", r.StatusCode, r.Header)
+		}
+		if got := c.get(path).text(t, `[data-testid=preview-create]`); got != "3,000" {
+			t.Fatalf("preview create %q", got)
+		}
+		// A check in progress (held by another instance) is shown running,
+		// with the rows read so far and a cancel button.
+		if _, err := s.DB.NewRaw("UPDATE imports SET status = ?, rows_done = 2000, lease_owner = 'other', lease_until = ? WHERE id = ?",
+			store.ImportChecking, time.Now().UTC().Add(time.Hour), id).Exec(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		page := c.get(path)
+		if !strings.Contains(page.text(t, `[data-testid=import-progress]`), "2,000 rows checked so far") || page.doc(t).Find(`[data-testid=import-cancel]`).Length() != 1 {
+			t.Fatalf("the check is not shown running:\n%.3000s", page.body)
+		}
+		if r := c.get(path+"/progress", "HX-Request", "true"); r.StatusCode != http.StatusOK || r.Header.Get("HX-Redirect") != "" {
+			t.Fatalf("progress while checking: %d %v", r.StatusCode, r.Header)
+		}
+		expectRedirect(t, c.post(path+"/cancel", nil), path)
+		if im, _ := s.ImportByID(context.Background(), me.TeamID, id); im.Status != store.ImportCancelled {
+			t.Fatalf("cancelled check: %s", im.Status)
+		}
+	})
+}
+
+// TestImportDealsOfferTheTeamsLostReasons: a lost reason the team doesn't
+// have is offered on the mapping page with the team's reasons to choose
+// from, and the rule for unknown values names the fallback.
+func TestImportDealsOfferTheTeamsLostReasons(t *testing.T) {
+	a := newSQLiteApp(t)
+	c, _ := a.owner("Lou Lost", "Lost Co")
+	file := "Deal - Title,Deal - Stage,Deal - Lost reason,Person - Email\nA,Closed Lost,Price,a@example.com\nB,Closed Lost,Too expensive,b@example.com\n"
+	path := uploaded(t, c.upload("deals", "deals.csv", []byte(file)))
+	page := c.get(path)
+	sel := page.doc(t).Find(`[data-testid="value-Too expensive"]`)
+	if sel.Length() != 1 || sel.Find(`option[value="Price"]`).Length() != 1 || sel.Find(`option[value="Other"]`).Length() != 1 {
+		t.Fatalf("no choice for the unknown lost reason:\n%.4000s", page.body)
+	}
+	if page.doc(t).Find(`[data-testid="value-Price"]`).Length() != 0 {
+		t.Error("a reason the team has is offered for mapping")
+	}
+	if got := page.doc(t).Find(`#unknown option[value=default]`).Text(); !strings.Contains(got, "the lost reason Other") {
+		t.Errorf("unknown rule %q", got)
+	}
+}

@@ -75,6 +75,12 @@ type Config struct {
 	APIRate store.RatePolicy
 	// Webhooks configures the webhook sender; see WebhookConfig.
 	Webhooks WebhookConfig
+	// ImportPoll is how often an idle instance looks for import jobs whose
+	// instance died (half the job lease when 0).
+	ImportPoll time.Duration
+	// ImportInlineCheck is the largest file whose dry run runs in the
+	// request (DefaultImportInlineCheck when 0); larger ones run as a job.
+	ImportInlineCheck int64
 }
 
 // DefaultDBTimeout is the default deadline of a request's database work.
@@ -162,8 +168,8 @@ func New(cfg Config, st *store.Store, mailer Mailer, log zerolog.Logger) *fiber.
 	streamUploads(app)
 	s.routes(app)
 	// Resume import jobs an earlier run of this instance (or a dead one)
-	// left.
-	s.imports.kick()
+	// left, and keep looking for abandoned ones.
+	s.imports.start(app, cfg.ImportPoll)
 	return app
 }
 

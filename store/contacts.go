@@ -165,6 +165,7 @@ type ContactQuery struct {
 	Cursor string // ContactPage.Next or .Prev of an earlier page; "" for the first
 	Limit  int    // rows per page, PageSize when 0
 	Filter ContactFilter
+	bulk   bool // an export's walk: pages of up to exportPageSize
 }
 
 // ContactPage is one page of contacts with the cursors of its neighbours.
@@ -182,6 +183,7 @@ func (s *Store) ListContacts(ctx context.Context, teamID int64, q ContactQuery) 
 	if err != nil || !ok {
 		return ContactPage{}, err
 	}
+	p.bulk = q.bulk
 	res, err := contactList.listPage(ctx, s, teamID, p)
 	if err != nil {
 		return ContactPage{}, fmt.Errorf("list contacts of team %d: %w", teamID, err)

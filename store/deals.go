@@ -266,6 +266,7 @@ type DealQuery struct {
 	Cursor string
 	Limit  int
 	Filter DealFilter
+	bulk   bool // an export's walk: pages of up to exportPageSize
 }
 
 // DealPage is one page of deals with the cursors of its neighbours.
@@ -281,6 +282,7 @@ func (s *Store) ListDeals(ctx context.Context, teamID int64, q DealQuery) (DealP
 	if !ok {
 		return DealPage{}, nil
 	}
+	p.bulk = q.bulk
 	res, err := dealList.listPage(ctx, s, teamID, p)
 	if err != nil {
 		return DealPage{}, fmt.Errorf("list deals of team %d: %w", teamID, err)

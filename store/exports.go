@@ -14,7 +14,7 @@ import (
 // Export
 //
 // An export walks the same keyset pages as the tables (same view, search and
-// sort), maxPageSize rows at a time, and hands each page to the caller as CSV
+// sort), exportPageSize rows at a time, and hands each page to the caller as CSV
 // records, so memory stays flat whatever the team's size. The columns are
 // the ones the importer matches automatically, so an exported file imports
 // back into an empty team as the same records.
@@ -47,7 +47,7 @@ func (s *Store) ExportContacts(ctx context.Context, teamID int64, q ContactQuery
 	if err != nil {
 		return fmt.Errorf("export contacts: %w", err)
 	}
-	q.Limit = maxPageSize
+	q.Limit, q.bulk = exportPageSize, true
 	list := func(cursor string) ([]Contact, string, error) {
 		q.Cursor = cursor
 		page, err := s.ListContacts(ctx, teamID, q)
@@ -79,7 +79,7 @@ func (s *Store) ExportDeals(ctx context.Context, teamID int64, q DealQuery, emit
 	if err != nil {
 		return fmt.Errorf("export deals: %w", err)
 	}
-	q.Limit = maxPageSize
+	q.Limit, q.bulk = exportPageSize, true
 	list := func(cursor string) ([]Deal, string, error) {
 		q.Cursor = cursor
 		page, err := s.ListDeals(ctx, teamID, q)
@@ -113,7 +113,7 @@ func (s *Store) ExportDeals(ctx context.Context, teamID int64, q DealQuery, emit
 // page's rows and the next cursor, "" after the last), turning each page's
 // rows into records and emitting them.
 func exportPages[T any](list func(cursor string) ([]T, string, error), record func(rows []T, out [][]string) ([][]string, error), emit func([][]string) error) error {
-	records := make([][]string, 0, maxPageSize)
+	records := make([][]string, 0, exportPageSize)
 	cursor := ""
 	for {
 		rows, next, err := list(cursor)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -42,6 +43,7 @@ import (
 const (
 	ImportUploaded  = "uploaded"  // stored and analysed; mapping to confirm
 	ImportPreviewed = "previewed" // dry run done for the current mapping
+	ImportChecking  = "checking"  // dry run running as a job (a large file)
 	ImportQueued    = "queued"
 	ImportRunning   = "running"
 	ImportDone      = "done"
@@ -331,8 +333,8 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 		if r.done {
 			return 0, io.EOF
 		}
-		var data [][]byte
-		if err := r.s.DB.NewRaw("SELECT data FROM import_chunks WHERE import_id = ? AND seq = ?", r.id, r.seq).Scan(r.ctx, &data); err != nil {
+		data, err := r.s.readChunk(r.ctx, r.id, r.seq)
+		if err != nil {
 			return 0, fmt.Errorf("read import chunk %d: %w", r.seq, err)
 		}
 		if len(data) == 0 {
@@ -349,6 +351,36 @@ func (r *chunkReader) Read(p []byte) (int, error) {
 	n := copy(p, r.buf)
 	r.buf = r.buf[n:]
 	return n, nil
+}
+
+// readChunk reads one chunk of a file (nil after the last). On SQLite the
+// read goes through a connection whose page cache is first cut to 1 MB and
+// given back its size after: the chunk's pages would otherwise fill the
+// connection's 32 MB cache with data read once, in every pooled connection
+// that reads chunks.
+func (s *Store) readChunk(ctx context.Context, id int64, seq int) ([][]byte, error) {
+	const q = "SELECT data FROM import_chunks WHERE import_id = ? AND seq = ?"
+	if s.Dialect != SQLite {
+		var data [][]byte
+		err := s.DB.NewRaw(q, id, seq).Scan(ctx, &data)
+		return data, err
+	}
+	conn, err := s.DB.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA cache_size = -1024"); err != nil {
+		return nil, err
+	}
+	var data [][]byte
+	err = conn.NewRaw(q, id, seq).Scan(ctx, &data)
+	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = "+sqliteCacheSize); rerr != nil {
+		// The connection would keep the small cache: drop it from the pool.
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		return nil, errors.Join(err, rerr)
+	}
+	return data, err
 }
 
 // decoderFor returns the decoder of an encoding ImportDetected named.
@@ -464,7 +496,7 @@ func (s *Store) SaveImportMapping(ctx context.Context, teamID, id int64, m Impor
 	if err != nil {
 		return nil, err
 	}
-	if im.Status != ImportUploaded && im.Status != ImportPreviewed {
+	if im.Status != ImportUploaded && im.Status != ImportPreviewed && im.Status != ImportChecking {
 		return nil, fmt.Errorf("save mapping of import %d: %w", id, ErrImportState)
 	}
 	d := im.DetectedInfo()
@@ -480,7 +512,7 @@ func (s *Store) SaveImportMapping(ctx context.Context, teamID, id int64, m Impor
 	mj, _ := json.Marshal(m)
 	if _, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("mapping = ?", string(mj)).Set("mode = ?", m.Mode).
 		Set("status = ?", ImportUploaded).Set("preview = ''").
-		Where("team_id = ?", teamID).Where("id = ?", id).Where("status IN (?)", bun.In([]string{ImportUploaded, ImportPreviewed})).Exec(ctx); err != nil {
+		Where("team_id = ?", teamID).Where("id = ?", id).Where("status IN (?)", bun.In([]string{ImportUploaded, ImportPreviewed, ImportChecking})).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("save mapping of import %d: %w", id, err)
 	}
 	return s.ImportByID(ctx, teamID, id)
@@ -497,12 +529,17 @@ type importRun struct {
 	dry     bool
 	owners  map[string]int64 // FoldValue(email or unique name) → member id
 	members map[int64]bool
-	seen    map[uint64]int // dry run: email hash → line
+	seen    map[uint64]uint32 // dry run: email hash → line
 	preview *ImportPreview
 	reasons map[[2]string]int
 	header  []string
 	// currency is the team's: amounts are read in its minor units.
 	currency string
+	// lostReasons are the team's (deals); a Closed Lost deal without a
+	// known one gets fallbackReason.
+	lostReasons    []string
+	fallbackReason string
+	today          time.Time
 }
 
 func (s *Store) newImportRun(ctx context.Context, im *Import, dry bool) (*importRun, error) {
@@ -511,7 +548,7 @@ func (s *Store) newImportRun(ctx context.Context, im *Import, dry bool) (*import
 		return nil, err
 	}
 	r := &importRun{s: s, im: im, m: im.MappingInfo(), dry: dry, owners: map[string]int64{}, members: map[int64]bool{},
-		seen: map[uint64]int{}, preview: &ImportPreview{Samples: map[string][]PreviewRow{}}, reasons: map[[2]string]int{}}
+		seen: map[uint64]uint32{}, preview: &ImportPreview{Samples: map[string][]PreviewRow{}}, reasons: map[[2]string]int{}}
 	names := map[string]int{}
 	for _, u := range members {
 		names[FoldValue(u.Name)]++
@@ -534,6 +571,15 @@ func (s *Store) newImportRun(ctx context.Context, im *Import, dry bool) (*import
 	r.header = im.DetectedInfo().Header
 	if r.currency, err = s.teamCurrency(ctx, im.TeamID); err != nil {
 		return nil, err
+	}
+	if im.Kind == ImportDeals {
+		if r.lostReasons, err = s.LostReasons(ctx, im.TeamID); err != nil {
+			return nil, err
+		}
+		r.fallbackReason = FallbackLostReason(r.lostReasons)
+		if r.today, err = s.TeamToday(ctx, im.TeamID); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }
@@ -696,6 +742,49 @@ func (r *importRun) choice(field, label, v string, allowed []string, def string)
 		return "", fmt.Sprintf("%s: %q is not one of Sherpa's values.", label, shorten(v, 40))
 	}
 	return def, ""
+}
+
+// FallbackLostReason is the reason an imported Closed Lost deal gets when
+// its row names none, or one the team doesn't have (unless the mapping
+// rejects those): the team's "Other" when it has one, else its last reason.
+func FallbackLostReason(reasons []string) string {
+	for _, r := range reasons {
+		if FoldValue(r) == "other" {
+			return r
+		}
+	}
+	if len(reasons) == 0 {
+		return "Other"
+	}
+	return reasons[len(reasons)-1]
+}
+
+// lostReason maps the lost-reason cell of a Closed Lost row to one of the
+// team's reasons: by name (case and accents ignored), else by the value
+// mapping, else the fallback (with a note saying so) or a rejection, as
+// the mapping's rule for unknown values says.
+func (r *importRun) lostReason(v string) (reason, note, reject string) {
+	if v == "" {
+		return r.fallbackReason, "Lost reason: none given; it gets " + r.fallbackReason + ".", ""
+	}
+	fv := FoldValue(v)
+	for _, a := range r.lostReasons {
+		if FoldValue(a) == fv {
+			return a, "", ""
+		}
+	}
+	if t, ok := r.m.Values[ValueKey("lost_reason", v)]; ok {
+		if t == RejectValue {
+			return "", "", fmt.Sprintf("Lost reason: %q is set to be rejected.", shorten(v, 40))
+		}
+		if slices.Contains(r.lostReasons, t) {
+			return t, "", ""
+		}
+	}
+	if r.m.Unknown == UnknownReject {
+		return "", "", fmt.Sprintf("Lost reason: %q is not one of the team's lost reasons.", shorten(v, 40))
+	}
+	return r.fallbackReason, fmt.Sprintf("Lost reason: %q is not one of the team's; it gets %s.", shorten(v, 40), r.fallbackReason), ""
 }
 
 // owner maps an owner cell to a member id (0: unassigned).
@@ -870,16 +959,22 @@ func (r *importRun) contactBatch(ctx context.Context, db bun.IDB, rows []importR
 	}
 	existing := map[string]existingContact{}
 	if len(emails) > 0 {
-		var rows []existingContact
 		q := "SELECT id, name, email, phone, company, status, COALESCE(owner_id, 0) AS owner_id, version FROM contacts WHERE team_id = ? AND email IN (?)"
 		if !r.dry && r.s.Dialect == MySQL {
 			q += " FOR UPDATE" // the batch's updates check these versions
 		}
-		if err := db.NewRaw(q, r.im.TeamID, bun.In(emails)).Scan(ctx, &rows); err != nil {
-			return nil, fmt.Errorf("look up contacts by email: %w", err)
-		}
-		for _, e := range rows {
-			existing[NormalizeEmail(e.Email)] = e
+		err := inLists(emails, func(part []string) error {
+			var rows []existingContact
+			if err := db.NewRaw(q, r.im.TeamID, bun.In(part)).Scan(ctx, &rows); err != nil {
+				return fmt.Errorf("look up contacts by email: %w", err)
+			}
+			for _, e := range rows {
+				existing[NormalizeEmail(e.Email)] = e
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	mine := map[int64]bool{} // contacts this import wrote in earlier batches
@@ -888,12 +983,18 @@ func (r *importRun) contactBatch(ctx context.Context, db bun.IDB, rows []importR
 		for _, e := range existing {
 			ids = append(ids, e.ID)
 		}
-		var got []int64
-		if err := db.NewRaw("SELECT record_id FROM import_changes WHERE import_id = ? AND record_id IN (?)", r.im.ID, bun.In(ids)).Scan(ctx, &got); err != nil {
-			return nil, fmt.Errorf("look up earlier batches: %w", err)
-		}
-		for _, id := range got {
-			mine[id] = true
+		err := inLists(ids, func(part []int64) error {
+			var got []int64
+			if err := db.NewRaw("SELECT record_id FROM import_changes WHERE import_id = ? AND record_id IN (?)", r.im.ID, bun.In(part)).Scan(ctx, &got); err != nil {
+				return fmt.Errorf("look up earlier batches: %w", err)
+			}
+			for _, id := range got {
+				mine[id] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	inBatch := map[string]int{}
@@ -910,7 +1011,7 @@ func (r *importRun) contactBatch(ctx context.Context, db bun.IDB, rows []importR
 				res.outcomes = append(res.outcomes, outcome{kind: "skip", line: c.row.line, label: label, reason: fmt.Sprintf("Duplicate: the same email as line %d of the file.", line)})
 				continue
 			}
-			r.seen[h] = c.row.line
+			r.seen[h] = uint32(c.row.line)
 		}
 		e, exists := existing[c.in.Email]
 		if exists && mine[e.ID] {
@@ -1000,12 +1101,18 @@ func (r *importRun) dealBatch(ctx context.Context, db bun.IDB, rows []importRow)
 	}
 	contacts := map[string]contactRef{}
 	if len(emails) > 0 {
-		var refs []contactRef
-		if err := db.NewRaw("SELECT id, email, name, company FROM contacts WHERE team_id = ? AND email IN (?)", r.im.TeamID, bun.In(emails)).Scan(ctx, &refs); err != nil {
-			return nil, fmt.Errorf("look up contacts of deals: %w", err)
-		}
-		for _, c := range refs {
-			contacts[NormalizeEmail(c.Email)] = c
+		err := inLists(emails, func(part []string) error {
+			var refs []contactRef
+			if err := db.NewRaw("SELECT id, email, name, company FROM contacts WHERE team_id = ? AND email IN (?)", r.im.TeamID, bun.In(part)).Scan(ctx, &refs); err != nil {
+				return fmt.Errorf("look up contacts of deals: %w", err)
+			}
+			for _, c := range refs {
+				contacts[NormalizeEmail(c.Email)] = c
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	now := r.s.now()
@@ -1070,17 +1177,34 @@ func (r *importRun) dealBatch(ctx context.Context, db bun.IDB, rows []importRow)
 		if d.Company == "" {
 			d.Company = ct.Company
 		}
+		note := ""
 		if IsClosed(d.Stage) {
+			// The closing rule of the board: a closed deal's close date is
+			// the day it closed (the file's, else today), and a lost one
+			// has one of the team's lost reasons.
 			d.ClosedAt = now
+			if d.CloseDate.IsZero() {
+				d.CloseDate = r.today
+			}
+			if d.Stage == StageLost {
+				var reject string
+				d.LostReason, note, reject = r.lostReason(v["lost_reason"])
+				if reject != "" {
+					r.reject(res, c.row, label, reject)
+					continue
+				}
+			}
 		}
 		res.deals = append(res.deals, d)
-		res.outcomes = append(res.outcomes, outcome{kind: "create", line: c.row.line, label: label + " (" + ct.Name + ")"})
+		res.outcomes = append(res.outcomes, outcome{kind: "create", line: c.row.line, label: label + " (" + ct.Name + ")", reason: note})
 	}
 	return res, nil
 }
 
-// PreviewImport runs the dry run of the current mapping: every row through
-// the same decisions as the import, nothing written but the result.
+// PreviewImport runs the dry run of the current mapping in the caller's
+// request: every row through the same decisions as the import, nothing
+// written but the result. Large files are checked by a worker instead
+// (QueueImportCheck).
 func (s *Store) PreviewImport(ctx context.Context, teamID, id int64) (*Import, error) {
 	im, err := s.ImportByID(ctx, teamID, id)
 	if err != nil {
@@ -1089,9 +1213,29 @@ func (s *Store) PreviewImport(ctx context.Context, teamID, id int64) (*Import, e
 	if im.Status != ImportUploaded && im.Status != ImportPreviewed {
 		return nil, fmt.Errorf("preview import %d: %w", id, ErrImportState)
 	}
-	r, err := s.newImportRun(ctx, im, true)
+	p, err := s.dryRun(ctx, im, nil)
 	if err != nil {
 		return nil, fmt.Errorf("preview import %d: %w", id, err)
+	}
+	pj, _ := json.Marshal(p)
+	status := ImportPreviewed
+	if p.Problem != "" {
+		status = ImportUploaded
+	}
+	if _, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("preview = ?", string(pj)).Set("status = ?", status).
+		Set("rows_total = ?", p.Rows).Where("team_id = ?", teamID).Where("id = ?", id).
+		Where("status IN (?)", bun.In([]string{ImportUploaded, ImportPreviewed})).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("save preview of import %d: %w", id, err)
+	}
+	return s.ImportByID(ctx, teamID, id)
+}
+
+// dryRun streams the file through the mapping's decisions and returns the
+// preview; progress (if not nil) hears the rows read after each batch.
+func (s *Store) dryRun(ctx context.Context, im *Import, progress func(rows int) error) (*ImportPreview, error) {
+	r, err := s.newImportRun(ctx, im, true)
+	if err != nil {
+		return nil, err
 	}
 	if d := im.DetectedInfo(); d.Problem != "" {
 		r.preview.Problem = d.Problem
@@ -1113,24 +1257,85 @@ func (s *Store) PreviewImport(ctx context.Context, teamID, id int64) (*Import, e
 			for _, o := range res.outcomes {
 				r.note(o)
 			}
+			if progress != nil {
+				return progress(r.preview.Rows)
+			}
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("preview import %d: %w", id, err)
+			return nil, err
 		}
 	}
 	r.finishPreview()
-	pj, _ := json.Marshal(r.preview)
+	return r.preview, nil
+}
+
+// QueueImportCheck hands the dry run of the saved mapping to a worker (the
+// state "checking"), so that a large file's check holds no request; the
+// import page shows its progress. Saving another mapping meanwhile stops it.
+func (s *Store) QueueImportCheck(ctx context.Context, teamID, id int64) error {
+	res, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("status = ?", ImportChecking).Set("preview = ''").
+		Set("rows_done = 0").Set("lease_owner = ''").Set("lease_until = NULL").
+		Where("team_id = ?", teamID).Where("id = ?", id).Where("status IN (?)", bun.In([]string{ImportUploaded, ImportPreviewed})).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("queue check of import %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := s.ImportByID(ctx, teamID, id); err != nil {
+			return err
+		}
+		return fmt.Errorf("queue check of import %d: %w", id, ErrImportState)
+	}
+	return nil
+}
+
+// RunImportCheck runs a queued dry run the worker owner claimed. Its
+// progress (rows read) is saved every 10,000 rows with the lease; a check
+// whose instance died starts again from the top on another one (it keeps
+// its state in memory). It ends early, writing nothing, when the mapping
+// changed or the import was cancelled meanwhile.
+func (s *Store) RunImportCheck(ctx context.Context, im *Import, owner string) error {
+	still := func(q *bun.UpdateQuery) *bun.UpdateQuery {
+		return q.Where("id = ?", im.ID).Where("status = ?", ImportChecking).Where("lease_owner = ?", owner)
+	}
+	p, err := s.dryRun(ctx, im, func(rows int) error {
+		if rows%(10*importBatch) != 0 {
+			return nil
+		}
+		res, err := still(s.DB.NewUpdate().Model((*Import)(nil)).Set("rows_done = ?", rows).
+			Set("lease_until = ?", s.now().Add(ImportLease))).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("save check progress: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errLeaseLost
+		}
+		return nil
+	})
+	var fe FieldErrors
+	switch {
+	case errors.Is(err, errLeaseLost):
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.As(err, &fe):
+		// The mapping no longer fits (it is checked when saved): back to it.
+		_, uerr := still(s.DB.NewUpdate().Model((*Import)(nil)).Set("status = ?", ImportUploaded).Set("rows_done = 0").
+			Set("lease_until = NULL")).Exec(ctx)
+		return uerr
+	case err != nil:
+		p = &ImportPreview{Samples: map[string][]PreviewRow{}, Problem: "The dry run stopped: " + shorten(err.Error(), 300)}
+	}
+	pj, _ := json.Marshal(p)
 	status := ImportPreviewed
-	if r.preview.Problem != "" {
+	if p.Problem != "" {
 		status = ImportUploaded
 	}
-	if _, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("preview = ?", string(pj)).Set("status = ?", status).
-		Set("rows_total = ?", r.preview.Rows).Where("team_id = ?", teamID).Where("id = ?", id).
-		Where("status IN (?)", bun.In([]string{ImportUploaded, ImportPreviewed})).Exec(ctx); err != nil {
-		return nil, fmt.Errorf("save preview of import %d: %w", id, err)
+	if _, err := still(s.DB.NewUpdate().Model((*Import)(nil)).Set("preview = ?", string(pj)).Set("status = ?", status).
+		Set("rows_total = ?", p.Rows).Set("rows_done = 0").Set("lease_until = NULL")).Exec(ctx); err != nil {
+		return fmt.Errorf("save check of import %d: %w", im.ID, err)
 	}
-	return s.ImportByID(ctx, teamID, id)
+	return nil
 }
 
 // StartImport queues a previewed import for a worker.
@@ -1153,7 +1358,7 @@ func (s *Store) StartImport(ctx context.Context, teamID, id int64) error {
 // what committed batches wrote stays (and can be undone).
 func (s *Store) CancelImport(ctx context.Context, teamID, id int64) error {
 	res, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("status = ?", ImportCancelled).Set("finished_at = ?", s.now()).
-		Where("team_id = ?", teamID).Where("id = ?", id).Where("status IN (?)", bun.In([]string{ImportQueued, ImportRunning, ImportUploaded, ImportPreviewed})).Exec(ctx)
+		Where("team_id = ?", teamID).Where("id = ?", id).Where("status IN (?)", bun.In([]string{ImportQueued, ImportRunning, ImportUploaded, ImportPreviewed, ImportChecking})).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("cancel import %d: %w", id, err)
 	}
@@ -1171,14 +1376,17 @@ func (s *Store) CancelImport(ctx context.Context, teamID, id int64) error {
 func (s *Store) ClaimImport(ctx context.Context, owner string) (*Import, error) {
 	now := s.now()
 	var ids []int64
+	jobs := []string{ImportQueued, ImportRunning, ImportChecking}
 	if err := s.DB.NewRaw("SELECT id FROM imports WHERE status IN (?) AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT 5",
-		bun.In([]string{ImportQueued, ImportRunning}), now).Scan(ctx, &ids); err != nil {
+		bun.In(jobs), now).Scan(ctx, &ids); err != nil {
 		return nil, fmt.Errorf("find import jobs: %w", err)
 	}
 	for _, id := range ids {
-		res, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("status = ?", ImportRunning).Set("lease_owner = ?", owner).
-			Set("lease_until = ?", now.Add(ImportLease)).Set("started_at = COALESCE(started_at, ?)", now).
-			Where("id = ?", id).Where("status IN (?)", bun.In([]string{ImportQueued, ImportRunning})).
+		// A check stays a check; a queued import starts running.
+		res, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("status = CASE WHEN status = ? THEN status ELSE ? END", ImportChecking, ImportRunning).
+			Set("lease_owner = ?", owner).Set("lease_until = ?", now.Add(ImportLease)).
+			Set("started_at = CASE WHEN status = ? THEN started_at ELSE COALESCE(started_at, ?) END", ImportChecking, now).
+			Where("id = ?", id).Where("status IN (?)", bun.In(jobs)).
 			Where("(lease_until IS NULL OR lease_until < ?)", now).Exec(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("claim import %d: %w", id, err)
@@ -1245,10 +1453,6 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 	if len(holder) != 1 || holder[0].Owner != owner || holder[0].Status != ImportRunning {
 		return errLeaseLost
 	}
-	if _, err := tx.NewUpdate().Model((*Import)(nil)).Set("lease_until = ?", now.Add(ImportLease)).
-		Where("id = ?", r.im.ID).Exec(ctx); err != nil {
-		return fmt.Errorf("renew lease: %w", err)
-	}
 	var res *batchResult
 	var err error
 	if r.im.Kind == ImportDeals {
@@ -1286,9 +1490,10 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 			for _, t := range dealTerms(d.Name, d.Company, d.ContactName) {
 				terms = append(terms, termRow{teamID, t, d.ID})
 			}
-			log = append(log, StageLog{TeamID: teamID, DealID: d.ID, FromStage: "", ToStage: StageCreated, UserID: r.actor.ID, At: now})
+			log = append(log, StageLog{TeamID: teamID, DealID: d.ID, FromStage: "", ToStage: StageCreated, UserID: r.actor.ID, At: now, Kind: LogMove})
 			if d.Stage != StageCreated {
-				log = append(log, StageLog{TeamID: teamID, DealID: d.ID, FromStage: StageCreated, ToStage: d.Stage, UserID: r.actor.ID, At: now})
+				log = append(log, StageLog{TeamID: teamID, DealID: d.ID, FromStage: StageCreated, ToStage: d.Stage, UserID: r.actor.ID, At: now,
+					Kind: LogMove, Reason: d.LostReason})
 			}
 			changes = append(changes, changeRow{recordID: d.ID, action: "created", version: 1})
 		}
@@ -1306,8 +1511,6 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 			return err
 		}
 	}
-	var updTerms []termRow
-	var updIDs []int64
 	cardsRenamed := false // a contact with deals renamed: the board's cards change
 	if err := r.updateContacts(ctx, tx, res.updates, now); err != nil {
 		return err
@@ -1317,13 +1520,8 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 		return err
 	}
 	for _, u := range res.updates {
-		a := u.after
-		updIDs = append(updIDs, u.id)
-		for _, t := range contactTerms(a.Name, a.Email, a.Company, a.Phone) {
-			updTerms = append(updTerms, termRow{teamID, t, u.id})
-		}
-		if a.Name != u.before.Name && renamed[u.id] {
-			if err := r.s.renameDealContact(ctx, tx, teamID, u.id, a.Name); err != nil {
+		if u.after.Name != u.before.Name && renamed[u.id] {
+			if err := r.s.renameDealContact(ctx, tx, teamID, u.id, u.after.Name); err != nil {
 				return err
 			}
 			cardsRenamed = true
@@ -1331,21 +1529,8 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 		bj, _ := json.Marshal(u.before)
 		changes = append(changes, changeRow{recordID: u.id, action: "updated", version: u.version + 1, before: string(bj)})
 	}
-	if len(updIDs) > 0 {
-		// The updated contacts' terms are written again in bulk rather than
-		// diffed one contact at a time.
-		// By the contact's index: the planner would otherwise take the
-		// primary key's team prefix and read every term of the team.
-		hint := ""
-		if r.s.Dialect == SQLite {
-			hint = " INDEXED BY contact_terms_contact"
-		}
-		if _, err := tx.NewRaw("DELETE FROM contact_terms"+hint+" WHERE contact_id IN (?) AND team_id = ?", bun.In(updIDs), teamID).Exec(ctx); err != nil {
-			return fmt.Errorf("delete terms of updated contacts: %w", err)
-		}
-		if err := insertTerms(ctx, tx, contactTermSet, sortedTerms(updTerms)); err != nil {
-			return err
-		}
+	if err := r.updateTerms(ctx, tx, res.updates); err != nil {
+		return err
 	}
 	if err := r.insertChanges(ctx, tx, changes); err != nil {
 		return err
@@ -1366,7 +1551,9 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 			rejected++
 		}
 	}
+	// The lease is renewed as the batch ends, for a lease's time from now.
 	_, err = tx.NewUpdate().Model((*Import)(nil)).Set("rows_done = rows_done + ?", len(rows)).
+		Set("lease_until = ?", r.s.now().Add(ImportLease)).
 		Set("created = created + ?", created).Set("updated = updated + ?", updated).
 		Set("skipped = skipped + ?", skipped).Set("rejected = rejected + ?", rejected).
 		Where("id = ?", r.im.ID).Exec(ctx)
@@ -1382,8 +1569,9 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 }
 
 // updateContacts writes a batch's updates in a few statements: one UPDATE
-// per 200 contacts, each value chosen by CASE on the id, each row only if
-// its version is still the one the batch read (under a lock).
+// per 200 contacts joined to the new values (a VALUES list on SQLite, a
+// UNION ALL of rows on MySQL) by primary key, each row only if its version
+// is still the one the batch read (under a lock).
 func (r *importRun) updateContacts(ctx context.Context, tx bun.Tx, ups []contactUpdate, now time.Time) error {
 	const per = 200
 	for len(ups) > 0 {
@@ -1391,38 +1579,34 @@ func (r *importRun) updateContacts(ctx context.Context, tx bun.Tx, ups []contact
 		chunk := ups[:k]
 		ups = ups[k:]
 		var b strings.Builder
-		var args []any
-		set := func(col string, val func(u contactUpdate) any) {
-			b.WriteString(col + " = CASE id")
-			for _, u := range chunk {
-				b.WriteString(" WHEN ? THEN ?")
-				args = append(args, u.id, val(u))
-			}
-			b.WriteString(" END, ")
-		}
+		args := make([]any, 0, 8*k+2)
 		if r.s.Dialect == SQLite {
-			// By rowid: the planner would otherwise walk a team_id index.
-			b.WriteString("UPDATE contacts NOT INDEXED SET ")
+			b.WriteString("UPDATE contacts SET name = v.column3, phone = v.column4, phone_digits = v.column5, company = v.column6," +
+				" status = v.column7, owner_id = v.column8, version = version + 1, updated_at = ? FROM (VALUES ")
+			args = append(args, now)
+			for i, u := range chunk {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+				args = append(args, u.id, u.version, u.after.Name, u.after.Phone, digitsOf(u.after.Phone), u.after.Company, u.after.Status, nullID(u.after.OwnerID))
+			}
+			b.WriteString(") AS v WHERE contacts.id = v.column1 AND contacts.version = v.column2 AND contacts.team_id = ?")
+			args = append(args, r.im.TeamID)
 		} else {
-			b.WriteString("UPDATE contacts SET ")
+			b.WriteString("UPDATE contacts AS c JOIN (")
+			for i, u := range chunk {
+				if i == 0 {
+					b.WriteString("SELECT ? AS id, ? AS version, ? AS name, ? AS phone, ? AS phone_digits, ? AS company, ? AS status, ? AS owner_id")
+				} else {
+					b.WriteString(" UNION ALL SELECT ?, ?, ?, ?, ?, ?, ?, ?")
+				}
+				args = append(args, u.id, u.version, u.after.Name, u.after.Phone, digitsOf(u.after.Phone), u.after.Company, u.after.Status, nullID(u.after.OwnerID))
+			}
+			b.WriteString(") AS v ON c.id = v.id SET c.name = v.name, c.phone = v.phone, c.phone_digits = v.phone_digits, c.company = v.company," +
+				" c.status = v.status, c.owner_id = v.owner_id, c.version = c.version + 1, c.updated_at = ? WHERE c.version = v.version AND c.team_id = ?")
+			args = append(args, now, r.im.TeamID)
 		}
-		set("name", func(u contactUpdate) any { return u.after.Name })
-		set("phone", func(u contactUpdate) any { return u.after.Phone })
-		set("phone_digits", func(u contactUpdate) any { return digitsOf(u.after.Phone) })
-		set("company", func(u contactUpdate) any { return u.after.Company })
-		set("status", func(u contactUpdate) any { return u.after.Status })
-		set("owner_id", func(u contactUpdate) any { return nullID(u.after.OwnerID) })
-		b.WriteString("version = version + 1, updated_at = ? WHERE team_id = ? AND id IN (?) AND version = CASE id")
-		ids := make([]int64, 0, k)
-		for _, u := range chunk {
-			ids = append(ids, u.id)
-		}
-		args = append(args, now, r.im.TeamID, bun.In(ids))
-		for _, u := range chunk {
-			b.WriteString(" WHEN ? THEN ?")
-			args = append(args, u.id, u.version)
-		}
-		b.WriteString(" END")
 		res, err := tx.NewRaw(b.String(), args...).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("update contacts: %w", err)
@@ -1432,6 +1616,80 @@ func (r *importRun) updateContacts(ctx context.Context, tx bun.Tx, ups []contact
 		}
 	}
 	return nil
+}
+
+// updateTerms brings the search terms of a batch's updated contacts up to
+// date: their stored terms are read in bulk (by the contact index), and only
+// the rows that differ are deleted or inserted, so a rename touches its
+// name's terms and leaves the email's, company's and phone's alone.
+func (r *importRun) updateTerms(ctx context.Context, tx bun.Tx, ups []contactUpdate) error {
+	if len(ups) == 0 {
+		return nil
+	}
+	teamID := r.im.TeamID
+	hint := ""
+	if r.s.Dialect == SQLite {
+		// By the contact's index: the planner would otherwise take the
+		// primary key's team prefix and read every term of the team.
+		hint = " INDEXED BY contact_terms_contact"
+	}
+	stored := make(map[int64][]string, len(ups))
+	const per = 500
+	for i := 0; i < len(ups); i += per {
+		ids := make([]int64, 0, per)
+		for _, u := range ups[i:min(i+per, len(ups))] {
+			ids = append(ids, u.id)
+		}
+		var rows []struct {
+			ID   int64  `bun:"contact_id"`
+			Term string `bun:"term"`
+		}
+		if err := tx.NewRaw("SELECT contact_id, term FROM contact_terms"+hint+" WHERE contact_id IN (?) AND team_id = ?", bun.In(ids), teamID).
+			Scan(ctx, &rows); err != nil {
+			return fmt.Errorf("read terms of updated contacts: %w", err)
+		}
+		for _, t := range rows {
+			stored[t.ID] = append(stored[t.ID], t.Term)
+		}
+	}
+	var gone, added []termRow
+	for _, u := range ups {
+		a := u.after
+		want := map[string]bool{}
+		for _, t := range contactTerms(a.Name, a.Email, a.Company, a.Phone) {
+			want[t] = true
+		}
+		for _, t := range stored[u.id] {
+			if want[t] {
+				delete(want, t)
+			} else {
+				gone = append(gone, termRow{teamID, t, u.id})
+			}
+		}
+		for t := range want {
+			added = append(added, termRow{teamID, t, u.id})
+		}
+	}
+	gone = sortedTerms(gone)
+	for len(gone) > 0 {
+		// Each row by its whole primary key: one range per row.
+		k := min(300, len(gone))
+		var b strings.Builder
+		b.WriteString("DELETE FROM contact_terms WHERE ")
+		args := make([]any, 0, 3*k)
+		for i, t := range gone[:k] {
+			if i > 0 {
+				b.WriteString(" OR ")
+			}
+			b.WriteString("(team_id = ? AND term = ? AND contact_id = ?)")
+			args = append(args, t.TeamID, t.Term, t.ID)
+		}
+		if _, err := tx.NewRaw(b.String(), args...).Exec(ctx); err != nil {
+			return fmt.Errorf("delete terms of updated contacts: %w", err)
+		}
+		gone = gone[k:]
+	}
+	return insertTerms(ctx, tx, contactTermSet, sortedTerms(added))
 }
 
 // contactsWithDeals says which updated contacts have deals (whose copy of
@@ -1447,14 +1705,37 @@ func (r *importRun) contactsWithDeals(ctx context.Context, tx bun.Tx, ups []cont
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var got []int64
-	if err := tx.NewRaw("SELECT DISTINCT contact_id FROM deals WHERE team_id = ? AND contact_id IN (?)", r.im.TeamID, bun.In(ids)).Scan(ctx, &got); err != nil {
-		return nil, fmt.Errorf("find deals of updated contacts: %w", err)
+	// By the contact's index: the planner would otherwise read the team's
+	// deals through an index on team_id.
+	hint := " FORCE INDEX (deals_of_contact)"
+	if r.s.Dialect == SQLite {
+		hint = " INDEXED BY deals_of_contact"
 	}
-	for _, id := range got {
-		out[id] = true
+	err := inLists(ids, func(part []int64) error {
+		var got []int64
+		if err := tx.NewRaw("SELECT DISTINCT contact_id FROM deals"+hint+" WHERE contact_id IN (?) AND team_id = ?", bun.In(part), r.im.TeamID).Scan(ctx, &got); err != nil {
+			return fmt.Errorf("find deals of updated contacts: %w", err)
+		}
+		for _, id := range got {
+			out[id] = true
+		}
+		return nil
+	})
+	return out, err
+}
+
+// inLists calls fn with vals cut into parts of at most 999: from 1,000
+// values MariaDB turns an IN list into a materialised table
+// (in_predicate_conversion_threshold) instead of key lookups.
+func inLists[T any](vals []T, fn func(part []T) error) error {
+	for len(vals) > 0 {
+		k := min(999, len(vals))
+		if err := fn(vals[:k]); err != nil {
+			return err
+		}
+		vals = vals[k:]
 	}
-	return out, nil
+	return nil
 }
 
 // sortedTerms orders term rows like the terms' primary key, so that a batch

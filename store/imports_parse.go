@@ -55,7 +55,7 @@ var (
 	}
 	DealImportFields = []ImportField{
 		{"name", "Name"}, {"stage", "Stage"}, {"goal", "Goal"}, {"amount", "Amount"}, {"close_date", "Close date"},
-		{"owner", "Owner"}, {"contact_email", "Contact email"}, {"company", "Company"},
+		{"owner", "Owner"}, {"contact_email", "Contact email"}, {"company", "Company"}, {"lost_reason", "Lost reason"},
 	}
 )
 
@@ -92,6 +92,8 @@ var importAliases = map[string]map[string]string{
 		"owner":         {"owner", "deal owner", "deal - owner", "assigned to"},
 		"contact_email": {"contact email", "person - email", "email", "contact e-mail", "associated contact email"},
 		"company":       {"company", "organization - name", "organization", "company name", "deal - organization"},
+		// Pipedrive: "Lost reason" / "Deal - Lost reason"; HubSpot: "Closed lost reason".
+		"lost_reason": {"lost reason", "deal - lost reason", "closed lost reason", "deal lost reason", "reason lost", "loss reason", "lost reason (deal)"},
 	}),
 }
 

@@ -49,6 +49,11 @@ const PageSize = 25
 
 const maxPageSize = 200
 
+// exportPageSize is the page of an export's walk: fewer, larger statements
+// than maxPageSize, and under 1,000 ids for the row load (from 1,000 values
+// MariaDB turns an IN list into a materialised table).
+const exportPageSize = 999
+
 type valueKind int
 
 const (
@@ -109,6 +114,7 @@ type listParams struct {
 	ownerView bool
 	// unbounded lets a bulk job read pages larger than a screen's.
 	unbounded bool
+	bulk      bool // an export's walk: pages of up to exportPageSize
 }
 
 // cursor is the position next to a page boundary. It travels through URLs as
@@ -287,7 +293,11 @@ func (sp *listSpec) listPage(ctx context.Context, s *Store, teamID int64, p list
 	if p.limit <= 0 {
 		p.limit = PageSize
 	}
-	if !p.unbounded {
+	switch {
+	case p.unbounded:
+	case p.bulk:
+		p.limit = min(p.limit, exportPageSize)
+	default:
 		p.limit = min(p.limit, maxPageSize)
 	}
 	if !slices.Contains(sp.views, p.view) && !p.ownerView {

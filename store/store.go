@@ -113,6 +113,10 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	return s, nil
 }
 
+// sqliteCacheSize is each SQLite connection's page cache (PRAGMA
+// cache_size: negative is KiB).
+const sqliteCacheSize = "-32768"
+
 // ParseURL turns a Sherpa database URL into a dialect and a driver DSN.
 func ParseURL(databaseURL string) (Dialect, string, error) {
 	switch {
@@ -125,7 +129,7 @@ func ParseURL(databaseURL string) (Dialect, string, error) {
 		// cache_size: 32 MiB of pages per connection instead of SQLite's
 		// 2 MiB, so a search's row lookups stay in memory (a rare-word
 		// page at 100k contacts: 3.5 ms instead of 9–40 ms, BENCHMARKS.md).
-		params := "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)&_txlock=immediate"
+		params := "_pragma=foreign_keys(1)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=cache_size(" + sqliteCacheSize + ")&_txlock=immediate"
 		if path == ":memory:" {
 			// A shared cache keeps one in-memory database across the pool.
 			return SQLite, "file::memory:?cache=shared&" + params, nil

@@ -1,0 +1,397 @@
+// Command importload measures CSV import and export on a running Sherpa
+// instance the way issue 11 asks: the server process's memory (its VmRSS,
+// sampled every 50 ms from /proc) while a file of -rows contacts is
+// uploaded, dry-run and imported through the real pages and the instance's
+// own import worker; the import's time; the contacts list page's latency
+// (p50/p95) while idle and while the import runs; and an export's time to
+// its first bytes and to its end.
+//
+//	go run . --database-url sqlite:/tmp/sherpa_import_1m.db --addr 127.0.0.1:8091 &
+//	go run ./loadtest/importload -url http://127.0.0.1:8091 -pid $(pgrep -n sherpa) \
+//	  -signup -rows 1000000
+//
+// -signup makes a new owner and team (a fresh team to import into);
+// otherwise -email and -password log in. -export skips the import and
+// measures the export of the team's contacts only. It sends traffic only to
+// the URL given (use a local instance).
+package main
+
+import (
+	"bufio"
+	"encoding/csv"
+	"flag"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func main() {
+	base := flag.String("url", "http://127.0.0.1:8091", "running Sherpa instance")
+	pid := flag.Int("pid", 0, "the instance's process id, to sample its memory")
+	email := flag.String("email", "", "login (with -password), unless -signup")
+	password := flag.String("password", "", "password")
+	signup := flag.Bool("signup", false, "sign up a new owner with a new team")
+	rows := flag.Int("rows", 100_000, "contacts in the imported file")
+	mode := flag.String("mode", "create", "import mode: create, upsert or update")
+	name := flag.String("name", "Imported", "first name of every row (a new one makes an update change every row)")
+	exportOnly := flag.Bool("export", false, "measure the export only")
+	thenExport := flag.Bool("then-export", false, "after the import, measure the export of the team's contacts")
+	listN := flag.Int("list", 200, "list requests measured while idle")
+	flag.Parse()
+	c, err := client(*base, *email, *password, *signup)
+	if err != nil {
+		fail(err)
+	}
+	mem := sampleMemory(*pid)
+	if *exportOnly {
+		exportRun(c, *base, mem)
+		return
+	}
+	idle := latencies(c, *base, *listN, nil)
+	fmt.Printf("list page idle: p50 %.1f ms, p95 %.1f ms (%d requests)\n", pct(idle, 50), pct(idle, 95), len(idle))
+	mem.mark("upload")
+	t0 := time.Now()
+	path, err := upload(c, *base, *rows, *name)
+	if err != nil {
+		fail(err)
+	}
+	up := time.Since(t0)
+	fmt.Printf("upload %d rows: %.1f s, peak RSS %.0f MB\n", *rows, up.Seconds(), mem.peakSince("upload"))
+	mem.mark("dryrun")
+	t1 := time.Now()
+	if err := mapAndPreview(c, *base, path, *mode); err != nil {
+		fail(err)
+	}
+	dry := time.Since(t1)
+	fmt.Printf("mapping + dry run: %.1f s, peak RSS %.0f MB\n", dry.Seconds(), mem.peakSince("dryrun"))
+	mem.mark("import")
+	t2 := time.Now()
+	if err := post(c, *base+path+"/start", nil); err != nil {
+		fail(err)
+	}
+	stop := make(chan struct{})
+	var busy []float64
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		busy = latencies(c, *base, 0, stop)
+	}()
+	for {
+		page, err := get(c, *base+path)
+		if err != nil {
+			fail(err)
+		}
+		if strings.Contains(page, `data-testid="result-created"`) || strings.Contains(page, "Failed") {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	took := time.Since(t2)
+	close(stop)
+	wg.Wait()
+	page, _ := get(c, *base+path)
+	fmt.Printf("import job: %.1f s (%.0f rows/s), peak RSS %.0f MB; result: created %s, updated %s, skipped %s, rejected %s\n",
+		took.Seconds(), float64(*rows)/took.Seconds(), mem.peakSince("import"),
+		testID(page, "result-created"), testID(page, "result-updated"), testID(page, "result-skipped"), testID(page, "result-rejected"))
+	fmt.Printf("list page during the import: p50 %.1f ms, p95 %.1f ms (%d requests); idle p95 %.1f ms: ratio %.2f\n",
+		pct(busy, 50), pct(busy, 95), len(busy), pct(idle, 95), pct(busy, 95)/pct(idle, 95))
+	fmt.Printf("whole run: peak RSS %.0f MB (at start %.0f MB)\n", mem.peak(), mem.first())
+	if *thenExport {
+		exportRun(c, *base, mem)
+	}
+}
+
+func testID(page, id string) string {
+	re := regexp.MustCompile(`data-testid="` + id + `"[^>]*>([^<]*)<`)
+	if m := re.FindStringSubmatch(page); m != nil {
+		return m[1]
+	}
+	return "?"
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "importload:", err)
+	os.Exit(1)
+}
+
+func client(base, email, password string, signup bool) (*http.Client, error) {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Minute,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if signup {
+		email = fmt.Sprintf("importload-%d@sherpa.test", time.Now().UnixNano())
+		password = "importload-password-1"
+		if err := post(c, base+"/signup", url.Values{"name": {"Ida Importload"}, "email": {email}, "password": {password}}); err != nil {
+			return nil, fmt.Errorf("sign up: %w", err)
+		}
+		if err := post(c, base+"/team", url.Values{"name": {"Importload Co"}}); err != nil {
+			return nil, fmt.Errorf("create team: %w", err)
+		}
+		return c, nil
+	}
+	if err := post(c, base+"/login", url.Values{"email": {email}, "password": {password}}); err != nil {
+		return nil, fmt.Errorf("log in: %w", err)
+	}
+	return c, nil
+}
+
+func send(c *http.Client, req *http.Request) (*http.Response, error) {
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req.Header.Set("Origin", req.URL.Scheme+"://"+req.URL.Host)
+	return c.Do(req)
+}
+
+// post sends a form and expects a redirect (or a 200 page).
+func post(c *http.Client, u string, form url.Values) error {
+	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := send(c, req)
+	if err != nil {
+		return err
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("POST %s: %d %.300s", u, resp.StatusCode, b)
+	}
+	return nil
+}
+
+func get(c *http.Client, u string) (string, error) {
+	req, _ := http.NewRequest("GET", u, nil)
+	resp, err := send(c, req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return string(b), fmt.Errorf("GET %s: %d", u, resp.StatusCode)
+	}
+	if r := resp.Header.Get("HX-Redirect"); r != "" {
+		return "HX-Redirect " + r, err
+	}
+	return string(b), err
+}
+
+// upload streams a generated HubSpot-style file as the upload form does.
+func upload(c *http.Client, base string, rows int, name string) (string, error) {
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		_ = mw.WriteField("kind_choice", "contacts")
+		fw, _ := mw.CreateFormFile("file", fmt.Sprintf("importload-%d.csv", rows))
+		bw := bufio.NewWriterSize(fw, 64<<10)
+		w := csv.NewWriter(bw)
+		statuses := []string{"New", "Open", "In progress", "Connected", "Unqualified"}
+		_ = w.Write([]string{"First Name", "Last Name", "Email", "Phone Number", "Company Name", "Lead Status"})
+		for i := 0; i < rows; i++ {
+			_ = w.Write([]string{name, "Person" + strconv.Itoa(i), fmt.Sprintf("person%d@example%d.com", i, i%97),
+				fmt.Sprintf("+49 30 %07d", i), fmt.Sprintf("Company %d GmbH", i%5000), statuses[i%len(statuses)]})
+		}
+		w.Flush()
+		_ = bw.Flush()
+		_ = mw.Close()
+		_ = pw.Close()
+	}()
+	req, _ := http.NewRequest("POST", base+"/imports?kind=contacts", pr)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := send(c, req)
+	if err != nil {
+		return "", err
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/imports/") {
+		return "", fmt.Errorf("upload: %d %q %.500s", resp.StatusCode, loc, b)
+	}
+	return loc, nil
+}
+
+var (
+	selectRe = regexp.MustCompile(`(?s)<select name="(col\d+)"[^>]*>(.*?)</select>`)
+	chosenRe = regexp.MustCompile(`<option value="([^"]*)" selected`)
+)
+
+// mapAndPreview posts the proposed mapping with the mode: the dry run.
+func mapAndPreview(c *http.Client, base, path, mode string) error {
+	page, err := get(c, base+path)
+	if err != nil {
+		return err
+	}
+	f := url.Values{"mode": {mode}, "unknown": {"default"}, "unknown_owner": {"unassigned"}}
+	for _, m := range selectRe.FindAllStringSubmatch(page, -1) {
+		v := ""
+		if o := chosenRe.FindStringSubmatch(m[2]); o != nil {
+			v = o[1]
+		}
+		f.Set(m[1], v)
+	}
+	if len(f) < 5 {
+		return fmt.Errorf("no mapping form on %s", path)
+	}
+	if err := post(c, base+path+"/mapping", f); err != nil {
+		return err
+	}
+	for {
+		page, err = get(c, base+path)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(page, `data-testid="preview-create"`) {
+			fmt.Printf("dry run: create %s, update %s, skip %s, reject %s\n", testID(page, "preview-create"),
+				testID(page, "preview-update"), testID(page, "preview-skip"), testID(page, "preview-reject"))
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// latencies times GET /contacts: n requests, or until stop is closed.
+func latencies(c *http.Client, base string, n int, stop chan struct{}) []float64 {
+	var out []float64
+	for i := 0; n == 0 || i < n; i++ {
+		if stop != nil {
+			select {
+			case <-stop:
+				return out
+			default:
+			}
+		}
+		t := time.Now()
+		if _, err := get(c, base+"/contacts"); err != nil {
+			fmt.Fprintln(os.Stderr, "list:", err)
+		}
+		out = append(out, float64(time.Since(t).Microseconds())/1000)
+		time.Sleep(20 * time.Millisecond)
+	}
+	return out
+}
+
+func pct(v []float64, p float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[min(len(s)-1, int(float64(len(s))*p/100))]
+}
+
+// exportRun downloads /contacts/export.csv: time to the first body bytes,
+// to the end, rows, and the server's memory meanwhile.
+func exportRun(c *http.Client, base string, mem *memory) {
+	mem.mark("export")
+	t := time.Now()
+	req, _ := http.NewRequest("GET", base+"/contacts/export.csv", nil)
+	resp, err := send(c, req)
+	if err != nil {
+		fail(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fail(fmt.Errorf("export: %d", resp.StatusCode))
+	}
+	buf := make([]byte, 64<<10)
+	var first time.Duration
+	var bytes, lines int64
+	for {
+		n, err := resp.Body.Read(buf)
+		if n > 0 && first == 0 {
+			first = time.Since(t)
+		}
+		bytes += int64(n)
+		lines += int64(strings.Count(string(buf[:n]), "\n"))
+		if err != nil {
+			break
+		}
+	}
+	fmt.Printf("export: first bytes after %.0f ms, whole file %.1f s, %d lines, %.1f MB; server RSS at start %.0f MB, peak %.0f MB\n",
+		float64(first.Microseconds())/1000, time.Since(t).Seconds(), lines, float64(bytes)/(1<<20), mem.first(), mem.peakSince("export"))
+}
+
+// memory samples a process's VmRSS.
+type memory struct {
+	mu      sync.Mutex
+	samples []float64
+	marks   map[string]int
+	on      atomic.Bool
+}
+
+func sampleMemory(pid int) *memory {
+	m := &memory{marks: map[string]int{}}
+	if pid == 0 {
+		return m
+	}
+	read := func() float64 {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			return 0
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "VmRSS:") {
+				kb, _ := strconv.ParseFloat(strings.Fields(l)[1], 64)
+				return kb / 1024
+			}
+		}
+		return 0
+	}
+	m.samples = append(m.samples, read())
+	go func() {
+		for {
+			v := read()
+			m.mu.Lock()
+			m.samples = append(m.samples, v)
+			m.mu.Unlock()
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	return m
+}
+
+func (m *memory) mark(name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.marks[name] = len(m.samples)
+}
+
+func (m *memory) peakSince(name string) float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := 0.0
+	for _, v := range m.samples[min(m.marks[name], len(m.samples)):] {
+		p = max(p, v)
+	}
+	return p
+}
+
+func (m *memory) peak() float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := 0.0
+	for _, v := range m.samples {
+		p = max(p, v)
+	}
+	return p
+}
+
+func (m *memory) first() float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.samples) == 0 {
+		return 0
+	}
+	return m.samples[0]
+}
