@@ -115,6 +115,13 @@ func (f ContactFilter) preds() []filterPred {
 		out = append(out, filterPred{where: "r.company >= ? AND r.company <= ?", args: []any{f.Company, f.Company}, index: "contacts_company"})
 	}
 	out = append(out, timeRange("created_at", "contacts_created", f.CreatedFrom, f.CreatedTo)...)
+	if !f.CreatedFrom.IsZero() {
+		// A contact is updated at or after it was created: the bound is
+		// always true, and it lets a walk by updated start where the
+		// matches can begin instead of checking every older row (created
+		// and updated go together, so the rows before are all misses).
+		out = append(out, filterPred{where: "r.updated_at >= ?", args: []any{f.CreatedFrom.UTC()}})
+	}
 	out = append(out, timeRange("updated_at", "contacts_updated", f.UpdatedFrom, f.UpdatedTo)...)
 	out = append(out, timeRange("last_contacted_at", "contacts_last_contacted", f.ContactedFrom, f.ContactedTo)...)
 	if !f.NotContactedSince.IsZero() {
