@@ -56,7 +56,8 @@ func TestAPIKeysAndWebhooksPages(t *testing.T) {
 		chromedp.ScrollIntoView(css("#webhooks")),
 	)
 	olga.shot("api-03-webhooks")
-	olga.do(chromedp.Click(css("[data-testid=redeliver]")), chromedp.WaitVisible(css("[data-testid=webhook-deliveries]")))
+	// The flash is on the page the redirect lands on only.
+	olga.do(chromedp.Click(css("[data-testid=redeliver]")), chromedp.WaitVisible(css("[data-testid=flash]")))
 	if n := strings.Count(olga.text("[data-testid=webhook-deliveries]"), "contact.created"); n != 2 {
 		t.Fatalf("%d deliveries after Redeliver, want 2", n)
 	}
