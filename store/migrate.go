@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/mysqldialect"
 )
 
 //go:embed migrations
@@ -112,7 +114,16 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 }
 
 func (s *Store) migrate(ctx context.Context, all []Migration) (int, error) {
-	conn, err := s.DB.Conn(ctx)
+	db := s.DB
+	if s.migrateDSN != "" {
+		sqldb, err := sql.Open("mysql", s.migrateDSN)
+		if err != nil {
+			return 0, fmt.Errorf("migrate: open a connection: %w", err)
+		}
+		db = bun.NewDB(sqldb, mysqldialect.New())
+		defer db.Close()
+	}
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("migrate: get connection: %w", err)
 	}

@@ -51,6 +51,11 @@ type Store struct {
 	// tidb is set when the MySQL-dialect server is TiDB (SELECT VERSION()
 	// says so): it has no triggers, and reads plans its own way.
 	tidb bool
+	// migrateDSN is the MySQL DSN with hour-long read and write timeouts:
+	// an ALTER TABLE of a million-row table outlasts the pool's 2-minute
+	// backstop, and a migration cut off by the client still finishes on the
+	// server, leaving the next start to find its column already there.
+	migrateDSN string
 }
 
 // TiDB reports whether the store talks to TiDB (the MySQL dialect).
@@ -96,6 +101,12 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		db = bun.NewDB(sqldb, mysqldialect.New())
 	}
 	s := &Store{DB: db, Dialect: dialect, clock: time.Now}
+	if dialect == MySQL {
+		if s.migrateDSN, err = migrationDSN(dsn); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(pingCtx); err != nil {
@@ -255,3 +266,14 @@ func isDuplicate(err error) bool {
 }
 
 func notFound(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// migrationDSN is dsn with hour-long read and write timeouts (see
+// Store.migrateDSN).
+func migrationDSN(dsn string) (string, error) {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return "", fmt.Errorf("open mysql: %w", err)
+	}
+	cfg.ReadTimeout, cfg.WriteTimeout = time.Hour, time.Hour
+	return cfg.FormatDSN(), nil
+}
