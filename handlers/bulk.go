@@ -2,11 +2,8 @@ package handlers
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"strconv"
-	"sync"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/rs/zerolog"
@@ -30,55 +27,32 @@ func (s *Server) bulkRoutes(app *fiber.App) {
 
 // bulkWorker runs bulk jobs in this process, like importWorker.
 type bulkWorker struct {
-	st      *store.Store
-	log     zerolog.Logger
-	owner   string
-	mu      sync.Mutex
-	running bool
-	pending bool
+	jobRunner
+	st    *store.Store
+	log   zerolog.Logger
+	owner string
 }
 
 func newBulkWorker(st *store.Store, log zerolog.Logger) *bulkWorker {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return &bulkWorker{st: st, log: log, owner: "bulk-" + hex.EncodeToString(b)}
+	w := &bulkWorker{st: st, log: log, owner: workerName("bulk")}
+	w.next = w.runOne
+	return w
 }
 
-func (w *bulkWorker) kick() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.pending = true
-	if w.running {
-		return
+// runOne claims a bulk job and runs it.
+func (w *bulkWorker) runOne(ctx context.Context) (bool, error) {
+	job, err := w.st.ClaimBulkJob(ctx, w.owner)
+	if err != nil {
+		w.log.Warn().Err(err).Msg("bulk worker: claim failed")
+		return false, err
 	}
-	w.running = true
-	go w.loop()
-}
-
-func (w *bulkWorker) loop() {
-	ctx := context.Background()
-	for {
-		w.mu.Lock()
-		w.pending = false
-		w.mu.Unlock()
-		job, err := w.st.ClaimBulkJob(ctx, w.owner)
-		if err != nil {
-			w.log.Warn().Err(err).Msg("bulk worker: claim failed")
-		}
-		if job != nil {
-			if err := w.st.RunBulkJob(ctx, job, w.owner); err != nil {
-				w.log.Error().Err(err).Int64("bulk_job", job.ID).Msg("bulk job failed")
-			}
-			continue
-		}
-		w.mu.Lock()
-		if !w.pending || err != nil {
-			w.running = false
-			w.mu.Unlock()
-			return
-		}
-		w.mu.Unlock()
+	if job == nil {
+		return false, nil
 	}
+	if err := w.st.RunBulkJob(ctx, job, w.owner); err != nil {
+		w.log.Error().Err(err).Int64("bulk_job", job.ID).Msg("bulk job failed")
+	}
+	return true, nil
 }
 
 // bulkSelection reads the selection of a bulk form: the ids ticked, or all

@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/csv"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -475,18 +472,16 @@ func (s *Server) setImportSetting(c *fiber.Ctx) error {
 // it claims jobs (queued ones, and running ones whose lease ran out because
 // their instance died) until there are none, then stops.
 type importWorker struct {
-	st      *store.Store
-	log     zerolog.Logger
-	owner   string
-	mu      sync.Mutex
-	running bool
-	pending bool
+	jobRunner
+	st    *store.Store
+	log   zerolog.Logger
+	owner string
 }
 
 func newImportWorker(st *store.Store, log zerolog.Logger) *importWorker {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return &importWorker{st: st, log: log, owner: "instance-" + hex.EncodeToString(b)}
+	w := &importWorker{st: st, log: log, owner: workerName("instance")}
+	w.next = w.runOne
+	return w
 }
 
 // defaultImportPoll is how often an instance looks for jobs it could run
@@ -520,50 +515,30 @@ func (w *importWorker) start(app *fiber.App, poll time.Duration) {
 	}()
 }
 
-func (w *importWorker) kick() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.pending = true
-	if w.running {
-		return
+// runOne claims an import job and runs it: its dry run when the job is
+// being checked, the import otherwise (from the row it got to).
+func (w *importWorker) runOne(ctx context.Context) (bool, error) {
+	job, err := w.st.ClaimImport(ctx, w.owner)
+	if err != nil {
+		w.log.Warn().Err(err).Msg("import worker: claim failed")
+		return false, err
 	}
-	w.running = true
-	go w.loop()
-}
-
-func (w *importWorker) loop() {
-	ctx := context.Background()
-	for {
-		w.mu.Lock()
-		w.pending = false
-		w.mu.Unlock()
-		job, err := w.st.ClaimImport(ctx, w.owner)
-		if err != nil {
-			w.log.Warn().Err(err).Msg("import worker: claim failed")
+	switch {
+	case job == nil:
+		return false, nil
+	case job.Status == store.ImportChecking:
+		if err := w.st.RunImportCheck(ctx, job, w.owner); err != nil {
+			w.log.Error().Err(err).Int64("import", job.ID).Msg("import dry run failed")
 		}
-		if job != nil && job.Status == store.ImportChecking {
-			if err := w.st.RunImportCheck(ctx, job, w.owner); err != nil {
-				w.log.Error().Err(err).Int64("import", job.ID).Msg("import dry run failed")
-			}
-			continue
+	default:
+		w.log.Info().Int64("import", job.ID).Int64("from_row", job.RowsDone).Msg("import started")
+		if err := w.st.RunImport(ctx, job, w.owner); err != nil {
+			w.log.Error().Err(err).Int64("import", job.ID).Msg("import failed")
+		} else {
+			w.log.Info().Int64("import", job.ID).Msg("import finished")
 		}
-		if job != nil {
-			w.log.Info().Int64("import", job.ID).Int64("from_row", job.RowsDone).Msg("import started")
-			if err := w.st.RunImport(ctx, job, w.owner); err != nil {
-				w.log.Error().Err(err).Int64("import", job.ID).Msg("import failed")
-			} else {
-				w.log.Info().Int64("import", job.ID).Msg("import finished")
-			}
-			continue
-		}
-		w.mu.Lock()
-		if !w.pending || err != nil {
-			w.running = false
-			w.mu.Unlock()
-			return
-		}
-		w.mu.Unlock()
 	}
+	return true, nil
 }
 
 // importNotes adds "imported by X from FILE" to a contact's activities,
