@@ -135,6 +135,12 @@ func (s *Server) apiIdempotency(c *fiber.Ctx) error {
 		return &apiProblem{Status: fiber.StatusBadRequest, Code: "invalid_idempotency_key",
 			Detail: "An Idempotency-Key is 1 to 255 printable ASCII characters without spaces."}
 	}
+	if bigBody(c) {
+		// Hashing it would read the whole streamed upload into memory.
+		discardBody(c)
+		return &apiProblem{Status: fiber.StatusBadRequest, Code: "idempotency_body_too_large",
+			Detail: "An Idempotency-Key works with bodies up to 1 MB. Send a larger import file without one: an upload only stores the file, so a repeated one makes a second import that is never started."}
+	}
 	ctx, me := c.UserContext(), currentUser(c)
 	h := sha256.New()
 	h.Write([]byte(c.Method() + " " + c.Path() + "?" + string(c.Request().URI().QueryString()) + "\n"))

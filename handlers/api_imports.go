@@ -1,9 +1,12 @@
 package handlers
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -14,8 +17,8 @@ import (
 )
 
 // The CSV import over the API: the wizard's steps as calls. Upload the file
-// as the body (text/csv, at most 1 MB through the API; bigger files go
-// through the page's streamed upload), read the detected columns and the
+// as the body (text/csv, streamed, up to the page's limit
+// SHERPA_IMPORT_MAX_BYTES; an Idempotency-Key only up to 1 MB), read the detected columns and the
 // proposed mapping, PUT a mapping (which runs the dry run, as the page
 // does), start, and undo.
 
@@ -128,12 +131,32 @@ func (s *Server) apiCreateImport(c *fiber.Ctx) error {
 			Errors: map[string]string{"kind": "Choose contacts or deals."}}
 	}
 	name := store.CleanText(c.Query("file_name", kind+".csv"))
-	if len(c.Body()) == 0 {
+	max := s.importMax()
+	tooLarge := &apiProblem{Status: fiber.StatusRequestEntityTooLarge, Code: "too_large",
+		Detail: fmt.Sprintf("The file is larger than the import limit of %d MB (SHERPA_IMPORT_MAX_BYTES).", max>>20)}
+	if int64(c.Request().Header.ContentLength()) > max {
+		discardBody(c)
+		return tooLarge
+	}
+	// A large body is read as a stream (up to the import limit), never whole.
+	var body io.Reader
+	if bigBody(c) {
+		body = c.Context().RequestBodyStream()
+	}
+	if body == nil {
+		body = bytes.NewReader(c.Body())
+	}
+	br := bufio.NewReader(body)
+	if _, err := br.Peek(1); err != nil {
 		return &apiProblem{Status: fiber.StatusBadRequest, Code: "empty_file", Detail: "Send the CSV file as the request body (Content-Type: text/csv)."}
 	}
-	im, err := s.store.CreateImport(c.UserContext(), currentTeam(c).ID, currentUser(c), name, kind, bytes.NewReader(c.Body()), s.importMax())
+	im, err := s.store.CreateImport(c.UserContext(), currentTeam(c).ID, currentUser(c), name, kind, br, max)
 	if errors.Is(err, store.ErrImportTooLarge) {
-		return &apiProblem{Status: fiber.StatusRequestEntityTooLarge, Code: "too_large", Detail: "The file is larger than the import limit."}
+		discardBody(c)
+		return tooLarge
+	}
+	if err != nil && strings.Contains(err.Error(), "read upload") {
+		return &apiProblem{Status: fiber.StatusBadRequest, Code: "upload_cut_off", Detail: "The upload was cut off; please try again."}
 	}
 	if err != nil {
 		return err

@@ -190,7 +190,7 @@ func apiOps() []apiOp {
 		{method: "get", path: "/members/{id}", summary: "One member", ok: 200, okSchema: "Member"},
 		{method: "get", path: "/lost-reasons", summary: "The team's lost reasons", ok: 200, okSchema: "StringList"},
 		{method: "get", path: "/imports", summary: "The team's latest imports", ok: 200, okSchema: "ImportList"},
-		{method: "post", path: "/imports", summary: "Upload a CSV file (the body, text/csv, at most 1 MB) as a new import; the answer has the detected columns and a proposed mapping", body: "CSV", ok: 201, okSchema: "Import", params: []string{"import"}},
+		{method: "post", path: "/imports", summary: "Upload a CSV file (the body, text/csv, streamed, up to the import limit (SHERPA_IMPORT_MAX_BYTES, 200 MB by default); an Idempotency-Key works only up to 1 MB) as a new import; the answer has the detected columns and a proposed mapping", body: "CSV", ok: 201, okSchema: "Import", params: []string{"import"}},
 		{method: "get", path: "/imports/{id}", summary: "One import, with its progress", ok: 200, okSchema: "Import"},
 		{method: "put", path: "/imports/{id}/mapping", summary: "Save the mapping and run the dry run (its result is in preview)", body: "ImportMapping", ok: 200, okSchema: "Import"},
 		{method: "post", path: "/imports/{id}/start", summary: "Start a dry-run import; it runs in the background (poll GET /imports/{id})", ok: 202, okSchema: "Import"},

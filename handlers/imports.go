@@ -54,10 +54,11 @@ func streamUploads(app *fiber.App) {
 }
 
 // limitBodies refuses request bodies above formBodyLimit except an import's
-// upload, which is streamed (the server reads big bodies as streams).
+// upload (the page's and the API's), which is streamed (the server reads big
+// bodies as streams) and limited to importMax by its handler.
 func (s *Server) limitBodies(c *fiber.Ctx) error {
 	n := c.Request().Header.ContentLength()
-	if c.Method() == fiber.MethodPost && c.Path() == "/imports" {
+	if c.Method() == fiber.MethodPost && (c.Path() == "/imports" || c.Path() == apiPrefix+"/imports") {
 		return c.Next()
 	}
 	if n > formBodyLimit || n == -1 {
@@ -561,4 +562,11 @@ func (s *Server) importNotes(ctx context.Context, teamID, contactID int64, items
 	}
 	slices.SortStableFunc(items, func(a, b store.Activity) int { return b.At.Compare(a.At) })
 	return items, nil
+}
+
+// bigBody reports whether the request's body is above formBodyLimit (or of
+// unknown length): read it as a stream, never whole.
+func bigBody(c *fiber.Ctx) bool {
+	n := c.Request().Header.ContentLength()
+	return n > formBodyLimit || n < 0
 }

@@ -183,17 +183,22 @@ func TestWebhooksSignedDeliveries(t *testing.T) {
 		}{&won}); err != nil || won.Deal.Stage != store.StageWon || won.ToStage != store.StageWon || won.FromStage != store.StageCreated || won.Deal.AmountMinor != 1000 {
 			t.Fatalf("won payload: %v %+v", err, won)
 		}
-		// Deletes carry the record as it was.
+		// Deletes carry the record as it was; a contact's deal deleted with
+		// it is announced too (first).
 		k.call("DELETE", fmt.Sprintf("/contacts/%d", cid), nil).expect(http.StatusNoContent)
 		h.deliver(t)
-		last := rc.all()[len(rc.all())-1]
+		all := rc.all()
+		last, cascaded := all[len(all)-1], all[len(all)-2]
 		if last.event.Type != "contact.deleted" || !strings.Contains(string(last.event.Data["contact"]), `"Hooked"`) {
 			t.Fatalf("delete event: %s", last.body)
+		}
+		if cascaded.event.Type != "deal.deleted" || !strings.Contains(string(cascaded.event.Data["deal"]), `"stage":"`+store.StageWon+`"`) {
+			t.Fatalf("cascaded deal's delete event: %s", cascaded.body)
 		}
 		// The delivery log on the team page.
 		page := tm.owner.get("/team")
 		rows := page.doc(t).Find(`[data-testid=webhook-deliveries] tbody tr`)
-		if rows.Length() != 8 || strings.TrimSpace(rows.First().Find(`[data-testid=delivery-code]`).Text()) != "200" ||
+		if rows.Length() != 9 || strings.TrimSpace(rows.First().Find(`[data-testid=delivery-code]`).Text()) != "200" ||
 			strings.TrimSpace(rows.First().Find(`[data-testid=delivery-status]`).Text()) != "delivered" {
 			t.Fatalf("delivery log: %d rows\n%s", rows.Length(), page.body)
 		}

@@ -647,6 +647,9 @@ func (s *Store) bulkSet(ctx context.Context, tx bun.Tx, j *BulkJob, ids []int64)
 			j.setArg(j.Value), s.now(), j.TeamID, bun.In(change)).Exec(ctx); err != nil {
 			return fmt.Errorf("bulk %s: %w", j.Action, err)
 		}
+		if err := s.emitMany(ctx, tx, j.updates(j.UserID, change)); err != nil {
+			return err
+		}
 	}
 	return s.recordBulk(ctx, tx, j, ids, outs)
 }
@@ -701,7 +704,7 @@ func (s *Store) bulkDelete(ctx context.Context, tx bun.Tx, j *BulkJob, ids []int
 	if len(there) > 0 {
 		// What goes with the records, for the dashboard's totals
 		// (recordChange, as DeleteContact and DeleteDeal do).
-		change := Change{TeamID: j.TeamID, Past: true}
+		dc := Change{TeamID: j.TeamID, Past: true}
 		var deals []Deal
 		dq := tx.NewSelect().Model(&deals).Column("id", "team_id", "stage", "amount", "goal", "close_date").Where("team_id = ?", j.TeamID)
 		if j.List == ListDeals {
@@ -713,16 +716,33 @@ func (s *Store) bulkDelete(ctx context.Context, tx bun.Tx, j *BulkJob, ids []int
 				Where("team_id = ?", j.TeamID).Where("contact_id IN (?)", bun.In(there))).Scan(ctx); err != nil {
 				return fmt.Errorf("bulk delete: activities: %w", err)
 			}
-			change.Activities = activitiesDeleted(acts)
+			dc.Activities = activitiesDeleted(acts)
 		}
 		if err := s.forUpdate(dq).Scan(ctx); err != nil {
 			return fmt.Errorf("bulk delete: deals: %w", err)
 		}
-		change.Deals = dealsDeleted(deals)
+		dc.Deals = dealsDeleted(deals)
+		// Announced before the delete (the payloads are the records as
+		// they were): the deals a contact takes with it, then the records.
+		var evs []change
+		kind, typ := "deal", EventDealDeleted
+		if j.List != ListDeals {
+			var err error
+			if evs, err = s.dealDeletes(ctx, tx, j.TeamID, j.UserID, "contact_id IN (?)", bun.In(there)); err != nil {
+				return err
+			}
+			kind, typ = "contact", EventContactDeleted
+		}
+		for _, id := range there {
+			evs = append(evs, change{team: j.TeamID, actor: j.UserID, kind: kind, id: id, types: []string{typ}})
+		}
+		if err := s.emitMany(ctx, tx, evs); err != nil {
+			return err
+		}
 		if _, err := tx.NewRaw("DELETE FROM "+j.table()+s.byPK()+" WHERE team_id = ? AND id IN (?)", j.TeamID, bun.In(there)).Exec(ctx); err != nil {
 			return fmt.Errorf("bulk delete: %w", err)
 		}
-		if err := s.recordChange(ctx, tx, change); err != nil {
+		if err := s.recordChange(ctx, tx, dc); err != nil {
 			return fmt.Errorf("bulk delete: %w", err)
 		}
 	}
@@ -784,6 +804,11 @@ func (s *Store) undoBulk(ctx context.Context, j *BulkJob, owner string) error {
 					j.setArg(before), now, j.TeamID, bun.In(group)).Exec(ctx); err != nil {
 					return fmt.Errorf("undo: %w", err)
 				}
+			}
+			// The undo is announced as the job's author's (who queued the
+			// undo is not recorded).
+			if err := s.emitMany(ctx, tx, j.updates(j.UserID, undone)); err != nil {
+				return err
 			}
 			for _, set := range []struct {
 				ids     []int64
@@ -900,4 +925,17 @@ func (s *Store) byPK() string {
 		return ""
 	}
 	return " NOT INDEXED"
+}
+
+// updates are the *.updated events of the job's records ids.
+func (j *BulkJob) updates(actor int64, ids []int64) []change {
+	kind, typ := "contact", EventContactUpdated
+	if j.List == ListDeals {
+		kind, typ = "deal", EventDealUpdated
+	}
+	out := make([]change, len(ids))
+	for i, id := range ids {
+		out[i] = change{team: j.TeamID, actor: actor, kind: kind, id: id, types: []string{typ}}
+	}
+	return out
 }

@@ -442,8 +442,14 @@ func (s *Store) DeleteContact(ctx context.Context, teamID int64, actor *User, id
 		if err != nil {
 			return err
 		}
-		// Announced before the delete: the event carries the contact as it was.
-		if err := s.emit(ctx, tx, change{team: teamID, actor: actor.ID, kind: "contact", id: id, types: []string{EventContactDeleted}}); err != nil {
+		// Announced before the delete: the events carry the contact and the
+		// deals that go with it as they were.
+		evs, err := s.dealDeletes(ctx, tx, teamID, actor.ID, "contact_id = ?", id)
+		if err != nil {
+			return err
+		}
+		evs = append(evs, change{team: teamID, actor: actor.ID, kind: "contact", id: id, types: []string{EventContactDeleted}})
+		if err := s.emitMany(ctx, tx, evs); err != nil {
 			return err
 		}
 		if _, err := tx.NewDelete().Model((*Contact)(nil)).Where("team_id = ?", teamID).Where("id = ?", id).Exec(ctx); err != nil {

@@ -1565,6 +1565,22 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 			return err
 		}
 	}
+	// Announced per record, in the batch's transaction (one endpoint lookup
+	// per batch for a team without webhooks).
+	events := make([]change, 0, len(res.created)+len(res.deals)+len(res.updates))
+	for _, c := range res.created {
+		events = append(events, change{team: teamID, actor: r.actor.ID, kind: "contact", id: c.ID, types: []string{EventContactCreated}})
+	}
+	for _, d := range res.deals {
+		events = append(events, change{team: teamID, actor: r.actor.ID, kind: "deal", id: d.ID,
+			types: stageEvents(StageCreated, d.Stage, EventDealCreated), from: StageCreated, to: d.Stage})
+	}
+	for _, u := range res.updates {
+		events = append(events, change{team: teamID, actor: r.actor.ID, kind: "contact", id: u.id, types: []string{EventContactUpdated}})
+	}
+	if err := r.s.emitMany(ctx, tx, events); err != nil {
+		return err
+	}
 	return r.s.recordChange(ctx, tx, Change{TeamID: teamID, Deals: dealsInserted(res.deals), Logged: loggedIf(len(res.deals) > 0, now)})
 }
 
@@ -1884,20 +1900,46 @@ func (s *Store) UndoImport(ctx context.Context, teamID, id int64, actor *User) (
 				}
 			}
 			if len(created) > 0 {
-				change, err := s.importedDealsForDelete(ctx, tx, teamID, table, created)
+				dc, err := s.importedDealsForDelete(ctx, tx, teamID, table, created)
 				if err != nil {
 					return err
 				}
-				q := "DELETE FROM " + table + " WHERE team_id = ? AND id IN (?) AND version = 1"
+				cond := " WHERE team_id = ? AND id IN (?) AND version = 1"
 				if table == "contacts" {
-					q += " AND NOT EXISTS (SELECT 1 FROM deals WHERE deals.contact_id = contacts.id)" +
+					cond += " AND NOT EXISTS (SELECT 1 FROM deals WHERE deals.contact_id = contacts.id)" +
 						" AND NOT EXISTS (SELECT 1 FROM notes WHERE notes.contact_id = contacts.id)" +
 						" AND NOT EXISTS (SELECT 1 FROM activities WHERE activities.contact_id = contacts.id)"
 				}
-				if _, err := tx.NewRaw(q, teamID, bun.In(created)).Exec(ctx); err != nil {
+				// The records the delete removes are announced first (the
+				// payload is the record as it was), and the delete must
+				// remove exactly them.
+				sel := "SELECT id FROM " + table + cond
+				if s.Dialect == MySQL {
+					sel += " FOR UPDATE"
+				}
+				var gone []int64
+				if err := tx.NewRaw(sel, teamID, bun.In(created)).Scan(ctx, &gone); err != nil {
+					return fmt.Errorf("find imported %s to delete: %w", table, err)
+				}
+				kind, typ := "contact", EventContactDeleted
+				if table == "deals" {
+					kind, typ = "deal", EventDealDeleted
+				}
+				evs := make([]change, len(gone))
+				for i, g := range gone {
+					evs[i] = change{team: teamID, actor: actor.ID, kind: kind, id: g, types: []string{typ}}
+				}
+				if err := s.emitMany(ctx, tx, evs); err != nil {
+					return err
+				}
+				res, err := tx.NewRaw("DELETE FROM "+table+cond, teamID, bun.In(created)).Exec(ctx)
+				if err != nil {
 					return fmt.Errorf("delete imported %s: %w", table, err)
 				}
-				if err := s.recordChange(ctx, tx, change); err != nil {
+				if n, _ := res.RowsAffected(); n != int64(len(gone)) {
+					return fmt.Errorf("delete imported %s: someone changed one meanwhile: %w", table, ErrConflict)
+				}
+				if err := s.recordChange(ctx, tx, dc); err != nil {
 					return err
 				}
 				var left []int64
@@ -1917,6 +1959,7 @@ func (s *Store) UndoImport(ctx context.Context, teamID, id int64, actor *User) (
 				}
 			}
 			now := s.now()
+			var restored []change
 			for _, c := range changes {
 				if c.Action != "updated" {
 					continue
@@ -1950,6 +1993,10 @@ func (s *Store) UndoImport(ctx context.Context, teamID, id int64, actor *User) (
 					}
 				}
 				reverted = append(reverted, c.RecordID)
+				restored = append(restored, change{team: teamID, actor: actor.ID, kind: "contact", id: c.RecordID, types: []string{EventContactUpdated}})
+			}
+			if err := s.emitMany(ctx, tx, restored); err != nil {
+				return err
 			}
 			if len(reverted) > 0 {
 				if _, err := tx.NewRaw("UPDATE import_changes SET kept = 2 WHERE import_id = ? AND record_id IN (?)", id, bun.In(reverted)).Exec(ctx); err != nil {

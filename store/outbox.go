@@ -67,46 +67,67 @@ func stageEvents(from, to string, base ...string) []string {
 // without being announced. A team without webhooks pays one index lookup.
 // It must run before a delete (the payload is the record as it was).
 func (s *Store) emit(ctx context.Context, tx bun.IDB, ch change) error {
+	return s.emitMany(ctx, tx, []change{ch})
+}
+
+// emitMany records the changes of a batch (one team's) as emit does, loading
+// the team's endpoints once: a batch of a team without an endpoint that
+// subscribes to any of its types costs that one lookup. Delivery jobs are
+// inserted in batches.
+func (s *Store) emitMany(ctx context.Context, tx bun.IDB, chs []change) error {
+	if len(chs) == 0 {
+		return nil
+	}
+	team := chs[0].team
 	var eps []WebhookEndpoint
 	// Disabled endpoints too: their deliveries wait, and go out when an
 	// admin enables the endpoint again.
 	if err := tx.NewSelect().Model(&eps).Column("id", "events").
-		Where("team_id = ?", ch.team).Scan(ctx); err != nil {
-		return fmt.Errorf("outbox: endpoints of team %d: %w", ch.team, err)
+		Where("team_id = ?", team).Scan(ctx); err != nil {
+		return fmt.Errorf("outbox: endpoints of team %d: %w", team, err)
 	}
-	subscribed := map[string][]int64{}
+	if len(eps) == 0 {
+		return nil
+	}
+	subscribers := map[string][]int64{}
 	for _, ep := range eps {
+		for _, t := range ep.EventList() {
+			subscribers[t] = append(subscribers[t], ep.ID)
+		}
+	}
+	now := s.now()
+	var currency *string
+	var jobs []WebhookDelivery
+	for _, ch := range chs {
+		if ch.team != team {
+			return fmt.Errorf("outbox: changes of teams %d and %d in one batch", team, ch.team)
+		}
+		var data []byte
+		key := ch.kind + ":" + strconv.FormatInt(ch.id, 10)
 		for _, t := range ch.types {
-			if ep.Subscribes(t) {
-				subscribed[t] = append(subscribed[t], ep.ID)
+			ids := subscribers[t]
+			if len(ids) == 0 {
+				continue
+			}
+			if data == nil {
+				var err error
+				if data, err = s.eventData(ctx, tx, ch, &currency); err != nil {
+					return err
+				}
+			}
+			ev := &WebhookEvent{TeamID: ch.team, Type: t, RecordKind: ch.kind, RecordID: ch.id, ActorID: ch.actor,
+				Payload: string(data), CreatedAt: now}
+			if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
+				return fmt.Errorf("outbox: insert event: %w", err)
+			}
+			for _, ep := range ids {
+				jobs = append(jobs, WebhookDelivery{TeamID: ch.team, EndpointID: ep, EventID: ev.ID, RecordKey: key, Status: DeliveryPending,
+					NextAt: now, GiveUpAt: now.Add(WebhookRetryFor), CreatedAt: now})
 			}
 		}
 	}
-	if len(subscribed) == 0 {
-		return nil
-	}
-	data, err := s.eventData(ctx, tx, ch)
-	if err != nil {
-		return err
-	}
-	now := s.now()
-	key := ch.kind + ":" + strconv.FormatInt(ch.id, 10)
-	for _, t := range ch.types {
-		ids := subscribed[t]
-		if len(ids) == 0 {
-			continue
-		}
-		ev := &WebhookEvent{TeamID: ch.team, Type: t, RecordKind: ch.kind, RecordID: ch.id, ActorID: ch.actor,
-			Payload: string(data), CreatedAt: now}
-		if _, err := tx.NewInsert().Model(ev).Exec(ctx); err != nil {
-			return fmt.Errorf("outbox: insert event: %w", err)
-		}
-		jobs := make([]WebhookDelivery, len(ids))
-		for i, ep := range ids {
-			jobs[i] = WebhookDelivery{TeamID: ch.team, EndpointID: ep, EventID: ev.ID, RecordKey: key, Status: DeliveryPending,
-				NextAt: now, GiveUpAt: now.Add(WebhookRetryFor), CreatedAt: now}
-		}
-		if _, err := tx.NewInsert().Model(&jobs).Exec(ctx); err != nil {
+	for part := range slices.Chunk(jobs, 500) {
+		if _, err := tx.NewInsert().Model(&part).Exec(ctx); err != nil {
 			return fmt.Errorf("outbox: insert deliveries: %w", err)
 		}
 	}
@@ -115,7 +136,7 @@ func (s *Store) emit(ctx context.Context, tx bun.IDB, ch change) error {
 
 // eventData is the payload's "data": the record as it is now in the
 // transaction (before a delete: as it was), and a stage change's stages.
-func (s *Store) eventData(ctx context.Context, tx bun.IDB, ch change) ([]byte, error) {
+func (s *Store) eventData(ctx context.Context, tx bun.IDB, ch change, currency **string) ([]byte, error) {
 	data := map[string]any{}
 	switch ch.kind {
 	case "contact":
@@ -129,11 +150,14 @@ func (s *Store) eventData(ctx context.Context, tx bun.IDB, ch change) ([]byte, e
 		if err := s.selectDeals(tx, primaryKey).Where("d.team_id = ?", ch.team).Where("d.id = ?", ch.id).Scan(ctx, d); err != nil {
 			return nil, fmt.Errorf("outbox: load deal %d: %w", ch.id, err)
 		}
-		var currency string
-		if err := tx.NewSelect().Model((*Team)(nil)).Column("currency").Where("id = ?", ch.team).Scan(ctx, &currency); err != nil {
-			return nil, fmt.Errorf("outbox: currency: %w", err)
+		if *currency == nil {
+			var cur string
+			if err := tx.NewSelect().Model((*Team)(nil)).Column("currency").Where("id = ?", ch.team).Scan(ctx, &cur); err != nil {
+				return nil, fmt.Errorf("outbox: currency: %w", err)
+			}
+			*currency = &cur
 		}
-		data["deal"] = d.JSON(currency)
+		data["deal"] = d.JSON(**currency)
 		if ch.from != ch.to {
 			data["from_stage"], data["to_stage"] = ch.from, ch.to
 		}
@@ -232,4 +256,19 @@ func assignChange(team, actor int64, model any, id int64) change {
 		return change{team: team, actor: actor, kind: "deal", id: id, types: []string{EventDealUpdated}}
 	}
 	return change{team: team, actor: actor, kind: "contact", id: id, types: []string{EventContactUpdated}}
+}
+
+// dealDeletes are the deal.deleted events of the team's deals matching
+// where (a delete's cascade), in id order.
+func (s *Store) dealDeletes(ctx context.Context, tx bun.IDB, team, actor int64, where string, args ...any) ([]change, error) {
+	var ids []int64
+	if err := tx.NewSelect().Model((*Deal)(nil)).Column("id").Where("team_id = ?", team).Where(where, args...).
+		Order("id").Scan(ctx, &ids); err != nil {
+		return nil, fmt.Errorf("outbox: deals deleted with: %w", err)
+	}
+	out := make([]change, len(ids))
+	for i, id := range ids {
+		out[i] = change{team: team, actor: actor, kind: "deal", id: id, types: []string{EventDealDeleted}}
+	}
+	return out, nil
 }
