@@ -66,11 +66,8 @@ func param(c *fiber.Ctx, name string) string {
 }
 
 func parseDay(s string) (time.Time, bool) {
-	t, err := time.Parse(time.DateOnly, strings.TrimSpace(s))
-	if err != nil || t.Year() < 1900 || t.Year() > 2200 {
-		return time.Time{}, false
-	}
-	return t, true
+	t, err := store.ParseDay(s, time.UTC)
+	return t, err == nil
 }
 
 // boardFilter reads the board's filter from the URL (or a move's form);

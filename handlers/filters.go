@@ -53,8 +53,8 @@ func (r *filterReader) day(field string, next bool) time.Time {
 	if v == "" {
 		return time.Time{}
 	}
-	d, err := time.ParseInLocation(time.DateOnly, v, r.loc)
-	if err != nil || d.Year() < 1900 || d.Year() > 9999 {
+	d, err := store.ParseDay(v, r.loc)
+	if err != nil {
 		r.drop(field, "Dates are written 2026-01-31; “"+v+"” was ignored.")
 		return time.Time{}
 	}

@@ -53,12 +53,12 @@ func CanMoveDeal(actor *User, d *Deal) bool { return !IsClosed(d.Stage) && check
 // and the loss's reason and note.
 func parseClosing(fe FieldErrors, v *dealValues, in DealInput) {
 	if d := strings.TrimSpace(in.ClosedOn); d != "" {
-		t, err := time.Parse(time.DateOnly, d)
+		t, err := ParseDay(d, time.UTC)
 		switch {
+		case errors.Is(err, ErrDayRange):
+			fe["closed_on"] = fmt.Sprintf("Enter a day between %d and %d.", MinDayYear, MaxDayYear)
 		case err != nil:
 			fe["closed_on"] = "Enter the day it closed as YYYY-MM-DD."
-		case t.Year() < 1900 || t.Year() > 2200:
-			fe["closed_on"] = "Enter a day between 1900 and 2200."
 		default:
 			v.closedOn = t
 		}

@@ -203,12 +203,12 @@ func (in DealInput) parse() (dealValues, FieldErrors) {
 		fe["amount"] = "Amount " + err.Error() + "."
 	}
 	if d := strings.TrimSpace(in.CloseDate); d != "" {
-		t, err := time.Parse(time.DateOnly, d)
+		t, err := ParseDay(d, time.UTC)
 		switch {
+		case errors.Is(err, ErrDayRange):
+			fe["close_date"] = fmt.Sprintf("Enter a close date between %d and %d.", MinDayYear, MaxDayYear)
 		case err != nil:
 			fe["close_date"] = "Enter the close date as YYYY-MM-DD."
-		case t.Year() < 1900 || t.Year() > 2200:
-			fe["close_date"] = "Enter a close date between 1900 and 2200."
 		default:
 			v.closeDate = t
 		}

@@ -511,8 +511,8 @@ func parseImportDate(v, order string) (time.Time, error) {
 	if t.Year() != y || int(t.Month()) != m || t.Day() != d {
 		return time.Time{}, errors.New("the date " + v + " does not exist")
 	}
-	if y < 1900 || y > 2200 {
-		return time.Time{}, errors.New("the date " + v + " is not between 1900 and 2200")
+	if !DayInRange(t) {
+		return time.Time{}, fmt.Errorf("the date %s is not between %d and %d", v, MinDayYear, MaxDayYear)
 	}
 	return t, nil
 }

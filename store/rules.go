@@ -1,9 +1,11 @@
 package store
 
 import (
+	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -163,4 +165,29 @@ func checkText(fe FieldErrors, field, label, v string, max int, multiline bool) 
 	if msg := TextError(label, v, max, multiline); msg != "" {
 		fe[field] = msg
 	}
+}
+
+// MinDayYear and MaxDayYear bound the days people type or import (close
+// dates, closing days, the board's and tables' date filters).
+const MinDayYear, MaxDayYear = 1900, 2200
+
+// ErrDayFormat and ErrDayRange are ParseDay's refusals.
+var (
+	ErrDayFormat = errors.New("not a day written YYYY-MM-DD")
+	ErrDayRange  = fmt.Errorf("not a day between %d and %d", MinDayYear, MaxDayYear)
+)
+
+// DayInRange reports whether t's year lies between MinDayYear and MaxDayYear.
+func DayInRange(t time.Time) bool { return t.Year() >= MinDayYear && t.Year() <= MaxDayYear }
+
+// ParseDay reads a typed day (YYYY-MM-DD, surrounding space ignored) in loc.
+func ParseDay(s string, loc *time.Location) (time.Time, error) {
+	t, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(s), loc)
+	switch {
+	case err != nil:
+		return time.Time{}, ErrDayFormat
+	case !DayInRange(t):
+		return time.Time{}, ErrDayRange
+	}
+	return t, nil
 }
