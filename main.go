@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"os/signal"
@@ -72,6 +74,12 @@ type Config struct {
 	APIRate             int
 	APIBurst            int
 	WebhookAllowPrivate bool
+	// ListCacheMB bounds the rendered list pages kept in memory; 0 turns
+	// the cache off (handlers/list_cache.go).
+	ListCacheMB int
+	// PprofAddr, when set, serves Go's profiler (net/http/pprof) on its own
+	// listener, for profiling a running instance; keep it on loopback.
+	PprofAddr string
 }
 
 // SeedConfig is what the seed command creates.
@@ -165,6 +173,16 @@ func parseConfig(cmd string, args []string, getenv func(string) string, stderr i
 	fs.IntVar(&c.APIBurst, "api-burst", apiBurst, "API requests per key at once after a quiet spell (SHERPA_API_BURST)")
 	fs.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", env("SHERPA_WEBHOOK_ALLOW_PRIVATE", "") == "true" || env("SHERPA_WEBHOOK_ALLOW_PRIVATE", "") == "1",
 		"let webhooks reach loopback and private addresses, for receivers on your own network (SHERPA_WEBHOOK_ALLOW_PRIVATE=true)")
+	listCache := env("SHERPA_LIST_CACHE", "64")
+	if listCache == "off" || listCache == "false" {
+		listCache = "0"
+	}
+	listCacheMB, err := strconv.Atoi(listCache)
+	if err != nil || listCacheMB < 0 {
+		return c, fmt.Errorf("SHERPA_LIST_CACHE %q: use megabytes (64) or off", listCache)
+	}
+	fs.StringVar(&c.PprofAddr, "pprof-addr", env("SHERPA_PPROF_ADDR", ""), "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; empty: off (SHERPA_PPROF_ADDR)")
+	fs.IntVar(&c.ListCacheMB, "list-cache", listCacheMB, "megabytes of rendered list pages kept per team data version; 0 or off: no cache (SHERPA_LIST_CACHE)")
 	if cmd == "seed" {
 		fs.IntVar(&c.Seed.Contacts, "contacts", 2000, "demo contacts in the demo team")
 		fs.IntVar(&c.Seed.Deals, "deals", -1, "demo deals (default: a fifth of the contacts)")
@@ -289,6 +307,10 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, stdout io.Writer
 	hc.ImportMaxBytes = cfg.ImportMaxBytes
 	hc.APIRate = store.RatePolicy{Rate: cfg.APIRate, Burst: cfg.APIBurst}
 	hc.Webhooks.AllowPrivate = cfg.WebhookAllowPrivate
+	hc.ListCacheBytes = cfg.ListCacheMB << 20
+	if cfg.ListCacheMB == 0 {
+		hc.ListCacheBytes = -1
+	}
 	var draining atomic.Bool
 	hc.Draining = draining.Load
 	hc.SecretKey = []byte(secret) // Google tokens are sealed with a key derived from it
@@ -309,6 +331,9 @@ func serve(ctx context.Context, cfg Config, log zerolog.Logger, stdout io.Writer
 		mailer = m
 	}
 	app := handlers.New(hc, st, mailer, log)
+	if cfg.PprofAddr != "" {
+		go servePprof(cfg.PprofAddr, log)
+	}
 
 	fmt.Fprintln(stdout, startupLine(cfg, ln.Addr().String()))
 	go cleanSessions(ctx, st, log)
@@ -433,4 +458,18 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// servePprof serves the profiler on its own listener (never on the app's).
+func servePprof(addr string, log zerolog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	log.Warn().Str("addr", addr).Msg("profiler listening")
+	if err := srv.ListenAndServe(); err != nil {
+		log.Warn().Err(err).Msg("profiler stopped")
+	}
 }

@@ -15,7 +15,7 @@ var contactViews = []string{store.ViewAll, store.ViewMine, store.ViewUnassigned,
 
 func (s *Server) contactsRoutes(app *fiber.App) {
 	g := app.Group("/contacts", s.requireTeam)
-	g.Get("/", s.listContacts)
+	g.Get("/", s.cachedList(s.listContacts))
 	g.Post("/columns", s.saveColumns("contacts", s.listContacts))
 	g.Post("/", s.createContact)
 	g.Get("/:id", s.showContact)
@@ -57,7 +57,7 @@ func (s *Server) contactsView(c *fiber.Ctx) (views.ContactsView, error) {
 	}
 	// The member list feeds the owner filter, the bulk owner select and the
 	// add form's owner select.
-	members, err := s.store.TeamMembers(ctx, team.ID)
+	members, err := s.teamMembers(c)
 	if err != nil {
 		return views.ContactsView{}, err
 	}

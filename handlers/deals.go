@@ -14,7 +14,7 @@ var dealViews = []string{store.ViewAll, store.ViewMine}
 
 func (s *Server) dealsRoutes(app *fiber.App) {
 	g := app.Group("/deals", s.requireTeam)
-	g.Get("/", s.listDeals)
+	g.Get("/", s.cachedList(s.listDeals))
 	g.Post("/columns", s.saveColumns("deals", s.listDeals))
 	g.Post("/", s.createDeal)
 	g.Get("/contact-options", s.contactOptions)
@@ -55,7 +55,7 @@ func (s *Server) dealsView(c *fiber.Ctx) (views.DealsView, error) {
 	}
 	// The member list feeds the owner filter, the bulk owner select and the
 	// add form's owner select.
-	members, err := s.store.TeamMembers(ctx, team.ID)
+	members, err := s.teamMembers(c)
 	if err != nil {
 		return views.DealsView{}, err
 	}

@@ -81,6 +81,10 @@ type Config struct {
 	// ImportInlineCheck is the largest file whose dry run runs in the
 	// request (DefaultImportInlineCheck when 0); larger ones run as a job.
 	ImportInlineCheck int64
+	// ListCacheBytes bounds the memory of the rendered list pages kept per
+	// team list version (list_cache.go): 0 is the default (64 MiB), a
+	// negative number turns the cache off.
+	ListCacheBytes int
 }
 
 // DefaultDBTimeout is the default deadline of a request's database work.
@@ -141,6 +145,11 @@ type Server struct {
 	lists *listsState
 	// rateReserve holds API rate-limit tokens this instance reserved.
 	rateReserve *rateReserve
+	// listCache holds rendered list pages per team list version; nil when
+	// turned off.
+	listCache *listCache
+	// members holds each team's member list per list version.
+	members *memberCache
 }
 
 // New builds the Fiber app with every route and middleware.
@@ -149,6 +158,13 @@ func New(cfg Config, st *store.Store, mailer Mailer, log zerolog.Logger) *fiber.
 		dashCache: newDashboardCache(), boardCache: newBoardCache(), rateReserve: newRateReserve(), outage: newOutageLog(), imports: newImportWorker(st, log),
 		lists:  newListsState(st, log),
 		hasher: newHasher(cfg.Password, cfg.HashSlots, cfg.HashWait, cfg.OnPasswordCheck)}
+	switch {
+	case cfg.ListCacheBytes == 0:
+		s.listCache = newListCache(defaultListCacheBytes)
+	case cfg.ListCacheBytes > 0:
+		s.listCache = newListCache(cfg.ListCacheBytes)
+	}
+	s.members = newMemberCache()
 	if cfg.MetricsToken != "" || len(cfg.MetricsAllow) > 0 {
 		s.metrics = newMetrics(st)
 	}

@@ -22,10 +22,16 @@ const (
 	keyFlashMsg   = "flash_msg"
 	localUser     = "user"
 	localTeam     = "team"
+	// localSessionUser holds the *store.SessionUser the session's lookup
+	// read (loadSession).
+	localSessionUser = "session_user"
+	// localListVersion holds the team's list version (int64, 0: unknown).
+	localListVersion = "list_version"
 )
 
 func newSessionManager(cfg Config, st *store.Store) *scs.SessionManager {
 	sm := scs.New()
+	sm.Codec = sessionCodec{}
 	// Each stored session records its user, so a user's other sessions
 	// can be ended.
 	sm.Store = st.Sessions(func(data []byte) int64 {
@@ -52,11 +58,16 @@ func newSessionManager(cfg Config, st *store.Store) *scs.SessionManager {
 // loadSession is scs's LoadAndSave for Fiber: load the session named by the
 // cookie into the request context, run the rest of the chain, then commit a
 // modified session (or expire the cookie of a destroyed one).
+//
+// The session's row is read with its user, team and the team's list version
+// in one statement (store.SessionUser); loadUser takes them from there.
 func (s *Server) loadSession(c *fiber.Ctx) error {
-	ctx, err := s.sessions.Load(c.UserContext(), c.Cookies(sessionCookie))
+	su := new(store.SessionUser)
+	ctx, err := s.sessions.Load(store.WithSessionUser(c.UserContext(), su), c.Cookies(sessionCookie))
 	if err != nil {
 		return fmt.Errorf("load session: %w", err)
 	}
+	c.Locals(localSessionUser, su)
 	c.SetUserContext(ctx)
 	c.Append(fiber.HeaderVary, "Cookie")
 	herr := c.Next()
@@ -102,7 +113,16 @@ func (s *Server) loadUser(c *fiber.Ctx) error {
 	if id == 0 {
 		return c.Next()
 	}
-	u, team, err := s.store.UserAndTeam(c.UserContext(), id)
+	var u *store.User
+	var team *store.Team
+	var err error
+	if su, _ := c.Locals(localSessionUser).(*store.SessionUser); su != nil && su.Found && su.User != nil && su.User.ID == id {
+		// Read with the session (the row's user is the data's: CommitCtx).
+		u, team = su.User, su.Team
+		c.Locals(localListVersion, su.ListVersion)
+	} else {
+		u, team, err = s.store.UserAndTeam(c.UserContext(), id)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		s.sessions.Remove(c.UserContext(), keyUserID)
 		return c.Next()

@@ -59,7 +59,7 @@ func main() {
 	clients := flag.Int("c", 8, "concurrent clients")
 	requests := flag.Int("n", 400, "requests per scenario")
 	depth := flag.Int("depth", 30000, "pages deep for the deep-page scenarios")
-	only := flag.String("only", "", "run only scenarios whose name contains this")
+	only := flag.String("only", "", "run only scenarios whose name contains this (or one of these, separated by |)")
 	setPassword := flag.Bool("set-password", false, "first set the login user's password to -password (needs -db)")
 	save := flag.String("save", "", "write the results as JSON to this file")
 	baseline := flag.String("baseline", "", "compare against results saved earlier with -save")
@@ -173,33 +173,62 @@ func run(base, dbURL, email, password string, clients, requests, depth int, only
 			return r, err
 		}
 	}
+	// -only: a scenario not asked for is not prepared either.
+	wanted := func(name string) bool {
+		for _, o := range strings.Split(only, "|") {
+			if strings.Contains(name, o) {
+				return true
+			}
+		}
+		return false
+	}
+	// page is a full page, as a browser's navigation asks for it.
+	page := func(path string) func(*http.Client, int, int) (*http.Request, error) {
+		return func(*http.Client, int, int) (*http.Request, error) { return http.NewRequest("GET", base+path, nil) }
+	}
 	var scenarios []scenario
 	scenarios = append(scenarios, scenario{"contacts first page (name)", get("/contacts")})
+	scenarios = append(scenarios, scenario{"contacts full page (name)", page("/contacts")})
 	for _, sortKey := range store.ContactSorts {
 		scenarios = append(scenarios, scenario{"contacts first page sort=" + sortKey, get("/contacts?sort=" + sortKey + "&dir=asc")})
 	}
 	if st != nil {
 		for _, sortKey := range store.ContactSorts {
 			for _, desc := range []bool{false, true} {
+				dir := map[bool]string{false: "asc", true: "desc"}[desc]
+				name := fmt.Sprintf("contacts %d pages deep sort=%s %s", depth, sortKey, dir)
+				if !wanted(name) {
+					continue // its cursor takes a while to compute
+				}
 				cur, err := st.ListCursorAt(ctx, "contacts", teamID, store.ViewAll, userID, sortKey, desc, depth*store.PageSize-1)
 				if err != nil {
 					return fmt.Errorf("cursor for %s: %w", sortKey, err)
 				}
-				dir := map[bool]string{false: "asc", true: "desc"}[desc]
-				scenarios = append(scenarios, scenario{fmt.Sprintf("contacts %d pages deep sort=%s %s", depth, sortKey, dir),
+				scenarios = append(scenarios, scenario{name,
 					get("/contacts?sort=" + sortKey + "&dir=" + dir + "&cursor=" + url.QueryEscape(cur))})
 			}
 		}
 		deepDeals := depth / 5 // 6,000 pages of 200,000 deals at 1M contacts
-		cur, err := st.ListCursorAt(ctx, "deals", teamID, store.ViewAll, userID, "amount", true, deepDeals*store.PageSize-1)
-		if err != nil {
-			return err
+		if name := fmt.Sprintf("deals %d pages deep sort=amount desc", deepDeals); wanted(name) {
+			cur, err := st.ListCursorAt(ctx, "deals", teamID, store.ViewAll, userID, "amount", true, deepDeals*store.PageSize-1)
+			if err != nil {
+				return err
+			}
+			scenarios = append(scenarios, scenario{name, get("/deals?sort=amount&dir=desc&cursor=" + url.QueryEscape(cur))})
 		}
-		scenarios = append(scenarios, scenario{fmt.Sprintf("deals %d pages deep sort=amount desc", deepDeals),
-			get("/deals?sort=amount&dir=desc&cursor=" + url.QueryEscape(cur))})
+		if name := fmt.Sprintf("contacts full page %d pages deep sort=updated desc", depth); wanted(name) {
+			cur, err := st.ListCursorAt(ctx, "contacts", teamID, store.ViewAll, userID, "updated", true, depth*store.PageSize-1)
+			if err != nil {
+				return err
+			}
+			scenarios = append(scenarios, scenario{name, page("/contacts?sort=updated&dir=desc&cursor=" + url.QueryEscape(cur))})
+		}
 	}
 	scenarios = append(scenarios,
 		scenario{"deals first page (name)", get("/deals")},
+		scenario{"deals full page (name)", page("/deals")},
+		scenario{"dashboard", page("/")},
+		scenario{"dashboard poll (304)", dashboardPoll(base)},
 		scenario{"search most common first name (anna)", get("/contacts?q=anna")},
 		scenario{"search one letter (a)", get("/contacts?q=a")},
 		scenario{"search common word (müller)", get("/contacts?q=" + url.QueryEscape("müller"))},
@@ -212,7 +241,7 @@ func run(base, dbURL, email, password string, clients, requests, depth int, only
 	if o.soak > 0 {
 		var mixed []scenario
 		for _, sc := range scenarios {
-			if only == "" || strings.Contains(sc.name, only) {
+			if wanted(sc.name) {
 				mixed = append(mixed, sc)
 			}
 		}
@@ -226,7 +255,7 @@ func run(base, dbURL, email, password string, clients, requests, depth int, only
 	}
 	var results []saved
 	for _, sc := range scenarios {
-		if only != "" && !strings.Contains(sc.name, only) {
+		if !wanted(sc.name) {
 			continue
 		}
 		res := measure(cs, sc, requests)
@@ -313,6 +342,38 @@ func inlineSave(base string, cs []*http.Client) func(*http.Client, int, int) (*h
 	}
 }
 
+// dashboardPoll is the dashboard's poll as an open dashboard sends it: with
+// the ETag of the charts it shows, answered 304 while nothing changed.
+func dashboardPoll(base string) func(*http.Client, int, int) (*http.Request, error) {
+	etags := map[int]string{}
+	var mu sync.Mutex
+	return func(c *http.Client, worker, i int) (*http.Request, error) {
+		mu.Lock()
+		etag, ok := etags[worker]
+		mu.Unlock()
+		if !ok {
+			r, _ := http.NewRequest("GET", base+"/dashboard/charts", nil)
+			r.Header.Set("HX-Request", "true")
+			resp, err := c.Do(r)
+			if err != nil {
+				return nil, err
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			etag = resp.Header.Get("ETag")
+			mu.Lock()
+			etags[worker] = etag
+			mu.Unlock()
+		}
+		r, err := http.NewRequest("GET", base+"/dashboard/charts", nil)
+		if err == nil {
+			r.Header.Set("HX-Request", "true")
+			r.Header.Set("If-None-Match", etag)
+		}
+		return r, err
+	}
+}
+
 func htmlUnescape(s string) string {
 	return strings.NewReplacer("&amp;", "&", "&#39;", "'", "&quot;", `"`, "&lt;", "<", "&gt;", ">").Replace(s)
 }
@@ -376,7 +437,7 @@ func measure(cs []*http.Client, sc scenario, total int) result {
 				}
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
-				if resp.StatusCode != 200 {
+				if resp.StatusCode != 200 && resp.StatusCode != 304 {
 					errs.Add(1)
 				}
 				mu.Lock()

@@ -83,5 +83,5 @@ func (s *Store) boardChanged(ctx context.Context, db bun.IDB, teamID int64) erro
 	if _, err := db.NewRaw("UPDATE team_changes SET version = version + 1 WHERE team_id = ?", teamID).Exec(ctx); err != nil {
 		return fmt.Errorf("count a board change of team %d: %w", teamID, err)
 	}
-	return nil
+	return s.listChanged(ctx, db, teamID) // what the board shows, the deals table shows too
 }

@@ -212,6 +212,11 @@ func (s *Store) recordChange(ctx context.Context, db bun.IDB, c Change) error {
 		pastStep, bun.In(ids)).Exec(ctx); err != nil {
 		return fmt.Errorf("record change: counters of teams %v: %w", ids, err)
 	}
+	// Deals, activities (Last contacted, Next step), members and teams all
+	// show in the lists (listversion.go).
+	if err := s.listChanged(ctx, db, ids...); err != nil {
+		return err
+	}
 	if c.Recount {
 		return s.recount(ctx, db, c.TeamID)
 	}

@@ -66,7 +66,7 @@ func (s *Store) touchContact(ctx context.Context, db bun.IDB, teamID, contactID 
 	if _, err := q.Exec(ctx); err != nil {
 		return fmt.Errorf("touch contact %d: %w", contactID, err)
 	}
-	return nil
+	return s.listChanged(ctx, db, teamID) // Last contacted and Next step are columns
 }
 
 // closeTask marks done the contact's open tasks that a "task completed"

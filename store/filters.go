@@ -384,7 +384,7 @@ func (s *Store) SetBackBurnerDays(ctx context.Context, teamID int64, actor *User
 	if _, err := s.upsert(s.DB.NewInsert().Model(row), "team_id", "back_burner_days").Exec(ctx); err != nil {
 		return fmt.Errorf("set back-burner days of team %d: %w", teamID, err)
 	}
-	return nil
+	return s.listChanged(ctx, s.DB, teamID) // the back-burner view changes
 }
 
 // backBurnerCountCap bounds the back-burner count of the dashboard header:

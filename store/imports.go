@@ -217,6 +217,9 @@ func (s *Store) SetMembersMayImport(ctx context.Context, teamID int64, actor *Us
 		v = 1
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.listChanged(ctx, tx, teamID); err != nil { // the contacts page offers the import or not
+			return err
+		}
 		var n int
 		if err := tx.NewRaw("SELECT COUNT(*) FROM import_settings WHERE team_id = ?", teamID).Scan(ctx, &n); err != nil {
 			return fmt.Errorf("read import setting: %w", err)

@@ -47,7 +47,7 @@ func (s *Store) SetListColumns(ctx context.Context, userID int64, list string, k
 		if _, err := s.DB.NewDelete().TableExpr("list_columns").Where("user_id = ? AND list = ?", userID, list).Exec(ctx); err != nil {
 			return fmt.Errorf("reset columns of user %d for %s: %w", userID, list, err)
 		}
-		return nil
+		return s.userListChanged(ctx, userID)
 	}
 	joined := strings.Join(keys, ",")
 	if len(joined) > MaxListColumns || len(list) > 20 {
@@ -57,5 +57,5 @@ func (s *Store) SetListColumns(ctx context.Context, userID int64, list string, k
 	if _, err := s.upsert(s.DB.NewInsert().Model(row), "user_id, list", "columns").Exec(ctx); err != nil {
 		return fmt.Errorf("store columns of user %d for %s: %w", userID, list, err)
 	}
-	return nil
+	return s.userListChanged(ctx, userID)
 }

@@ -175,9 +175,10 @@ func (s *Store) SetStageSettings(ctx context.Context, teamID int64, actor *User,
 
 // bumpTeamVersion counts a settings change in the team's data version
 // (TeamVersion.All), so boards drawn or cached under the old settings (win
-// percentages, stale days, lost reasons) are drawn again.
+// percentages, stale days, lost reasons) are drawn again, and in its list
+// version (the deals page's forms offer the reasons; listversion.go).
 func bumpTeamVersion(ctx context.Context, tx bun.Tx, teamID int64) error {
-	if _, err := tx.NewRaw("UPDATE team_changes SET version = version + 1 WHERE team_id = ?", teamID).Exec(ctx); err != nil {
+	if _, err := tx.NewRaw("UPDATE team_changes SET version = version + 1, list_version = list_version + 1 WHERE team_id = ?", teamID).Exec(ctx); err != nil {
 		return fmt.Errorf("count the change: %w", err)
 	}
 	return nil

@@ -79,6 +79,11 @@ func (s *Store) emitMany(ctx context.Context, tx bun.IDB, chs []change) error {
 		return nil
 	}
 	team := chs[0].team
+	// Every contact, deal and note write announces itself here, so this is
+	// where it counts in the team's list version too (listversion.go).
+	if err := s.listChanged(ctx, tx, team); err != nil {
+		return err
+	}
 	var eps []WebhookEndpoint
 	// Disabled endpoints too: their deliveries wait, and go out when an
 	// admin enables the endpoint again.

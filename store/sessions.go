@@ -36,8 +36,91 @@ type sessionRow struct {
 	UserID int64     `bun:"user_id,nullzero"`
 }
 
-// FindCtx returns the data of a live session.
+// SessionUser is what FindCtx reads beside a session's data when the
+// context asks for it (WithSessionUser): the user the session row names,
+// their team and the team's list version, in the same statement, so a
+// request of a logged-in user costs one query before its own work.
+type SessionUser struct {
+	// Found says the session is live; User is nil when it names nobody (or
+	// a user since deleted).
+	Found bool
+	User  *User
+	Team  *Team
+	// ListVersion is the team's list version (listversion.go); 0 when
+	// unknown, and then nothing may be cached for the request.
+	ListVersion int64
+}
+
+type sessionUserKey struct{}
+
+// WithSessionUser asks FindCtx, when it runs with the returned context, to
+// fill su with the session's user, team and list version.
+func WithSessionUser(ctx context.Context, su *SessionUser) context.Context {
+	return context.WithValue(ctx, sessionUserKey{}, su)
+}
+
+// sessionUserRow is one row of the session's joined lookup; the user and
+// team columns are empty when the session names nobody.
+type sessionUserRow struct {
+	Data          []byte    `bun:"data"`
+	UserID        int64     `bun:"u_id"`
+	Email         string    `bun:"u_email"`
+	Name          string    `bun:"u_name"`
+	PasswordHash  string    `bun:"u_password_hash"`
+	TeamID        int64     `bun:"u_team_id"`
+	Role          string    `bun:"u_role"`
+	CreatedAt     time.Time `bun:"u_created_at"`
+	UpdatedAt     time.Time `bun:"u_updated_at"`
+	SessionsSince time.Time `bun:"u_sessions_since"`
+	TeamName      string    `bun:"t_name"`
+	TeamCurrency  string    `bun:"t_currency"`
+	TeamTimeZone  string    `bun:"t_time_zone"`
+	TeamCreated   time.Time `bun:"t_created_at"`
+	ListVersion   int64     `bun:"list_version"`
+}
+
+// The user, team and counters come by primary key through the session row's
+// user_id (CommitCtx keeps it equal to the data's user).
+const sessionUserQuery = `SELECT se.data, COALESCE(u.id, 0) AS u_id, COALESCE(u.email, '') AS u_email,
+COALESCE(u.name, '') AS u_name, COALESCE(u.password_hash, '') AS u_password_hash, COALESCE(u.team_id, 0) AS u_team_id,
+COALESCE(u.role, '') AS u_role, u.created_at AS u_created_at, u.updated_at AS u_updated_at, u.sessions_since AS u_sessions_since,
+COALESCE(t.name, '') AS t_name, COALESCE(t.currency, '') AS t_currency, COALESCE(t.time_zone, '') AS t_time_zone,
+t.created_at AS t_created_at, COALESCE(tc.list_version, 0) AS list_version
+FROM sessions AS se
+LEFT JOIN users AS u ON u.id = se.user_id
+LEFT JOIN teams AS t ON t.id = u.team_id
+LEFT JOIN team_changes AS tc ON tc.team_id = u.team_id
+WHERE se.token = ? AND se.expiry > ?`
+
+// findWithUser is FindCtx's joined lookup (see SessionUser).
+func (ss *SessionStore) findWithUser(ctx context.Context, token string, su *SessionUser) ([]byte, bool, error) {
+	*su = SessionUser{}
+	var rows []sessionUserRow
+	if err := ss.s.DB.NewRaw(sessionUserQuery, token, ss.s.now()).Scan(ctx, &rows); err != nil {
+		return nil, false, fmt.Errorf("find session: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, false, nil
+	}
+	r := rows[0]
+	su.Found = true
+	if r.UserID != 0 {
+		su.User = &User{ID: r.UserID, Email: r.Email, Name: r.Name, PasswordHash: r.PasswordHash, TeamID: r.TeamID, Role: r.Role,
+			CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, SessionsSince: r.SessionsSince}
+		if r.TeamID != 0 {
+			su.Team = &Team{ID: r.TeamID, Name: r.TeamName, Currency: r.TeamCurrency, TimeZone: r.TeamTimeZone, CreatedAt: r.TeamCreated}
+			su.ListVersion = r.ListVersion
+		}
+	}
+	return r.Data, true, nil
+}
+
+// FindCtx returns the data of a live session (and, when the context asks,
+// its user: see WithSessionUser).
 func (ss *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	if su, ok := ctx.Value(sessionUserKey{}).(*SessionUser); ok && su != nil {
+		return ss.findWithUser(ctx, token, su)
+	}
 	var row sessionRow
 	err := ss.s.DB.NewSelect().Model(&row).
 		Where("token = ?", token).Where("expiry > ?", ss.s.now()).Scan(ctx)

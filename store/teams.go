@@ -102,6 +102,9 @@ func (s *Store) SetMemberRole(ctx context.Context, teamID, userID int64, role st
 		return fmt.Errorf("set role %q: %w", role, ErrNotAllowed)
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.listChanged(ctx, tx, teamID); err != nil { // members and settings show on the list pages
+			return err
+		}
 		target, err := s.memberForUpdate(ctx, tx, teamID, userID)
 		if err != nil {
 			return err
@@ -125,6 +128,9 @@ func (s *Store) TransferOwnership(ctx context.Context, teamID, fromID, toID int6
 		return fmt.Errorf("hand ownership to yourself: %w", ErrNotAllowed)
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.listChanged(ctx, tx, teamID); err != nil { // members and settings show on the list pages
+			return err
+		}
 		from, err := s.memberForUpdate(ctx, tx, teamID, fromID)
 		if err != nil {
 			return err
@@ -152,6 +158,9 @@ func (s *Store) TransferOwnership(ctx context.Context, teamID, fromID, toID int6
 // The owner can remove anyone but themself; an admin can remove members only.
 func (s *Store) RemoveMember(ctx context.Context, teamID int64, actor *User, userID int64) error {
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.listChanged(ctx, tx, teamID); err != nil { // members and settings show on the list pages
+			return err
+		}
 		target, err := s.memberForUpdate(ctx, tx, teamID, userID)
 		if err != nil {
 			return err
@@ -173,6 +182,9 @@ func (s *Store) RemoveMember(ctx context.Context, teamID int64, actor *User, use
 // It reports whether the team was deleted.
 func (s *Store) LeaveTeam(ctx context.Context, teamID, userID int64) (teamDeleted bool, err error) {
 	err = s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.listChanged(ctx, tx, teamID); err != nil { // members and settings show on the list pages
+			return err
+		}
 		teamDeleted = false
 		me, err := s.memberForUpdate(ctx, tx, teamID, userID)
 		if err != nil {
@@ -314,6 +326,9 @@ func (s *Store) UpdateTeamSettings(ctx context.Context, teamID int64, actor *Use
 		return nil, err
 	}
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.listChanged(ctx, tx, teamID); err != nil { // members and settings show on the list pages
+			return err
+		}
 		var old string
 		if err := tx.NewSelect().Model((*Team)(nil)).Column("currency").Where("id = ?", teamID).Scan(ctx, &old); err != nil {
 			return fmt.Errorf("load currency: %w", err)

@@ -33,6 +33,7 @@ func (s *Store) inTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx
 
 func (s *Store) inTxOpts(ctx context.Context, opts *sql.TxOptions, fn func(ctx context.Context, tx bun.Tx) error) error {
 	var err error
+	fn = withListMarks(fn) // the list versions move last (listversion.go)
 	for attempt := 1; ; attempt++ {
 		err = s.DB.RunInTx(ctx, opts, fn)
 		if err == nil || attempt == txAttempts || !IsRetryable(err) {

@@ -145,6 +145,9 @@ func (s *Store) SaveView(ctx context.Context, teamID int64, actor *User, list, n
 	v := &SavedView{TeamID: teamID, UserID: actor.ID, List: list, Name: strings.TrimSpace(name), Query: query, Shared: shared,
 		CreatedAt: now, UpdatedAt: now}
 	err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.listChanged(ctx, tx, teamID); err != nil { // the lists show the saved views as tabs
+			return err
+		}
 		var stats []struct {
 			N   int `bun:"n"`
 			Max int `bun:"m"`
@@ -186,6 +189,9 @@ func (s *Store) RenameView(ctx context.Context, teamID int64, actor *User, id in
 		return err
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.listChanged(ctx, tx, teamID); err != nil { // the lists show the saved views as tabs
+			return err
+		}
 		if _, err := s.editView(ctx, tx, teamID, actor, id); err != nil {
 			return err
 		}
@@ -201,6 +207,9 @@ func (s *Store) UpdateViewQuery(ctx context.Context, teamID int64, actor *User, 
 		return FieldErrors{"query": "This view holds too many filters to save."}
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.listChanged(ctx, tx, teamID); err != nil { // the lists show the saved views as tabs
+			return err
+		}
 		if _, err := s.editView(ctx, tx, teamID, actor, id); err != nil {
 			return err
 		}
@@ -220,6 +229,9 @@ func (s *Store) ShareView(ctx context.Context, teamID int64, actor *User, id int
 		return ErrNotAllowed
 	}
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.listChanged(ctx, tx, teamID); err != nil { // the lists show the saved views as tabs
+			return err
+		}
 		if _, err := s.editView(ctx, tx, teamID, actor, id); err != nil {
 			return err
 		}
@@ -232,6 +244,9 @@ func (s *Store) ShareView(ctx context.Context, teamID int64, actor *User, id int
 // DeleteView removes a view actor may edit.
 func (s *Store) DeleteView(ctx context.Context, teamID int64, actor *User, id int64) error {
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.listChanged(ctx, tx, teamID); err != nil { // the lists show the saved views as tabs
+			return err
+		}
 		if _, err := s.editView(ctx, tx, teamID, actor, id); err != nil {
 			return err
 		}
@@ -245,6 +260,9 @@ func (s *Store) DeleteView(ctx context.Context, teamID int64, actor *User, id in
 // edit; at either end nothing changes.
 func (s *Store) MoveView(ctx context.Context, teamID int64, actor *User, id int64, delta int) error {
 	return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.listChanged(ctx, tx, teamID); err != nil { // the lists show the saved views as tabs
+			return err
+		}
 		v, err := s.editView(ctx, tx, teamID, actor, id)
 		if err != nil {
 			return err
