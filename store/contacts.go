@@ -209,8 +209,12 @@ func (s *Store) contactsByIDs(ctx context.Context, teamID int64, ids []int64) ([
 	if len(ids) == 0 {
 		return []Contact{}, nil
 	}
-	var rows []Contact
-	if err := s.selectContacts(s.DB).Where("c.team_id = ?", teamID).Where("c.id IN (?)", bun.In(ids)).Scan(ctx, &rows); err != nil {
+	rows, err := rowsOrGeneral(func() ([]Contact, error) { return s.contactRows(ctx, teamID, ids) }, func() ([]Contact, error) {
+		var rows []Contact
+		err := s.selectContacts(s.DB).Where("c.team_id = ?", teamID).Where("c.id IN (?)", bun.In(ids)).Scan(ctx, &rows)
+		return rows, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("load contacts: %w", err)
 	}
 	return orderByIDs(rows, ids, func(c *Contact) int64 { return c.ID }), nil

@@ -305,8 +305,12 @@ func (s *Store) dealsByIDs(ctx context.Context, teamID int64, ids []int64) ([]De
 	if len(ids) == 0 {
 		return []Deal{}, nil
 	}
-	var rows []Deal
-	if err := s.selectDeals(s.DB, primaryKey).Where("d.team_id = ?", teamID).Where("d.id IN (?)", bun.In(ids)).Scan(ctx, &rows); err != nil {
+	rows, err := rowsOrGeneral(func() ([]Deal, error) { return s.dealRows(ctx, teamID, ids) }, func() ([]Deal, error) {
+		var rows []Deal
+		err := s.selectDeals(s.DB, primaryKey).Where("d.team_id = ?", teamID).Where("d.id IN (?)", bun.In(ids)).Scan(ctx, &rows)
+		return rows, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("load deals: %w", err)
 	}
 	return orderByIDs(rows, ids, func(d *Deal) int64 { return d.ID }), nil
