@@ -40,7 +40,7 @@ var notListWrites = []string{
 	"CreateAPIKey", "CreateBulkJob", "CreateImport", "CreateInvitation", "CreateOAuthState", "CreateUser",
 	"CreateWebhookEndpoint", "DealByID", "DealStageLog", "DealsOfContact", "DeleteExpiredAPIState",
 	"DeleteGoogleAccount", "DeleteNote", "DeleteOldWebhookLog", "DeleteWebhookEndpoint", "EnableWebhookEndpoint",
-	"EndOtherSessions", "EnsureSetting", "ExportContacts", "ExportDeals", "FinishIdempotencyKey", "Forecast", "Funnel",
+	"EndOtherSessions", "EnsureSetting", "ExportContacts", "ExportDeals", "FastContactRows", "FastDealRows", "GeneralContactRows", "GeneralDealRows", "FinishIdempotencyKey", "Forecast", "Funnel",
 	"GoogleAccount", "ImportByID", "ImportKept", "ImportQueueDepth", "ImportRejects", "InTx", "InsertActivityForTest",
 	"InsertDealForTest", "InvitationByTokenHash", "ListActivities", "ListColumns", "ListContacts", "ListCursorAt",
 	"ListDeals", "ListImports", "ListNotes", "ListVersion", "LoadDashboard", "LoginSucceeded", "LostReasons",
