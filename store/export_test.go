@@ -7,7 +7,7 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// SearchMode sets the search plan thresholds (see rareCap and intersectCap)
+// SearchMode sets the search plan thresholds (see rareCap and setCap)
 // so that tests take each plan.
 type SearchMode struct {
 	Name            string
@@ -20,7 +20,7 @@ type SearchMode struct {
 // or intersected with the others) and one with fewer is rare.
 func SearchModes(mixedAt int) []SearchMode {
 	return []SearchMode{
-		{"default", rareCap, intersectCap},
+		{"default", rareCap, setCap},
 		{"probe", -1, -1},
 		{"rare", 1 << 30, 1 << 30},
 		{"mixed", mixedAt, 1 << 30},
@@ -29,9 +29,9 @@ func SearchModes(mixedAt int) []SearchMode {
 
 // Use applies the mode and returns a function that restores the defaults.
 func (m SearchMode) Use() (restore func()) {
-	oldRare, oldInter := rareCap, intersectCap
-	rareCap, intersectCap = m.Rare, m.Intersect
-	return func() { rareCap, intersectCap = oldRare, oldInter }
+	oldRare, oldInter := rareCap, setCap
+	rareCap, setCap = m.Rare, m.Intersect
+	return func() { rareCap, setCap = oldRare, oldInter }
 }
 
 // ContactTerms exposes the search tokens of a contact to tests.
@@ -64,7 +64,8 @@ func (s *Store) MigrateList(ctx context.Context, all []Migration) (int, error) {
 }
 
 // ContactSearchPlan names the plan ListContacts takes for the search q in
-// the team: "none" (nothing can match), "rare", "probe" or "all" (no words).
+// the team: "none" (nothing can match), "rare", "set", "probe" or "all" (no
+// words).
 func (s *Store) ContactSearchPlan(ctx context.Context, teamID int64, q string) (string, error) {
 	words, ok := parseSearch(q)
 	if !ok {
@@ -78,6 +79,8 @@ func (s *Store) ContactSearchPlan(ctx context.Context, teamID int64, q string) (
 		return "none", nil
 	case p.rare:
 		return "rare", nil
+	case p.set != nil:
+		return "set", nil
 	case len(p.probes) > 0:
 		return "probe", nil
 	}
