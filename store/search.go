@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/uptrace/bun"
 )
@@ -242,10 +244,13 @@ func planSearch(ctx context.Context, s *Store, ts termSet, teamID int64, ws []se
 	haveSet := false
 	var dense []searchWord
 	for _, w := range ws {
-		if !haveSet || len(set) > 0 {
+		if !denseWords.has(s, ts, teamID, w, setCap) {
 			ids, complete, err := termIDs(ctx, s, ts, teamID, w, setCap)
 			if err != nil {
 				return searchPlan{}, err
+			}
+			if !complete && setCap >= 0 {
+				denseWords.add(s, ts, teamID, w, setCap)
 			}
 			if complete {
 				if !haveSet {
@@ -268,6 +273,9 @@ func planSearch(ctx context.Context, s *Store, ts termSet, teamID int64, ws []se
 		return searchPlan{rare: true, ids: set, probes: dense}, nil
 	}
 	budget := walkRatio(s)*len(set) + minWalk
+	if walkBudget > 0 {
+		budget = walkBudget
+	}
 	return searchPlan{set: set, checks: dense, budget: &budget}, nil
 }
 
@@ -286,6 +294,9 @@ func walkRatio(s *Store) int {
 
 // minWalk is the walk every set may take before its budget counts.
 const minWalk = 4096
+
+// walkBudget, when positive, replaces the computed budget (tests).
+var walkBudget = 0
 
 // errWalkBudget: the set walk used its budget (see walkRatio).
 var errWalkBudget = errors.New("search: walk budget used")
@@ -313,4 +324,55 @@ func checkWords(ctx context.Context, s *Store, ts termSet, teamID int64, ids []i
 		ids = slices.DeleteFunc(ids, func(id int64) bool { return !inSet(found, id) })
 	}
 	return ids, nil
+}
+
+// denseWords remembers which words were found to have more than setCap
+// term rows, so that the next search of a common word ("a", "com") goes to
+// the probe walk without reading setCap term rows first. It is a
+// statistic: it only chooses the plan, and every plan returns the same
+// rows, so an entry gone stale (the word became rare) costs time, never
+// correctness; entries expire after denseTTL.
+var denseWords = &denseStats{m: map[denseKey]denseEntry{}}
+
+const (
+	denseTTL     = 10 * time.Minute
+	denseEntries = 10000 // then the map starts again empty
+)
+
+type denseKey struct {
+	s     *Store
+	table string
+	team  int64
+	word  string
+}
+
+type denseEntry struct {
+	over  int // the word has more than this many term rows
+	until time.Time
+}
+
+type denseStats struct {
+	mu sync.Mutex
+	m  map[denseKey]denseEntry
+}
+
+func denseKeyOf(s *Store, ts termSet, teamID int64, w searchWord) denseKey {
+	return denseKey{s, ts.table, teamID, strings.Join(w.prefixes, "\x00")}
+}
+
+// has reports that the word is known to have more than limit term rows.
+func (d *denseStats) has(s *Store, ts termSet, teamID int64, w searchWord, limit int) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, ok := d.m[denseKeyOf(s, ts, teamID, w)]
+	return ok && e.over >= limit && time.Now().Before(e.until)
+}
+
+func (d *denseStats) add(s *Store, ts termSet, teamID int64, w searchWord, over int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.m) >= denseEntries {
+		d.m = map[denseKey]denseEntry{}
+	}
+	d.m[denseKeyOf(s, ts, teamID, w)] = denseEntry{over: over, until: time.Now().Add(denseTTL)}
 }
