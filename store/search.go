@@ -25,22 +25,43 @@ import (
 // match" quickly, but a page also needs an order, and FULLTEXT with ORDER BY
 // costs ~1.8 s for a common word at 1M rows because every hit is sorted
 // (BENCHMARKS.md, "Measured before the design"). With our own table the
-// list code chooses a plan from how often each word occurs (planSearch),
-// counted in the term index up to a small limit — the same SQL on every
-// engine, with no engine's EXPLAIN output to read:
+// list code chooses a plan from how often each word occurs (planSearch) —
+// the same SQL on every engine, with no engine's EXPLAIN output to read.
 //
-//   - rare: when the least common word has at most rareCap term rows, the
-//     ids of the records matching every word are read from its term range
-//     (each row's other words probed through (record id, term)); then
-//     those rows are loaded by primary key and only they are sorted. The
-//     work is bounded by rareCap whatever the team's size;
-//   - several common words: if the least common has at most intersectCap
-//     rows, the same read looks for the records having all of them; an
-//     intersection of at most rareCap records is sorted like a rare word;
-//   - probe walk: otherwise every word is common, so matches are dense:
-//     the sort index is walked in order and each row's own terms are
-//     probed through (record id, term); a page fills after a few dozen
-//     rows (with rareCap term rows in a team of N, one row in N/rareCap).
+// Each word's matching ids are read from its term range in one sequential
+// range scan of at most setCap+1 rows (termIDs); a word with more rows is
+// dense. The sparse words' id sets are intersected in Go. Then:
+//
+//   - none: a word has no term, or the intersection is empty;
+//   - rare: at most rareCap records have every sparse word: they are
+//     loaded by primary key and sorted (the dense words, if any, probed on
+//     each);
+//   - set walk (search_walk.go): more records than that — the sort index is
+//     walked in batches of ids alone (index-only, in order, from the
+//     cursor) and the ids in the set are kept; the dense words are checked
+//     on those hits only, through (record id, term). The walk reads about
+//     page/density index entries when the word is spread over the order,
+//     and sequential entries cost a fraction of a row looked up by primary
+//     key (walkRatio). When the matches sit far from the cursor (a first
+//     name under the name sort: every "Anna …" is in one place), the walk
+//     is long; it stops after walkRatio entries per record of the set and
+//     sorts the set by primary key instead, so it costs at most about twice
+//     the cheaper of the two;
+//   - probe walk: every word is dense (more than setCap term rows; in a
+//     team of N one record in N/setCap or more matches): the sort index is
+//     walked in order and each row's terms are probed through (record id,
+//     term); a page fills after a few dozen rows.
+//
+// Reading setCap rows to learn that a word is dense would cost every
+// search of "a" or "com" that much: denseWords remembers such words per
+// store for a few minutes. It is a statistic only — every plan returns the
+// same rows — so it needs no invalidation across instances.
+//
+// Measured at 1M contacts (BENCHMARKS.md, "Round 3 — search"): the old
+// probe walk cost a B-tree probe per row walked, 3.5 s for "anna" by name
+// (45,000 rows before the first Anna), and the old intersection probed
+// every row of the rarer word for the other (0.7 s for "laura
+// kowalczyk"); reading both sets in order takes ~25 ms.
 //
 // The tokens, the two dialects' behaviour and the prefix rules are the same
 // everywhere, which a single FULLTEXT/FTS5 pair could not promise (different
