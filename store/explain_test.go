@@ -323,7 +323,13 @@ func TestListQueriesUseTheSortIndex(t *testing.T) {
 					}
 				case strings.HasPrefix(q, "SELECT r.id"):
 					seen["walk"] = true
-					if outer.key != "contacts_name" || outer.typ != "ref" || strings.Contains(outer.extra, "filesort") {
+					// A walk kept to the names starting with a word
+					// (narrowToPrefix) is a range of the same index.
+					want := "ref"
+					if strings.Contains(q, " LIKE ") {
+						want = "range"
+					}
+					if outer.key != "contacts_name" || outer.typ != want || strings.Contains(outer.extra, "filesort") {
 						t.Errorf("%s plan: outer %+v", mode.Name, outer)
 					}
 					probes()

@@ -330,6 +330,11 @@ func (sp *listSpec) listPage(ctx context.Context, s *Store, teamID int64, p list
 	if err != nil {
 		return listResult{}, err
 	}
+	if plan.set != nil && d.kind == kindString && p.view == ViewAll && len(p.preds) == 0 {
+		if segs, err = sp.narrowToPrefix(ctx, s, teamID, segs, d, plan, words); err != nil {
+			return listResult{}, err
+		}
+	}
 	cur, ok := decodeCursor(p.cursor)
 	start := 0
 	var after any

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/uptrace/bun"
 )
@@ -125,6 +126,78 @@ func (sp *listSpec) keysOf(ctx context.Context, s *Store, teamID int64, g segmen
 	for _, k := range keys {
 		k.seg = g.key
 		out[k.ID] = k
+	}
+	return out, nil
+}
+
+// narrowToPrefix: a word that starts the sort column of its matches (a
+// first name under the name sort, a company word under the company sort)
+// puts them in one range of the sort index, far from the start when it
+// comes late in the alphabet, and the set walk would read everything before
+// it — descending, almost the whole team. When every record of the set lies
+// in the index range of values starting with the word, the walk may keep to
+// that range: it reads the range's ids once (at most a few times the set)
+// and, if the set is all there, adds the range to every segment. Exact in
+// every case: the range only narrows the walk when no match is outside it.
+func (sp *listSpec) narrowToPrefix(ctx context.Context, s *Store, teamID int64, segs []segment, d sortDef, plan searchPlan, ws []searchWord) ([]segment, error) {
+	if len(ws) == 0 || len(ws[0].prefixes) != 1 {
+		return segs, nil
+	}
+	w := ws[0].prefixes[0]
+	for _, r := range w {
+		if !isWordRune(r) {
+			return segs, nil
+		}
+	}
+	for _, g := range segs {
+		if g.col != d.col {
+			return segs, nil
+		}
+	}
+	var cond string
+	var args []any
+	if s.Dialect == MySQL {
+		// The column's collation folds case and accents as fold does.
+		cond, args = "r."+d.col+" LIKE ?", []any{w + "%"}
+	} else {
+		// NOCASE: ASCII case folded; a word with other letters may miss
+		// matches in the range, and then the set is not all there.
+		cond, args = "r."+d.col+" >= ? AND r."+d.col+" < ?", []any{w, w + termBound}
+	}
+	limit := 2*len(plan.set) + minWalk
+	found := 0
+	for _, g := range segs {
+		var q strings.Builder
+		qargs := []any{teamID}
+		q.WriteString("SELECT r.id FROM " + sp.table + " AS r" + s.indexHint(g.index) + " WHERE r.team_id = ?")
+		if g.where != "" {
+			q.WriteString(" AND " + g.where)
+			qargs = append(qargs, g.args...)
+		}
+		q.WriteString(" AND " + cond + " LIMIT ?")
+		qargs = append(append(qargs, args...), limit+1)
+		ids, err := scanIDs(ctx, s, q.String(), qargs)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: prefix range: %w", sp.table, err)
+		}
+		if len(ids) > limit {
+			return segs, nil // the range is mostly other records: not worth it
+		}
+		limit -= len(ids)
+		for _, id := range ids {
+			if inSet(plan.set, id) {
+				found++
+			}
+		}
+	}
+	if found < len(plan.set) {
+		return segs, nil
+	}
+	out := make([]segment, len(segs))
+	for i, g := range segs {
+		g.where = and(g.where, cond)
+		g.args = append(append([]any(nil), g.args...), args...)
+		out[i] = g
 	}
 	return out, nil
 }
