@@ -238,6 +238,7 @@ func run(base, dbURL, email, password string, clients, requests, depth int, only
 		scenario{"search phone digits (1711)", get("/contacts?q=1711")},
 		scenario{"inline save", inlineSave(base, cs)},
 	)
+	scenarios = append(scenarios, searchScenarios(ctx, st, teamID, get)...)
 	if o.soak > 0 {
 		var mixed []scenario
 		for _, sc := range scenarios {

@@ -7,31 +7,42 @@ import (
 	"github.com/uptrace/bun"
 )
 
-// SearchMode sets the search plan thresholds (see rareCap and intersectCap)
+// SearchMode sets the search plan thresholds (see rareCap and setCap)
 // so that tests take each plan.
 type SearchMode struct {
 	Name            string
 	Rare, Intersect int
+	// Budget, when positive, is the set walk's budget in index entries
+	// (from then on the set is sorted by primary key).
+	Budget int
 }
 
 // SearchModes are the plans: the defaults; probe every word while walking
 // the sort index; read the matching ids of every search and sort them; and
-// the mix where a word with more than mixedAt term rows is common (probed,
-// or intersected with the others) and one with fewer is rare.
+// the set walk for every set of more than mixedAt records.
 func SearchModes(mixedAt int) []SearchMode {
 	return []SearchMode{
-		{"default", rareCap, intersectCap},
-		{"probe", -1, -1},
-		{"rare", 1 << 30, 1 << 30},
-		{"mixed", mixedAt, 1 << 30},
+		{Name: "default", Rare: rareCap, Intersect: setCap},
+		{Name: "probe", Rare: -1, Intersect: -1},
+		{Name: "rare", Rare: 1 << 30, Intersect: 1 << 30},
+		{Name: "mixed", Rare: mixedAt, Intersect: 1 << 30},
 	}
 }
 
 // Use applies the mode and returns a function that restores the defaults.
 func (m SearchMode) Use() (restore func()) {
-	oldRare, oldInter := rareCap, intersectCap
-	rareCap, intersectCap = m.Rare, m.Intersect
-	return func() { rareCap, intersectCap = oldRare, oldInter }
+	oldRare, oldInter, oldBudget := rareCap, setCap, walkBudget
+	rareCap, setCap, walkBudget = m.Rare, m.Intersect, m.Budget
+	ForgetDenseWords()
+	return func() { rareCap, setCap, walkBudget = oldRare, oldInter, oldBudget }
+}
+
+// ForgetDenseWords empties the statistics of common words (denseWords), so
+// that a test sees each word's terms read again.
+func ForgetDenseWords() {
+	denseWords.mu.Lock()
+	defer denseWords.mu.Unlock()
+	denseWords.m = map[denseKey]denseEntry{}
 }
 
 // ContactTerms exposes the search tokens of a contact to tests.
@@ -64,7 +75,8 @@ func (s *Store) MigrateList(ctx context.Context, all []Migration) (int, error) {
 }
 
 // ContactSearchPlan names the plan ListContacts takes for the search q in
-// the team: "none" (nothing can match), "rare", "probe" or "all" (no words).
+// the team: "none" (nothing can match), "rare", "set", "probe" or "all" (no
+// words).
 func (s *Store) ContactSearchPlan(ctx context.Context, teamID int64, q string) (string, error) {
 	words, ok := parseSearch(q)
 	if !ok {
@@ -78,6 +90,8 @@ func (s *Store) ContactSearchPlan(ctx context.Context, teamID int64, q string) (
 		return "none", nil
 	case p.rare:
 		return "rare", nil
+	case p.set != nil:
+		return "set", nil
 	case len(p.probes) > 0:
 		return "probe", nil
 	}
@@ -133,4 +147,9 @@ func (s *Store) SetDealForTest(ctx context.Context, teamID, id int64, stage stri
 		after.Stage, after.Goal, after.Amount, after.CloseDate = stage, goal, amount, closeDate
 		return s.recordChange(ctx, tx, Change{TeamID: teamID, Deals: []DealDelta{{Before: old, After: &after}}})
 	})
+}
+
+// DealTerms exposes the search tokens of a deal to tests.
+func DealTerms(name, company, contactName string) []string {
+	return dealTerms(name, company, contactName)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -315,12 +316,24 @@ func (sp *listSpec) listPage(ctx context.Context, s *Store, teamID int64, p list
 	if plan, err = sp.filterPlan(ctx, s, teamID, p, plan); err != nil {
 		return listResult{}, err
 	}
+	if plan.rare && plan.set != nil {
+		// A selective filter's candidates: keep those of the search's set.
+		plan = searchPlan{rare: true, ids: intersect(slices.Clone(plan.ids), plan.set), probes: plan.checks}
+		if len(plan.ids) == 0 {
+			return listResult{}, nil
+		}
+	}
 	if plan.none {
 		return listResult{}, nil
 	}
 	segs, err := sp.segments(ctx, s, teamID, p, d)
 	if err != nil {
 		return listResult{}, err
+	}
+	if plan.set != nil && d.kind == kindString && p.view == ViewAll && len(p.preds) == 0 {
+		if segs, err = sp.narrowToPrefix(ctx, s, teamID, segs, d, plan, words); err != nil {
+			return listResult{}, err
+		}
 	}
 	cur, ok := decodeCursor(p.cursor)
 	start := 0
@@ -399,8 +412,18 @@ func (sp *listSpec) listPage(ctx context.Context, s *Store, teamID int64, p list
 
 // walk reads up to need keys through the segments from start in direction
 // step (+1 display order, -1 reverse), each segment ordered descending when
-// desc. The first segment starts after the cursor when there is one.
+// desc. The first segment starts after the cursor when there is one. A set
+// walk that uses its budget is done again with the set sorted by primary
+// key (see walkRatio).
 func (sp *listSpec) walk(ctx context.Context, s *Store, teamID int64, segs []segment, start, step int, cur *cursor, after any, plan searchPlan, need int, desc bool) ([]pageKey, error) {
+	out, err := sp.walkPlan(ctx, s, teamID, segs, start, step, cur, after, plan, need, desc)
+	if errors.Is(err, errWalkBudget) {
+		return sp.walkPlan(ctx, s, teamID, segs, start, step, cur, after, plan.asRare(), need, desc)
+	}
+	return out, err
+}
+
+func (sp *listSpec) walkPlan(ctx context.Context, s *Store, teamID int64, segs []segment, start, step int, cur *cursor, after any, plan searchPlan, need int, desc bool) ([]pageKey, error) {
 	var out []pageKey
 	for i := start; i >= 0 && i < len(segs) && len(out) < need; i += step {
 		var c *cursor
@@ -418,10 +441,27 @@ func (sp *listSpec) walk(ctx context.Context, s *Store, teamID int64, segs []seg
 
 // segmentKeys runs one segment's query.
 func (sp *listSpec) segmentKeys(ctx context.Context, s *Store, teamID int64, g segment, cur *cursor, after any, plan searchPlan, limit int, desc bool) ([]pageKey, error) {
+	if plan.set != nil {
+		return sp.setSegmentKeys(ctx, s, teamID, g, cur, after, plan, limit, desc)
+	}
+	query, args := sp.segmentSQL(s, teamID, g, cur, after, plan, limit, desc, false)
+	var keys []pageKey
+	if err := s.DB.NewRaw(query, args...).Scan(ctx, &keys); err != nil {
+		return nil, fmt.Errorf("list %s: %w", sp.table, err)
+	}
+	for i := range keys {
+		keys[i].seg = g.key
+	}
+	return keys, nil
+}
+
+// segmentSQL is one segment's query: the keys (or with idsOnly the ids
+// alone) of up to limit rows after the cursor.
+func (sp *listSpec) segmentSQL(s *Store, teamID int64, g segment, cur *cursor, after any, plan searchPlan, limit int, desc, idsOnly bool) (string, []any) {
 	var q strings.Builder
 	var args []any
 	q.WriteString("SELECT r.id")
-	if g.col != "" {
+	if g.col != "" && !idsOnly {
 		q.WriteString(", r." + g.col + " AS " + keyAlias(g.kind))
 	}
 	index := s.indexHint(g.index)
@@ -487,15 +527,7 @@ func (sp *listSpec) segmentKeys(ctx context.Context, s *Store, teamID int64, g s
 	}
 	q.WriteString(" LIMIT ?")
 	args = append(args, limit)
-
-	var keys []pageKey
-	if err := s.DB.NewRaw(q.String(), args...).Scan(ctx, &keys); err != nil {
-		return nil, fmt.Errorf("list %s: %w", sp.table, err)
-	}
-	for i := range keys {
-		keys[i].seg = g.key
-	}
-	return keys, nil
+	return q.String(), args
 }
 
 // primaryKey names a table's primary key for indexHint.

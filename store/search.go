@@ -2,10 +2,12 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/uptrace/bun"
 )
@@ -23,22 +25,43 @@ import (
 // match" quickly, but a page also needs an order, and FULLTEXT with ORDER BY
 // costs ~1.8 s for a common word at 1M rows because every hit is sorted
 // (BENCHMARKS.md, "Measured before the design"). With our own table the
-// list code chooses a plan from how often each word occurs (planSearch),
-// counted in the term index up to a small limit — the same SQL on every
-// engine, with no engine's EXPLAIN output to read:
+// list code chooses a plan from how often each word occurs (planSearch) —
+// the same SQL on every engine, with no engine's EXPLAIN output to read.
 //
-//   - rare: when the least common word has at most rareCap term rows, the
-//     ids of the records matching every word are read from its term range
-//     (each row's other words probed through (record id, term)); then
-//     those rows are loaded by primary key and only they are sorted. The
-//     work is bounded by rareCap whatever the team's size;
-//   - several common words: if the least common has at most intersectCap
-//     rows, the same read looks for the records having all of them; an
-//     intersection of at most rareCap records is sorted like a rare word;
-//   - probe walk: otherwise every word is common, so matches are dense:
-//     the sort index is walked in order and each row's own terms are
-//     probed through (record id, term); a page fills after a few dozen
-//     rows (with rareCap term rows in a team of N, one row in N/rareCap).
+// Each word's matching ids are read from its term range in one sequential
+// range scan of at most setCap+1 rows (termIDs); a word with more rows is
+// dense. The sparse words' id sets are intersected in Go. Then:
+//
+//   - none: a word has no term, or the intersection is empty;
+//   - rare: at most rareCap records have every sparse word: they are
+//     loaded by primary key and sorted (the dense words, if any, probed on
+//     each);
+//   - set walk (search_walk.go): more records than that — the sort index is
+//     walked in batches of ids alone (index-only, in order, from the
+//     cursor) and the ids in the set are kept; the dense words are checked
+//     on those hits only, through (record id, term). The walk reads about
+//     page/density index entries when the word is spread over the order,
+//     and sequential entries cost a fraction of a row looked up by primary
+//     key (walkRatio). When the matches sit far from the cursor (a first
+//     name under the name sort: every "Anna …" is in one place), the walk
+//     is long; it stops after walkRatio entries per record of the set and
+//     sorts the set by primary key instead, so it costs at most about twice
+//     the cheaper of the two;
+//   - probe walk: every word is dense (more than setCap term rows; in a
+//     team of N one record in N/setCap or more matches): the sort index is
+//     walked in order and each row's terms are probed through (record id,
+//     term); a page fills after a few dozen rows.
+//
+// Reading setCap rows to learn that a word is dense would cost every
+// search of "a" or "com" that much: denseWords remembers such words per
+// store for a few minutes. It is a statistic only — every plan returns the
+// same rows — so it needs no invalidation across instances.
+//
+// Measured at 1M contacts (BENCHMARKS.md, "Round 3 — search"): the old
+// probe walk cost a B-tree probe per row walked, 3.5 s for "anna" by name
+// (45,000 rows before the first Anna), and the old intersection probed
+// every row of the rarer word for the other (0.7 s for "laura
+// kowalczyk"); reading both sets in order takes ~25 ms.
 //
 // The tokens, the two dialects' behaviour and the prefix rules are the same
 // everywhere, which a single FULLTEXT/FTS5 pair could not promise (different
@@ -53,13 +76,12 @@ const termBound = "\U0010FFFF"
 // Search plan thresholds, in term rows (see planSearch). Variables only so
 // that tests can force each plan.
 var (
-	// rareCap: a word with at most this many term rows is rare; a set of at
-	// most this many matching records is loaded by primary key and sorted.
-	rareCap = 4000
-	// intersectCap: of several common words, the least common is read to
-	// find the records having all of them when it has at most this many
-	// term rows.
-	intersectCap = 20000
+	// rareCap: a set of at most this many matching records is loaded by
+	// primary key and sorted; a larger one is walked to (set walk).
+	rareCap = 500
+	// setCap: a word with at most this many term rows is read into a set
+	// of ids; a word with more is dense, and probed.
+	setCap = 20000
 )
 
 // termSet names a term table, the column holding the record id and the
@@ -151,20 +173,6 @@ func prefixCond(alias string, w searchWord) (string, []any) {
 	return "(" + strings.Join(parts, " OR ") + ")", args
 }
 
-// countTerms counts the term rows that start with one of a word's prefixes,
-// up to limit: a range of the terms' primary key (team_id, term, id) read no
-// further than limit rows, however common the word.
-func countTerms(ctx context.Context, s *Store, ts termSet, teamID int64, w searchWord, limit int) (int, error) {
-	cond, args := prefixCond("t", w)
-	var n int
-	err := s.DB.NewRaw("SELECT COUNT(*) FROM (SELECT 1 FROM "+ts.table+" AS t WHERE t.team_id = ? AND "+cond+" LIMIT ?) AS hits",
-		append(append([]any{teamID}, args...), limit)...).Scan(ctx, &n)
-	if err != nil {
-		return 0, fmt.Errorf("count search terms: %w", err)
-	}
-	return n, nil
-}
-
 // probeSQL is the condition "the record idExpr has a term that starts with
 // one of w's prefixes", read through the terms' (record id, term) index. A
 // scalar subquery rather than EXISTS: MariaDB rewrites EXISTS into a
@@ -176,37 +184,76 @@ func (s *Store) probeSQL(ts termSet, alias, idExpr string, teamID int64, w searc
 		" AND " + alias + ".team_id = ? AND " + cond + " LIMIT 1) IS NOT NULL", append([]any{teamID}, args...)
 }
 
-// matchingIDs reads the ids of the records matching every word from at most
-// limit term rows: the first word's term range, each row's other words
-// probed. A record with several matching terms comes once (deduplicated
-// here: DISTINCT costs MariaDB a temporary table). complete reports that the
-// rows ran out before the limit, so that ids are all the matches.
-func matchingIDs(ctx context.Context, s *Store, ts termSet, teamID int64, ws []searchWord, limit int) (ids []int64, complete bool, err error) {
-	cond, args := prefixCond("t0", ws[0])
-	var q strings.Builder
-	q.WriteString("SELECT t0." + ts.column + " FROM " + ts.table + " AS t0 WHERE t0.team_id = ? AND " + cond)
-	args = append([]any{teamID}, args...)
-	for i, w := range ws[1:] {
-		probe, pargs := s.probeSQL(ts, "t"+strconv.Itoa(i+1), "t0."+ts.column, teamID, w)
-		q.WriteString(" AND " + probe)
-		args = append(args, pargs...)
-	}
-	q.WriteString(" LIMIT ?")
-	if err := s.DB.NewRaw(q.String(), append(args, limit)...).Scan(ctx, &ids); err != nil {
-		return nil, false, fmt.Errorf("search: %w", err)
-	}
-	complete = len(ids) < limit
-	slices.Sort(ids)
-	return slices.Compact(ids), complete, nil
-}
-
 // searchPlan is how a listing applies the search words; see the notes on
 // search above.
 type searchPlan struct {
 	none   bool         // nothing can match
-	rare   bool         // exactly the records in ids match
+	rare   bool         // only the records in ids can match: sorted by primary key
 	ids    []int64      //
-	probes []searchWord // otherwise: words probed row by row in the walk
+	probes []searchWord // words probed per row in SQL (rare and probe walk)
+	// set walk: the sorted ids of the records having every sparse word;
+	// the sort index is walked and its ids kept when they are in set, and
+	// then checked for the words in checks (the dense ones).
+	set    []int64
+	checks []searchWord
+	// budget is how many index entries the set walk may still read before
+	// the set is sorted by primary key instead (shared by the copies of a
+	// plan in one listing).
+	budget *int
+}
+
+// termIDs reads the ids of the records having a term that starts with one
+// of w's prefixes, from at most limit+1 term rows: one range of the terms'
+// primary key (team_id, term, id), read in order. complete is false when
+// the word has more than limit term rows (ids are then not returned).
+func termIDs(ctx context.Context, s *Store, ts termSet, teamID int64, w searchWord, limit int) (ids []int64, complete bool, err error) {
+	if limit < 0 {
+		return nil, false, nil
+	}
+	cond, args := prefixCond("t", w)
+	rows, err := s.DB.QueryContext(ctx, "SELECT t."+ts.column+" FROM "+ts.table+" AS t WHERE t.team_id = ? AND "+cond+" LIMIT ?",
+		append(append([]any{teamID}, args...), limit+1)...)
+	if err != nil {
+		return nil, false, fmt.Errorf("search terms: %w", err)
+	}
+	defer rows.Close()
+	ids = make([]int64, 0, 256)
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, false, fmt.Errorf("search terms: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("search terms: %w", err)
+	}
+	if len(ids) > limit {
+		return nil, false, nil
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), true, nil
+}
+
+// intersect keeps the ids of a that are in b (both sorted).
+func intersect(a, b []int64) []int64 {
+	out := a[:0]
+	j := 0
+	for _, id := range a {
+		for j < len(b) && b[j] < id {
+			j++
+		}
+		if j < len(b) && b[j] == id {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// inSet reports whether the sorted ids hold id.
+func inSet(ids []int64, id int64) bool {
+	_, ok := slices.BinarySearch(ids, id)
+	return ok
 }
 
 // planSearch chooses how to apply the words: see the notes on search.
@@ -214,36 +261,139 @@ func planSearch(ctx context.Context, s *Store, ts termSet, teamID int64, ws []se
 	if len(ws) == 0 {
 		return searchPlan{}, nil
 	}
-	limit := rareCap + 1
-	if len(ws) > 1 {
-		limit = max(rareCap, intersectCap) + 1
-	}
-	counts := make(map[string]int, len(ws))
+	var set []int64
+	haveSet := false
+	var dense []searchWord
 	for _, w := range ws {
-		n, err := countTerms(ctx, s, ts, teamID, w, max(limit, 1))
-		if err != nil {
-			return searchPlan{}, err
+		if !denseWords.has(s, ts, teamID, w, setCap) {
+			ids, complete, err := termIDs(ctx, s, ts, teamID, w, setCap)
+			if err != nil {
+				return searchPlan{}, err
+			}
+			if !complete && setCap >= 0 {
+				denseWords.add(s, ts, teamID, w, setCap)
+			}
+			if complete {
+				if !haveSet {
+					set, haveSet = ids, true
+				} else {
+					set = intersect(set, ids)
+				}
+				if len(set) == 0 {
+					return searchPlan{none: true}, nil
+				}
+				continue
+			}
 		}
-		if n == 0 {
-			return searchPlan{none: true}, nil
-		}
-		counts[w.prefixes[0]] = n
+		dense = append(dense, w)
 	}
-	words := slices.Clone(ws)
-	slices.SortStableFunc(words, func(a, b searchWord) int { return counts[a.prefixes[0]] - counts[b.prefixes[0]] })
-	least := counts[words[0].prefixes[0]]
-	if least > rareCap && (len(words) == 1 || least > intersectCap) {
-		return searchPlan{probes: words}, nil
-	}
-	ids, complete, err := matchingIDs(ctx, s, ts, teamID, words, max(rareCap, 0)+1)
 	switch {
-	case err != nil:
-		return searchPlan{}, err
-	case len(ids) == 0 && complete:
-		return searchPlan{none: true}, nil
-	case complete && len(ids) <= rareCap:
-		return searchPlan{rare: true, ids: ids}, nil
+	case !haveSet:
+		return searchPlan{probes: dense}, nil
+	case len(set) <= rareCap:
+		return searchPlan{rare: true, ids: set, probes: dense}, nil
 	}
-	// Many records have every word: they are dense enough to walk to.
-	return searchPlan{probes: words}, nil
+	budget := walkRatio(s)*len(set) + minWalk
+	if walkBudget > 0 {
+		budget = walkBudget
+	}
+	return searchPlan{set: set, checks: dense, budget: &budget}, nil
+}
+
+// walkRatio is about how many sort-index entries a walk reads in the time
+// of one row loaded by primary key (measured at 1M contacts: MariaDB reads
+// its index at ~1.5 µs an entry and a row not in its buffer pool in 10–100
+// µs; SQLite 0.5 µs and 6 µs). A set walk that has read walkRatio entries
+// per id of its set stops and sorts the set by primary key instead, so it
+// never costs much more than twice the better of the two.
+func walkRatio(s *Store) int {
+	if s.Dialect == MySQL {
+		return 40
+	}
+	return 12
+}
+
+// minWalk is the walk every set may take before its budget counts.
+const minWalk = 4096
+
+// walkBudget, when positive, replaces the computed budget (tests).
+var walkBudget = 0
+
+// errWalkBudget: the set walk used its budget (see walkRatio).
+var errWalkBudget = errors.New("search: walk budget used")
+
+// asRare is the set plan as a rare one: its ids sorted by primary key.
+func (p searchPlan) asRare() searchPlan {
+	return searchPlan{rare: true, ids: p.set, probes: p.checks}
+}
+
+// checkWords keeps, in order, the ids of the team's records that have a
+// term starting with each word, reading the terms' (record id, term) index
+// for these ids only.
+func checkWords(ctx context.Context, s *Store, ts termSet, teamID int64, ids []int64, ws []searchWord) ([]int64, error) {
+	for _, w := range ws {
+		if len(ids) == 0 {
+			return ids, nil
+		}
+		cond, args := prefixCond("t", w)
+		var found []int64
+		if err := s.DB.NewRaw("SELECT t."+ts.column+" FROM "+ts.table+" AS t"+s.indexHint(ts.byRecord)+" WHERE t."+ts.column+" IN (?) AND t.team_id = ? AND "+cond,
+			append([]any{bun.In(ids), teamID}, args...)...).Scan(ctx, &found); err != nil {
+			return nil, fmt.Errorf("search: check words: %w", err)
+		}
+		slices.Sort(found)
+		ids = slices.DeleteFunc(ids, func(id int64) bool { return !inSet(found, id) })
+	}
+	return ids, nil
+}
+
+// denseWords remembers which words were found to have more than setCap
+// term rows, so that the next search of a common word ("a", "com") goes to
+// the probe walk without reading setCap term rows first. It is a
+// statistic: it only chooses the plan, and every plan returns the same
+// rows, so an entry gone stale (the word became rare) costs time, never
+// correctness; entries expire after denseTTL.
+var denseWords = &denseStats{m: map[denseKey]denseEntry{}}
+
+const (
+	denseTTL     = 10 * time.Minute
+	denseEntries = 10000 // then the map starts again empty
+)
+
+type denseKey struct {
+	s     *Store
+	table string
+	team  int64
+	word  string
+}
+
+type denseEntry struct {
+	over  int // the word has more than this many term rows
+	until time.Time
+}
+
+type denseStats struct {
+	mu sync.Mutex
+	m  map[denseKey]denseEntry
+}
+
+func denseKeyOf(s *Store, ts termSet, teamID int64, w searchWord) denseKey {
+	return denseKey{s, ts.table, teamID, strings.Join(w.prefixes, "\x00")}
+}
+
+// has reports that the word is known to have more than limit term rows.
+func (d *denseStats) has(s *Store, ts termSet, teamID int64, w searchWord, limit int) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, ok := d.m[denseKeyOf(s, ts, teamID, w)]
+	return ok && e.over >= limit && time.Now().Before(e.until)
+}
+
+func (d *denseStats) add(s *Store, ts termSet, teamID int64, w searchWord, over int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.m) >= denseEntries {
+		d.m = map[denseKey]denseEntry{}
+	}
+	d.m[denseKeyOf(s, ts, teamID, w)] = denseEntry{over: over, until: time.Now().Add(denseTTL)}
 }

@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/uptrace/bun"
+)
+
+// The set walk (see the notes on search in search.go): the matches of the
+// search are the records in plan.set (and having plan.checks), and the page
+// is the first of them in the segment's order. The sort index is read in
+// batches of ids alone — index-only range scans in the index's order, each
+// starting after the last id of the one before — and the ids are kept when
+// they are in the set: sequential index reads instead of a B-tree probe per
+// row. Batches grow from setBatch to maxSetBatch, so a dense set reads
+// little past its page and a sparse one takes few statements.
+
+const (
+	setBatch    = 512
+	maxSetBatch = 16384
+)
+
+// setSegmentKeys reads up to limit keys of the set's records in segment g
+// after the cursor.
+func (sp *listSpec) setSegmentKeys(ctx context.Context, s *Store, teamID int64, g segment, cur *cursor, after any, plan searchPlan, limit int, desc bool) ([]pageKey, error) {
+	var out []pageKey
+	batch := setBatch
+	for {
+		query, args := sp.segmentSQL(s, teamID, g, cur, after, searchPlan{}, batch, desc, true)
+		ids, err := scanIDs(ctx, s, query, args)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", sp.table, err)
+		}
+		if plan.budget != nil {
+			*plan.budget -= len(ids)
+		}
+		var hits []int64
+		for _, id := range ids {
+			if inSet(plan.set, id) {
+				hits = append(hits, id)
+			}
+		}
+		if len(plan.checks) > 0 {
+			if hits, err = checkWords(ctx, s, sp.terms, teamID, hits, plan.checks); err != nil {
+				return nil, err
+			}
+		}
+		hits = hits[:min(len(hits), limit-len(out))]
+		done := len(out)+len(hits) == limit || len(ids) < batch
+		var last int64
+		if !done {
+			last = ids[len(ids)-1]
+		}
+		keys, err := sp.keysOf(ctx, s, teamID, g, hits, last)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range hits {
+			if k, ok := keys[id]; ok { // gone since the walk read it: not listed
+				out = append(out, k)
+			}
+		}
+		if done {
+			return out, nil
+		}
+		if plan.budget != nil && *plan.budget < 0 {
+			return nil, errWalkBudget
+		}
+		k, ok := keys[last]
+		if !ok {
+			// The row the next batch starts after was deleted meanwhile:
+			// the set sorted by primary key answers instead.
+			return nil, errWalkBudget
+		}
+		cur = &cursor{ID: last}
+		if g.col != "" {
+			if after, ok = s.cursorArg(g.kind, k.value(g.kind)); !ok {
+				return nil, fmt.Errorf("list %s: sort value of %d", sp.table, last)
+			}
+		}
+		batch = min(2*batch, maxSetBatch)
+	}
+}
+
+// scanIDs runs a query of ids: a plain scan, since a batch can be
+// thousands of rows.
+func scanIDs(ctx context.Context, s *Store, query string, args []any) ([]int64, error) {
+	rows, err := s.DB.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// keysOf reads the sort keys of the segment's rows ids and last (0: none)
+// by primary key.
+func (sp *listSpec) keysOf(ctx context.Context, s *Store, teamID int64, g segment, ids []int64, last int64) (map[int64]pageKey, error) {
+	all := ids
+	if last != 0 {
+		all = append(all[:len(all):len(all)], last)
+	}
+	out := make(map[int64]pageKey, len(all))
+	if len(all) == 0 {
+		return out, nil
+	}
+	col := ""
+	if g.col != "" {
+		col = ", r." + g.col + " AS " + keyAlias(g.kind)
+	}
+	var keys []pageKey
+	if err := s.DB.NewRaw("SELECT r.id"+col+" FROM "+sp.table+" AS r"+s.indexHint(primaryKey)+" WHERE r.team_id = ? AND r.id IN (?)",
+		teamID, bun.In(all)).Scan(ctx, &keys); err != nil {
+		return nil, fmt.Errorf("list %s: sort keys: %w", sp.table, err)
+	}
+	for _, k := range keys {
+		k.seg = g.key
+		out[k.ID] = k
+	}
+	return out, nil
+}
+
+// narrowToPrefix: a word that starts the sort column of its matches (a
+// first name under the name sort, a company word under the company sort)
+// puts them in one range of the sort index, far from the start when it
+// comes late in the alphabet, and the set walk would read everything before
+// it — descending, almost the whole team. When every record of the set lies
+// in the index range of values starting with the word, the walk may keep to
+// that range: it reads the range's ids once (at most a few times the set)
+// and, if the set is all there, adds the range to every segment. Exact in
+// every case: the range only narrows the walk when no match is outside it.
+func (sp *listSpec) narrowToPrefix(ctx context.Context, s *Store, teamID int64, segs []segment, d sortDef, plan searchPlan, ws []searchWord) ([]segment, error) {
+	if len(ws) == 0 || len(ws[0].prefixes) != 1 {
+		return segs, nil
+	}
+	w := ws[0].prefixes[0]
+	for _, r := range w {
+		if !isWordRune(r) {
+			return segs, nil
+		}
+	}
+	for _, g := range segs {
+		if g.col != d.col {
+			return segs, nil
+		}
+	}
+	var cond string
+	var args []any
+	if s.Dialect == MySQL {
+		// The column's collation folds case and accents as fold does.
+		cond, args = "r."+d.col+" LIKE ?", []any{w + "%"}
+	} else {
+		// NOCASE: ASCII case folded; a word with other letters may miss
+		// matches in the range, and then the set is not all there.
+		cond, args = "r."+d.col+" >= ? AND r."+d.col+" < ?", []any{w, w + termBound}
+	}
+	limit := 2*len(plan.set) + minWalk
+	found := 0
+	for _, g := range segs {
+		var q strings.Builder
+		qargs := []any{teamID}
+		q.WriteString("SELECT r.id FROM " + sp.table + " AS r" + s.indexHint(g.index) + " WHERE r.team_id = ?")
+		if g.where != "" {
+			q.WriteString(" AND " + g.where)
+			qargs = append(qargs, g.args...)
+		}
+		q.WriteString(" AND " + cond + " LIMIT ?")
+		qargs = append(append(qargs, args...), limit+1)
+		ids, err := scanIDs(ctx, s, q.String(), qargs)
+		if err != nil {
+			return nil, fmt.Errorf("list %s: prefix range: %w", sp.table, err)
+		}
+		if len(ids) > limit {
+			return segs, nil // the range is mostly other records: not worth it
+		}
+		limit -= len(ids)
+		for _, id := range ids {
+			if inSet(plan.set, id) {
+				found++
+			}
+		}
+	}
+	if found < len(plan.set) {
+		return segs, nil
+	}
+	out := make([]segment, len(segs))
+	for i, g := range segs {
+		g.where = and(g.where, cond)
+		g.args = append(append([]any(nil), g.args...), args...)
+		out[i] = g
+	}
+	return out, nil
+}
