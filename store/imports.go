@@ -1532,6 +1532,19 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 	if err := r.updateTerms(ctx, tx, res.updates); err != nil {
 		return err
 	}
+	if len(res.updates) > 0 {
+		// An update is noted on the contact's Activity tab: its deals count
+		// it as a touch (the board's stale rule), like an activity logged.
+		ids := make([]int64, len(res.updates))
+		for i, u := range res.updates {
+			ids[i] = u.id
+		}
+		touched, err := r.s.touchContactsDeals(ctx, tx, teamID, ids, now)
+		if err != nil {
+			return err
+		}
+		cardsRenamed = cardsRenamed || touched > 0
+	}
 	if err := r.insertChanges(ctx, tx, changes); err != nil {
 		return err
 	}
@@ -1960,6 +1973,7 @@ func (s *Store) UndoImport(ctx context.Context, teamID, id int64, actor *User) (
 			}
 			now := s.now()
 			var restored []change
+			var restoredIDs []int64
 			for _, c := range changes {
 				if c.Action != "updated" {
 					continue
@@ -1992,11 +2006,26 @@ func (s *Store) UndoImport(ctx context.Context, teamID, id int64, actor *User) (
 						return err
 					}
 				}
+				restoredIDs = append(restoredIDs, c.RecordID)
 				reverted = append(reverted, c.RecordID)
 				restored = append(restored, change{team: teamID, actor: actor.ID, kind: "contact", id: c.RecordID, types: []string{EventContactUpdated}})
 			}
 			if err := s.emitMany(ctx, tx, restored); err != nil {
 				return err
+			}
+			if len(restoredIDs) > 0 {
+				// The restore is a touch of the contacts' deals (as the
+				// import's update was), and a restored name is on their
+				// cards: the board's counter moves so open boards redraw.
+				touched, err := s.touchContactsDeals(ctx, tx, teamID, restoredIDs, now)
+				if err != nil {
+					return err
+				}
+				if touched > 0 {
+					if err := s.boardChanged(ctx, tx, teamID); err != nil {
+						return err
+					}
+				}
 			}
 			if len(reverted) > 0 {
 				if _, err := tx.NewRaw("UPDATE import_changes SET kept = 2 WHERE import_id = ? AND record_id IN (?)", id, bun.In(reverted)).Exec(ctx); err != nil {
