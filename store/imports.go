@@ -284,7 +284,7 @@ func (s *Store) CreateImport(ctx context.Context, teamID int64, actor *User, fil
 			if head == nil {
 				head = append([]byte(nil), buf[:min(n, detectBytes)]...)
 			}
-			if _, err := s.DB.NewRaw("INSERT INTO import_chunks (import_id, seq, data) VALUES (?, ?, ?)", im.ID, seq, buf[:n]).Exec(ctx); err != nil {
+			if err := s.writeChunk(ctx, im.ID, seq, buf[:n]); err != nil {
 				return fail(fmt.Errorf("store import chunk: %w", err))
 			}
 		}
@@ -381,6 +381,81 @@ func (s *Store) readChunk(ctx context.Context, id int64, seq int) ([][]byte, err
 		return nil, errors.Join(err, rerr)
 	}
 	return data, err
+}
+
+// importCacheSize is the page cache (KiB) of the SQLite connection an import
+// job writes through. A job writes pages once per batch and moves on: with
+// the store's 32 MiB per connection, the job's connection (and, across
+// batches, every pooled connection it happened to get) filled its whole
+// cache, and the process's memory grew past 150 MB over a million rows.
+// The batch's dirty pages beyond it spill to the WAL, which the operating
+// system's cache holds anyway.
+const importCacheSize = "-8192"
+
+// withImportConn runs an import job's batches. On SQLite they all go through
+// one connection whose page cache is cut to importCacheSize for the job and
+// given back its size after (see readChunk); runTx is a retried transaction
+// on it. On MySQL the cache is the server's, and runTx is inTx.
+func (s *Store) withImportConn(ctx context.Context, fn func(runTx func(func(ctx context.Context, tx bun.Tx) error) error) error) error {
+	if s.Dialect != SQLite {
+		return fn(func(f func(ctx context.Context, tx bun.Tx) error) error { return s.inTx(ctx, f) })
+	}
+	conn, err := s.DB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("import connection: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA cache_size = "+importCacheSize); err != nil {
+		return fmt.Errorf("import connection: %w", err)
+	}
+	defer func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = "+sqliteCacheSize); err != nil {
+			// The connection would keep the small cache: drop it from the pool.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	return fn(func(f func(ctx context.Context, tx bun.Tx) error) error {
+		var err error
+		for attempt := 1; ; attempt++ {
+			err = conn.RunInTx(ctx, nil, f)
+			if err == nil || attempt == txAttempts || !IsRetryable(err) {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return errors.Join(err, ctx.Err())
+			case <-time.After(txBackoff << (attempt - 1)):
+			}
+		}
+	})
+}
+
+// writeChunk stores one chunk of an upload. On SQLite it goes through a
+// connection whose page cache is cut to 1 MB for the write (as readChunk
+// does for reads): a 200 MB file's pages would otherwise fill the 32 MB
+// cache of the pooled connections that wrote them, with data written once.
+// The connection is taken per chunk, so a slow upload holds none of the
+// pool's four between chunks.
+func (s *Store) writeChunk(ctx context.Context, id int64, seq int, data []byte) error {
+	const q = "INSERT INTO import_chunks (import_id, seq, data) VALUES (?, ?, ?)"
+	if s.Dialect != SQLite {
+		_, err := s.DB.NewRaw(q, id, seq, data).Exec(ctx)
+		return err
+	}
+	conn, err := s.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA cache_size = -1024"); err != nil {
+		return err
+	}
+	_, err = conn.NewRaw(q, id, seq, data).Exec(ctx)
+	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = "+sqliteCacheSize); rerr != nil {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		return errors.Join(err, rerr)
+	}
+	return err
 }
 
 // decoderFor returns the decoder of an encoding ImportDetected named.
@@ -634,6 +709,17 @@ func (r *importRun) finishPreview() {
 	})
 }
 
+// importJobBatch is the rows per transaction of an import job (the dry run
+// reads importBatch at a time); a variable so that benchmarks can try sizes.
+var importJobBatch = importBatch
+
+func (r *importRun) batch() int {
+	if r.dry {
+		return importBatch
+	}
+	return importJobBatch
+}
+
 // stream reads the file's rows after skip rows and hands them to fn in
 // batches.
 func (r *importRun) stream(ctx context.Context, skip int64, fn func(rows []importRow) error) error {
@@ -667,7 +753,7 @@ func (r *importRun) stream(ctx context.Context, skip int64, fn func(rows []impor
 			reason = fmt.Sprintf("Row: it has %d cells but the header has %d.", len(rec), len(d.Header))
 		}
 		rows = append(rows, importRow{line: line, rec: rec, reason: reason})
-		if len(rows) == importBatch {
+		if len(rows) == r.batch() {
 			if err := fn(rows); err != nil {
 				return err
 			}
@@ -1410,9 +1496,11 @@ var errLeaseLost = errors.New("import lease lost or job cancelled")
 func (s *Store) RunImport(ctx context.Context, im *Import, owner string) error {
 	r, err := s.newImportRun(ctx, im, false)
 	if err == nil {
-		err = r.stream(ctx, im.RowsDone, func(rows []importRow) error {
-			return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-				return r.commitBatch(ctx, tx, rows, owner)
+		err = s.withImportConn(ctx, func(runTx func(func(ctx context.Context, tx bun.Tx) error) error) error {
+			return r.stream(ctx, im.RowsDone, func(rows []importRow) error {
+				return runTx(func(ctx context.Context, tx bun.Tx) error {
+					return r.commitBatch(ctx, tx, rows, owner)
+				})
 			})
 		})
 	}
