@@ -25,22 +25,27 @@ func (s *Server) exportRoutes(app *fiber.App) {
 	app.Get("/deals/export.csv", s.requireTeam, s.exportDeals)
 }
 
-// exportContacts streams the contacts of the table's current view, search
-// and sort (every row, not the page) as CSV.
+// exportContacts streams the contacts of the table's current view, search,
+// filters and sort (every row, not the page) as CSV. A saved view's page
+// carries its filters in the URL (savedURL), so its export link does too;
+// filter values the table ignores (and names) are ignored here as well.
 func (s *Server) exportContacts(c *fiber.Ctx) error {
 	team, me := currentTeam(c), currentUser(c)
 	l := listState(c, "/contacts", contactViews, store.ContactSorts)
-	q := store.ContactQuery{View: l.View, UserID: me.ID, Search: l.Q, Sort: l.Sort, Desc: l.Desc}
+	f, _, _ := contactFilter(c)
+	q := store.ContactQuery{View: l.View, UserID: me.ID, Search: l.Q, Sort: l.Sort, Desc: l.Desc, Filter: f}
 	return s.streamCSV(c, "contacts.csv", store.ContactExportHeader, func(ctx context.Context, emit func([][]string) error) error {
 		return s.store.ExportContacts(ctx, team.ID, q, emit)
 	})
 }
 
-// exportDeals streams the deals of the table's current view, search and sort.
+// exportDeals streams the deals of the table's current view, search,
+// filters and sort.
 func (s *Server) exportDeals(c *fiber.Ctx) error {
 	team, me := currentTeam(c), currentUser(c)
 	l := listState(c, "/deals", dealViews, store.DealSorts)
-	q := store.DealQuery{View: l.View, UserID: me.ID, Search: l.Q, Sort: l.Sort, Desc: l.Desc}
+	f, _, _ := dealFilter(c)
+	q := store.DealQuery{View: l.View, UserID: me.ID, Search: l.Q, Sort: l.Sort, Desc: l.Desc, Filter: f}
 	return s.streamCSV(c, "deals.csv", store.DealExportHeader, func(ctx context.Context, emit func([][]string) error) error {
 		return s.store.ExportDeals(ctx, team.ID, q, emit)
 	})

@@ -75,6 +75,29 @@ func (s *Store) touchContactDeals(ctx context.Context, db bun.IDB, teamID, conta
 	return nil
 }
 
+// touchContactsDeals is touchContactDeals for many contacts at once, with
+// no due time (imports: an update of a contact, or its undo, shows on the
+// contact's Activity tab, so the stale rule counts it as something logged on
+// the contact). It answers how many deals it touched.
+func (s *Store) touchContactsDeals(ctx context.Context, db bun.IDB, teamID int64, contactIDs []int64, at time.Time) (int64, error) {
+	greatest, hint := "GREATEST", ""
+	if s.Dialect == SQLite {
+		greatest, hint = "MAX", " INDEXED BY deals_of_contact"
+	}
+	var touched int64
+	err := inLists(contactIDs, func(part []int64) error {
+		res, err := db.NewRaw("UPDATE deals"+hint+" SET last_touched_at = "+greatest+"(COALESCE(last_touched_at, ?), ?) WHERE contact_id IN (?) AND team_id = ?",
+			at, at, bun.In(part), teamID).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("board times of the deals of %d contacts: %w", len(part), err)
+		}
+		n, _ := res.RowsAffected()
+		touched += n
+		return nil
+	})
+	return touched, err
+}
+
 // boardChanged moves the team's data version (team_changes, which the
 // board's poll and cache read) for a change the dashboard's triggers do not
 // count: a deal renamed, given another owner, company or contact, or its

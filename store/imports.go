@@ -287,7 +287,7 @@ func (s *Store) CreateImport(ctx context.Context, teamID int64, actor *User, fil
 			if head == nil {
 				head = append([]byte(nil), buf[:min(n, detectBytes)]...)
 			}
-			if _, err := s.DB.NewRaw("INSERT INTO import_chunks (import_id, seq, data) VALUES (?, ?, ?)", im.ID, seq, buf[:n]).Exec(ctx); err != nil {
+			if err := s.writeChunk(ctx, im.ID, seq, buf[:n]); err != nil {
 				return fail(fmt.Errorf("store import chunk: %w", err))
 			}
 		}
@@ -384,6 +384,81 @@ func (s *Store) readChunk(ctx context.Context, id int64, seq int) ([][]byte, err
 		return nil, errors.Join(err, rerr)
 	}
 	return data, err
+}
+
+// importCacheSize is the page cache (KiB) of the SQLite connection an import
+// job writes through. A job writes pages once per batch and moves on: with
+// the store's 32 MiB per connection, the job's connection (and, across
+// batches, every pooled connection it happened to get) filled its whole
+// cache, and the process's memory grew past 150 MB over a million rows.
+// The batch's dirty pages beyond it spill to the WAL, which the operating
+// system's cache holds anyway.
+const importCacheSize = "-8192"
+
+// withImportConn runs an import job's batches. On SQLite they all go through
+// one connection whose page cache is cut to importCacheSize for the job and
+// given back its size after (see readChunk); runTx is a retried transaction
+// on it. On MySQL the cache is the server's, and runTx is inTx.
+func (s *Store) withImportConn(ctx context.Context, fn func(runTx func(func(ctx context.Context, tx bun.Tx) error) error) error) error {
+	if s.Dialect != SQLite {
+		return fn(func(f func(ctx context.Context, tx bun.Tx) error) error { return s.inTx(ctx, f) })
+	}
+	conn, err := s.DB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("import connection: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA cache_size = "+importCacheSize); err != nil {
+		return fmt.Errorf("import connection: %w", err)
+	}
+	defer func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = "+sqliteCacheSize); err != nil {
+			// The connection would keep the small cache: drop it from the pool.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	return fn(func(f func(ctx context.Context, tx bun.Tx) error) error {
+		var err error
+		for attempt := 1; ; attempt++ {
+			err = conn.RunInTx(ctx, nil, f)
+			if err == nil || attempt == txAttempts || !IsRetryable(err) {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return errors.Join(err, ctx.Err())
+			case <-time.After(txBackoff << (attempt - 1)):
+			}
+		}
+	})
+}
+
+// writeChunk stores one chunk of an upload. On SQLite it goes through a
+// connection whose page cache is cut to 1 MB for the write (as readChunk
+// does for reads): a 200 MB file's pages would otherwise fill the 32 MB
+// cache of the pooled connections that wrote them, with data written once.
+// The connection is taken per chunk, so a slow upload holds none of the
+// pool's four between chunks.
+func (s *Store) writeChunk(ctx context.Context, id int64, seq int, data []byte) error {
+	const q = "INSERT INTO import_chunks (import_id, seq, data) VALUES (?, ?, ?)"
+	if s.Dialect != SQLite {
+		_, err := s.DB.NewRaw(q, id, seq, data).Exec(ctx)
+		return err
+	}
+	conn, err := s.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA cache_size = -1024"); err != nil {
+		return err
+	}
+	_, err = conn.NewRaw(q, id, seq, data).Exec(ctx)
+	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = "+sqliteCacheSize); rerr != nil {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		return errors.Join(err, rerr)
+	}
+	return err
 }
 
 // decoderFor returns the decoder of an encoding ImportDetected named.
@@ -637,6 +712,17 @@ func (r *importRun) finishPreview() {
 	})
 }
 
+// importJobBatch is the rows per transaction of an import job (the dry run
+// reads importBatch at a time); a variable so that benchmarks can try sizes.
+var importJobBatch = importBatch
+
+func (r *importRun) batch() int {
+	if r.dry {
+		return importBatch
+	}
+	return importJobBatch
+}
+
 // stream reads the file's rows after skip rows and hands them to fn in
 // batches.
 func (r *importRun) stream(ctx context.Context, skip int64, fn func(rows []importRow) error) error {
@@ -670,7 +756,7 @@ func (r *importRun) stream(ctx context.Context, skip int64, fn func(rows []impor
 			reason = fmt.Sprintf("Row: it has %d cells but the header has %d.", len(rec), len(d.Header))
 		}
 		rows = append(rows, importRow{line: line, rec: rec, reason: reason})
-		if len(rows) == importBatch {
+		if len(rows) == r.batch() {
 			if err := fn(rows); err != nil {
 				return err
 			}
@@ -1413,9 +1499,11 @@ var errLeaseLost = errors.New("import lease lost or job cancelled")
 func (s *Store) RunImport(ctx context.Context, im *Import, owner string) error {
 	r, err := s.newImportRun(ctx, im, false)
 	if err == nil {
-		err = r.stream(ctx, im.RowsDone, func(rows []importRow) error {
-			return s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-				return r.commitBatch(ctx, tx, rows, owner)
+		err = s.withImportConn(ctx, func(runTx func(func(ctx context.Context, tx bun.Tx) error) error) error {
+			return r.stream(ctx, im.RowsDone, func(rows []importRow) error {
+				return runTx(func(ctx context.Context, tx bun.Tx) error {
+					return r.commitBatch(ctx, tx, rows, owner)
+				})
 			})
 		})
 	}
@@ -1534,6 +1622,19 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 	}
 	if err := r.updateTerms(ctx, tx, res.updates); err != nil {
 		return err
+	}
+	if len(res.updates) > 0 {
+		// An update is noted on the contact's Activity tab: its deals count
+		// it as a touch (the board's stale rule), like an activity logged.
+		ids := make([]int64, len(res.updates))
+		for i, u := range res.updates {
+			ids[i] = u.id
+		}
+		touched, err := r.s.touchContactsDeals(ctx, tx, teamID, ids, now)
+		if err != nil {
+			return err
+		}
+		cardsRenamed = cardsRenamed || touched > 0
 	}
 	if err := r.insertChanges(ctx, tx, changes); err != nil {
 		return err
@@ -1963,6 +2064,7 @@ func (s *Store) UndoImport(ctx context.Context, teamID, id int64, actor *User) (
 			}
 			now := s.now()
 			var restored []change
+			var restoredIDs []int64
 			for _, c := range changes {
 				if c.Action != "updated" {
 					continue
@@ -1995,11 +2097,26 @@ func (s *Store) UndoImport(ctx context.Context, teamID, id int64, actor *User) (
 						return err
 					}
 				}
+				restoredIDs = append(restoredIDs, c.RecordID)
 				reverted = append(reverted, c.RecordID)
 				restored = append(restored, change{team: teamID, actor: actor.ID, kind: "contact", id: c.RecordID, types: []string{EventContactUpdated}})
 			}
 			if err := s.emitMany(ctx, tx, restored); err != nil {
 				return err
+			}
+			if len(restoredIDs) > 0 {
+				// The restore is a touch of the contacts' deals (as the
+				// import's update was), and a restored name is on their
+				// cards: the board's counter moves so open boards redraw.
+				touched, err := s.touchContactsDeals(ctx, tx, teamID, restoredIDs, now)
+				if err != nil {
+					return err
+				}
+				if touched > 0 {
+					if err := s.boardChanged(ctx, tx, teamID); err != nil {
+						return err
+					}
+				}
 			}
 			if len(reverted) > 0 {
 				if _, err := tx.NewRaw("UPDATE import_changes SET kept = 2 WHERE import_id = ? AND record_id IN (?)", id, bun.In(reverted)).Exec(ctx); err != nil {

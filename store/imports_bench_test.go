@@ -149,6 +149,10 @@ func openImportBench(b *testing.B, d store.Dialect) *store.Store {
 }
 
 func benchEach(b *testing.B, fn func(b *testing.B, s *store.Store)) {
+	// SHERPA_BENCH_IMPORT_BATCH: rows per transaction of the import job.
+	if n := envInt("SHERPA_BENCH_IMPORT_BATCH", 0); n > 0 {
+		defer store.SetImportJobBatch(n)()
+	}
 	for _, d := range []store.Dialect{store.SQLite, store.MySQL} {
 		b.Run(string(d), func(b *testing.B) {
 			if d == store.MySQL && os.Getenv("SHERPA_TEST_MYSQL_URL") == "" {
