@@ -9,10 +9,11 @@ import (
 )
 
 // BenchmarkContactFilters lists the bench team's contacts with each filter
-// and several sorts: the first page, and a page 200 pages (5,000 matching
-// rows) in, reached by walking the Next cursors once before measuring.
+// and every sort, both directions: the first page, and a page
+// SHERPA_BENCH_FILTER_PAGES pages (200 by default: 5,000 matching rows) in,
+// reached by walking the Next cursors once before measuring.
 //
-//	SHERPA_BENCH_URL=… go test ./store -run '^$' -bench ContactFilters -benchtime 50x
+//	SHERPA_BENCH_URL=… go test ./store -run '^$' -bench ContactFilters -benchtime 20x
 func BenchmarkContactFilters(b *testing.B) {
 	s, teamID, user := benchStore(b)
 	ctx := context.Background()
@@ -31,28 +32,33 @@ func BenchmarkContactFilters(b *testing.B) {
 		"combined":    {Statuses: []string{store.StatusNew, store.StatusOpen}, Owners: []int64{members[2].ID, user.ID}, CreatedFrom: now.AddDate(-1, 0, 0)},
 	}
 	for name, f := range filters {
-		for _, sortKey := range []string{"name", "updated", "last_contacted"} {
-			q := store.ContactQuery{Filter: f, Sort: sortKey}
-			b.Run(name+"/first/"+sortKey, func(b *testing.B) {
-				measure(b, func() error { _, err := s.ListContacts(ctx, teamID, q); return err })
-			})
-			b.Run(name+"/deep/"+sortKey, func(b *testing.B) {
-				q := q
-				for range 200 {
-					p, err := s.ListContacts(ctx, teamID, q)
-					if err != nil {
-						b.Fatal(err)
+		for _, sortKey := range store.ContactSorts {
+			for _, desc := range []bool{false, true} {
+				q := store.ContactQuery{Filter: f, Sort: sortKey, Desc: desc}
+				b.Run(name+"/first/"+sortKey+"/"+dirName(desc), func(b *testing.B) {
+					measure(b, func() error { _, err := s.ListContacts(ctx, teamID, q); return err })
+				})
+				b.Run(name+"/deep/"+sortKey+"/"+dirName(desc), func(b *testing.B) {
+					q := q
+					for range filterBenchPages {
+						p, err := s.ListContacts(ctx, teamID, q)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if p.Next == "" {
+							break
+						}
+						q.Cursor = p.Next
 					}
-					if p.Next == "" {
-						break
-					}
-					q.Cursor = p.Next
-				}
-				measure(b, func() error { _, err := s.ListContacts(ctx, teamID, q); return err })
-			})
+					measure(b, func() error { _, err := s.ListContacts(ctx, teamID, q); return err })
+				})
+			}
 		}
 	}
 }
+
+// filterBenchPages is how many pages in the filters' deep page is.
+var filterBenchPages = envInt("SHERPA_BENCH_FILTER_PAGES", 200)
 
 // BenchmarkDealFilters is BenchmarkContactFilters for deals.
 func BenchmarkDealFilters(b *testing.B) {
@@ -72,25 +78,27 @@ func BenchmarkDealFilters(b *testing.B) {
 		"combined": {Stages: []string{store.StageCreated, store.StageQualified}, CloseFrom: day("2025-06-01"), AmountMin: &lo},
 	}
 	for name, f := range filters {
-		for _, sortKey := range []string{"name", "amount", "close_date"} {
-			q := store.DealQuery{Filter: f, Sort: sortKey}
-			b.Run(name+"/first/"+sortKey, func(b *testing.B) {
-				measure(b, func() error { _, err := s.ListDeals(ctx, teamID, q); return err })
-			})
-			b.Run(name+"/deep/"+sortKey, func(b *testing.B) {
-				q := q
-				for range 200 {
-					p, err := s.ListDeals(ctx, teamID, q)
-					if err != nil {
-						b.Fatal(err)
+		for _, sortKey := range store.DealSorts {
+			for _, desc := range []bool{false, true} {
+				q := store.DealQuery{Filter: f, Sort: sortKey, Desc: desc}
+				b.Run(name+"/first/"+sortKey+"/"+dirName(desc), func(b *testing.B) {
+					measure(b, func() error { _, err := s.ListDeals(ctx, teamID, q); return err })
+				})
+				b.Run(name+"/deep/"+sortKey+"/"+dirName(desc), func(b *testing.B) {
+					q := q
+					for range filterBenchPages {
+						p, err := s.ListDeals(ctx, teamID, q)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if p.Next == "" {
+							break
+						}
+						q.Cursor = p.Next
 					}
-					if p.Next == "" {
-						break
-					}
-					q.Cursor = p.Next
-				}
-				measure(b, func() error { _, err := s.ListDeals(ctx, teamID, q); return err })
-			})
+					measure(b, func() error { _, err := s.ListDeals(ctx, teamID, q); return err })
+				})
+			}
 		}
 	}
 }
