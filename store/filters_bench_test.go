@@ -22,10 +22,21 @@ func BenchmarkContactFilters(b *testing.B) {
 		b.Fatalf("members: %v", err)
 	}
 	now := time.Now()
+	// A company of the team (the seed's are 1–50 contacts each).
+	some, err := s.ListContacts(ctx, teamID, store.ContactQuery{Limit: 1})
+	if err != nil || len(some.Rows) == 0 {
+		b.Fatalf("a contact: %v", err)
+	}
 	filters := map[string]store.ContactFilter{
-		"status":      {Statuses: []string{store.StatusConnected}},
-		"owners":      {Owners: []int64{members[1].ID, store.Unassigned}},
-		"company":     {Company: "Brenner Analytics"},
+		"status":  {Statuses: []string{store.StatusConnected}},
+		"owners":  {Owners: []int64{members[1].ID, store.Unassigned}},
+		"company": {Company: some.Rows[0].Company},
+		// One owner is the owner's view: its (team, owner, sort) index is
+		// walked, with the created filter checked on each row.
+		"mine-created": {Owners: []int64{user.ID}, CreatedFrom: now.AddDate(0, -3, 0)},
+		// Each condition matches thousands, all of them together a few
+		// dozen: no filter alone is selective.
+		"narrow":      {Statuses: []string{store.StatusBadTiming}, Owners: []int64{members[1].ID, members[2].ID}, CreatedFrom: now.AddDate(0, 0, -7)},
 		"created":     {CreatedFrom: now.AddDate(0, -3, 0)},
 		"contacted":   {ContactedFrom: now.AddDate(0, -2, 0), ContactedTo: now.AddDate(0, -1, 0)},
 		"back-burner": {Assigned: true, NotContactedSince: now.AddDate(0, 0, -30)},
