@@ -20,12 +20,16 @@ type filterCase[F, R any] struct {
 	keep   func(R) bool
 }
 
-// filterPlans are the two ways a filter is applied: walking the sort index
-// (no filter selective) and loading the few matches (every filter selective).
+// filterPlans are the ways a filter is applied: walking the sort index (no
+// filter selective), loading the few matches (every filter selective), and
+// a combination of filters read from its smallest filter's range (each
+// filter matches more than 4 rows; the few matching all are candidates,
+// more are walked).
 var filterPlans = []struct {
-	name string
-	cap  int
-}{{"walk", 0}, {"candidates", 1 << 20}}
+	name  string
+	cap   int
+	walks bool // some lists of the plan walk the sort index
+}{{"walk", 0, true}, {"candidates", 1 << 20, false}, {"narrow", 4, true}}
 
 // TestContactFiltersPageEveryRowOnceInOrder lists contacts with each filter
 // and combinations of them, in every sort and direction, on both filter
