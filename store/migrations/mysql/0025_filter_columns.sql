@@ -8,7 +8,7 @@
 -- condition in the index it reads. Only columns that rarely change on their
 -- own are added, so that edits and bulk changes move no more entries:
 -- created_at never changes, a status, stage or updated index entry moves
--- anyway when its row changes, and last contacted moves two more.
+-- anyway when its row changes, and last contacted moves four more (two with the owner).
 -- The owner views' indexes (one owner filtered, or Mine) get the same
 -- columns: one owner's contacts created lately, sorted by phone, passed the
 -- owner's older contacts by row lookup (0.9 s).
