@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -103,6 +106,20 @@ func fitReport(tb *tab, sel string) []string {
 	return out
 }
 
+// viewShot saves what the screen shows (the viewport, not the whole page).
+func viewShot(tb *tab, name string) {
+	tb.t.Helper()
+	os.MkdirAll("screenshots", 0o755)
+	ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		tb.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	os.WriteFile(filepath.Join("screenshots", name+".png"), png, 0o644)
+}
+
 func evalJSON(tb *tab, js string, v any) {
 	tb.t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, 10e9)
@@ -139,29 +156,35 @@ func TestListsFitTheScreen(t *testing.T) {
 		}
 		tb.shot("40-" + list + "-1280")
 		if list == "contacts" {
-			// The column chooser: Phone off, kept after a reload, then the
+			// The column chooser: Email off, kept after a reload, then the
 			// defaults again.
 			tb.do(
 				chromedp.Click(css("[data-testid=column-chooser] summary")),
-				chromedp.WaitVisible(css("[data-testid=col-phone]")),
+				chromedp.WaitVisible(css("[data-testid=col-email]")),
 			)
 			tb.shot("40-contacts-1280-columns")
 			tb.do(
-				chromedp.Click(css("[data-testid=col-phone]")),
-				chromedp.WaitNotPresent(css("[data-testid=contacts] [data-testid=sort-phone]")),
+				chromedp.Click(css("[data-testid=col-email]")),
+				chromedp.WaitNotPresent(css("[data-testid=contacts] [data-testid=sort-email]")),
 				chromedp.Navigate(srv.URL+"/contacts"),
 				chromedp.WaitVisible(css("[data-testid=contacts]")),
 			)
-			var phones int
-			evalJSON(tb, `document.querySelectorAll("[data-testid=sort-phone]").length`, &phones)
-			if phones != 0 {
-				t.Errorf("Phone came back after a reload")
+			var emails int
+			evalJSON(tb, `document.querySelectorAll("[data-testid=sort-email]").length`, &emails)
+			if emails != 0 {
+				t.Errorf("Email came back after a reload")
 			}
 			tb.do(
 				chromedp.Click(css("[data-testid=column-chooser] summary")),
 				chromedp.Click(css("[data-testid=columns-reset]")),
-				chromedp.WaitVisible(css("[data-testid=contacts] [data-testid=sort-phone]")),
+				chromedp.WaitVisible(css("[data-testid=contacts] [data-testid=sort-email]")),
 			)
+			// Next step shows at 1280 px by default.
+			var nextStep bool
+			evalJSON(tb, `document.querySelector("[data-testid=contacts] [data-testid=sort-next_step]")?.offsetParent != null`, &nextStep)
+			if !nextStep {
+				t.Errorf("no Next step column at 1280 px")
+			}
 		}
 		// The edit row fits as well.
 		tb.do(
@@ -226,6 +249,7 @@ func TestListsFitTheScreen(t *testing.T) {
 			t.Errorf("%s at 390 px: no sort select", list)
 		}
 		tb.shot("42-" + list + "-390")
+		viewShot(tb, "42-"+list+"-390-screen")
 		tb.do(
 			chromedp.Click(css("[data-testid="+list+"] tbody tr:first-child [data-testid=edit]")),
 			chromedp.WaitVisible(css("tr.editing input[name=name]")),

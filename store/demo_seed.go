@@ -719,14 +719,13 @@ func (sd *seeder) seedActivities(ctx context.Context) error {
 		acts := make([]Activity, 0, n)
 		for i := 0; i < n; i++ {
 			c, at := sd.randomContact()
-			var typ, desc string
+			var typ, desc, title string
 			switch sd.r.IntN(4) {
 			case 0:
 				typ, desc = ActivityEmail, "Sent email: "+pick(sd.r, seedEmailSubjects)
-			case 1:
-				typ, desc = ActivityTask, "Task: "+pick(sd.r, seedTaskTitles)
-			case 2:
-				typ, desc = ActivityTaskCompleted, "Completed task: "+pick(sd.r, seedTaskTitles)
+			case 1, 2:
+				title = pick(sd.r, seedTaskTitles)
+				typ, desc = ActivityTask, taskPrefix+title
 			default:
 				typ, desc = ActivityMeeting, "Meeting: "+pick(sd.r, seedMeetingTitles)
 			}
@@ -736,6 +735,13 @@ func (sd *seeder) seedActivities(ctx context.Context) error {
 				// drawing from the random source, so the rest of the demo
 				// stays the same): the recent ones are next steps.
 				a.DueAt = at.Add(time.Duration(1+(c.id*7919+int64(i))%21) * 24 * time.Hour)
+			}
+			if done, ok := sd.taskDone(a, c.id, i); ok {
+				// The task is closed the way the app closes one: a "task
+				// completed" activity of the same title, and done_at.
+				a.DoneAt = done
+				acts = append(acts, Activity{TeamID: sd.teamID, ContactID: c.id, UserID: a.UserID, Type: ActivityTaskCompleted,
+					Description: taskCompletedPrefix + title, At: done})
 			}
 			acts = append(acts, a)
 		}
@@ -749,10 +755,31 @@ func (sd *seeder) seedActivities(ctx context.Context) error {
 			return fmt.Errorf("insert activities: %w", err)
 		}
 		done += n
-		sd.res.Activities += n
+		sd.res.Activities += len(acts)
 		sd.opt.Progress("activities", done, total)
 	}
 	return nil
+}
+
+// taskDone decides whether a seeded task was completed, and when (from the
+// contact and row, not the random source): most tasks whose day is over
+// were done, between a third of the way to their due day and three days
+// late; one in six stays open and overdue. A task due ahead is open (a next
+// step), as is one whose completion would lie in the future.
+func (sd *seeder) taskDone(a Activity, contactID int64, i int) (time.Time, bool) {
+	if a.Type != ActivityTask || !a.DueAt.Before(sd.opt.Now) {
+		return time.Time{}, false
+	}
+	h := contactID*104729 + int64(i)*7907
+	if h%6 == 0 {
+		return time.Time{}, false
+	}
+	span := a.DueAt.Sub(a.At) + 3*24*time.Hour
+	done := a.At.Add(span/3 + time.Duration(h%1000)*(span*2/3)/1000)
+	if !done.Before(sd.opt.Now) {
+		return time.Time{}, false
+	}
+	return done, true
 }
 
 // seedTerms writes the search terms collected in bulk mode, sorted like the

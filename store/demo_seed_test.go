@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +19,8 @@ func TestSeedMakesConsistentDemoData(t *testing.T) {
 		// Take MySQL's bulk path even with little data.
 		defer store.SetSeedBulkThreshold(100)()
 		now := time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC)
+		// The seed's last step works out next steps on the store's clock.
+		defer s.SetClock(func() time.Time { return now })()
 		var stages []string
 		res, err := s.Seed(ctx, store.SeedOptions{
 			PasswordHash: "hash", Contacts: 600, Deals: 300, Members: 5, Now: now, Rand: rand.New(rand.NewPCG(1, 2)),
@@ -30,8 +33,11 @@ func TestSeedMakesConsistentDemoData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Contacts != 600 || res.Deals != 300 || res.Notes != 60 || res.Activities != 60+200 || len(res.MemberEmails) != 5 {
-			t.Errorf("result %+v", res)
+		var rows int
+		s.DB.NewRaw("SELECT COUNT(*) FROM activities WHERE team_id = ?", res.TeamID).Scan(ctx, &rows)
+		// 200 activities and the completions of the tasks done.
+		if res.Contacts != 600 || res.Deals != 300 || res.Notes != 60 || res.Activities != rows || rows <= 60+200 || len(res.MemberEmails) != 5 {
+			t.Errorf("result %+v, %d activity rows", res, rows)
 		}
 		if res.Second == nil || res.Second.TeamID == res.TeamID || res.Second.Contacts != 50 || res.Second.Deals != 10 {
 			t.Errorf("second team %+v", res.Second)
@@ -116,6 +122,7 @@ func TestSeedMakesConsistentDemoData(t *testing.T) {
 		if want := slices.Sorted(slices.Values(store.ActivityTypes)); !slices.Equal(types, want) {
 			t.Errorf("activity types %v, want %v", types, want)
 		}
+		checkSeededTasks(t, s, res.TeamID, now)
 		if dp, err := s.ListDeals(ctx, res.TeamID, store.DealQuery{Search: deals[0].ContactName}); err != nil || len(dp.Rows) == 0 {
 			t.Errorf("seeded deal not found by its contact's name: %v", err)
 		}
@@ -151,4 +158,74 @@ func TestSeedTwiceSaysTheDatabaseIsSeeded(t *testing.T) {
 			t.Errorf("%d teams after the refused seed, want 1", teams)
 		}
 	})
+}
+
+// checkSeededTasks checks the seeded tasks and meetings tell one story with
+// the Next step column: every "task completed" closes a task of the same
+// contact and title at its own time, every closed task has its completion,
+// the demo has closed tasks, open ones ahead and upcoming meetings, and each
+// contact's next step is its earliest open task or meeting ahead (worked
+// out here from the rows, independently of the store's refresh).
+func checkSeededTasks(t *testing.T, s *store.Store, teamID int64, now time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	var acts []store.Activity
+	if err := s.DB.NewSelect().Model(&acts).Where("team_id = ?", teamID).Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	type key struct {
+		contact int64
+		title   string
+	}
+	done := map[key][]time.Time{}
+	var closed, openAhead, meetingsAhead int
+	next := map[int64]time.Time{}
+	for _, a := range acts {
+		switch a.Type {
+		case store.ActivityTask:
+			if !a.DoneAt.IsZero() {
+				closed++
+				done[key{a.ContactID, strings.TrimPrefix(a.Description, "Task: ")}] = append(done[key{a.ContactID, strings.TrimPrefix(a.Description, "Task: ")}], a.DoneAt)
+				if a.DoneAt.Before(a.At) || a.DoneAt.After(now) {
+					t.Errorf("task %d done at %s, logged %s", a.ID, a.DoneAt, a.At)
+				}
+			} else if a.DueAt.After(now) {
+				openAhead++
+			}
+		case store.ActivityMeeting:
+			if a.DueAt.After(now) {
+				meetingsAhead++
+			}
+		}
+		if (a.Type == store.ActivityMeeting || (a.Type == store.ActivityTask && a.DoneAt.IsZero())) && a.DueAt.After(now) {
+			if n, ok := next[a.ContactID]; !ok || a.DueAt.Before(n) {
+				next[a.ContactID] = a.DueAt
+			}
+		}
+	}
+	completions := 0
+	for _, a := range acts {
+		if a.Type != store.ActivityTaskCompleted {
+			continue
+		}
+		completions++
+		title, ok := strings.CutPrefix(a.Description, "Task completed: ")
+		if !ok || !slices.ContainsFunc(done[key{a.ContactID, title}], a.At.Equal) {
+			t.Errorf("completion %q of contact %d at %s closes no task", a.Description, a.ContactID, a.At)
+		}
+	}
+	if completions != closed || closed == 0 || openAhead == 0 || meetingsAhead == 0 {
+		t.Errorf("%d completions for %d closed tasks, %d open tasks ahead, %d meetings ahead", completions, closed, openAhead, meetingsAhead)
+	}
+	var contacts []store.Contact
+	if err := s.DB.NewSelect().Model(&contacts).Where("team_id = ?", teamID).Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range contacts {
+		want, ok := next[c.ID]
+		got := c.NextStepAt
+		if ok == got.IsZero() || (ok && !got.Equal(want)) {
+			t.Errorf("contact %d next step %v, want %v (%v)", c.ID, got, want, ok)
+		}
+	}
 }

@@ -30,6 +30,17 @@ import (
 // A range on the sort column itself (created from … to …, sorted by
 // created) narrows the walked range. A filter that rules out NULLs drops the
 // NULL segment of a nullable sort.
+//
+// The walk's misses are cheap only if they are checked in the sort index:
+// a filter whose column goes with the sort order (contacts created lately,
+// sorted by last contacted: the first 96,000 contacted rows at 1M are all
+// older) passes tens of thousands of rows before a page fills, and a row
+// lookup for each took 1.7 s on MariaDB. Migration 0025 appends those
+// filter columns to the sort indexes after id (created to phone, status,
+// last contacted and next step; last contacted to created and next step;
+// close date and amount to the deals' stage, goal, created and updated),
+// so the walk reads the index alone. Asserted in filters_explain_test.go
+// (inSortIndex); BENCHMARKS.md "Round 3 — lists".
 
 // filterCap: a filter with at most this many rows in its index range is
 // selective (its matches are loaded and sorted). A variable for tests.
@@ -41,6 +52,9 @@ type filterPred struct {
 	args    []any
 	index   string // an index whose range holds the matching rows (for counting), "" if none
 	notNull string // a column the condition proves not NULL
+	// sortCol: a bound that only narrows a walk of this sort column
+	// (always true, so left out of every other query).
+	sortCol string
 }
 
 // Unassigned stands for "no owner" in an owner filter.
@@ -101,7 +115,13 @@ func timeRange(col, index string, from, to time.Time) []filterPred {
 // (see ownerFilter).
 func (f ContactFilter) preds() []filterPred {
 	var out []filterPred
-	if len(f.Statuses) > 0 {
+	switch {
+	case len(f.Statuses) == 1:
+		// A range of one value, as for company below: MariaDB reads
+		// status IN (one) as status = ?, and sorts its rows by status, id
+		// again (a filesort of 100,000 rows at 1M contacts, 90–120 ms).
+		out = append(out, filterPred{where: "r.status >= ? AND r.status <= ?", args: []any{f.Statuses[0], f.Statuses[0]}, index: "contacts_status"})
+	case len(f.Statuses) > 1:
 		out = append(out, filterPred{where: "r.status IN (?)", args: []any{bun.In(f.Statuses)}, index: "contacts_status"})
 	}
 	if f.Assigned {
@@ -120,7 +140,7 @@ func (f ContactFilter) preds() []filterPred {
 		// always true, and it lets a walk by updated start where the
 		// matches can begin instead of checking every older row (created
 		// and updated go together, so the rows before are all misses).
-		out = append(out, filterPred{where: "r.updated_at >= ?", args: []any{f.CreatedFrom.UTC()}})
+		out = append(out, filterPred{where: "r.updated_at >= ?", args: []any{f.CreatedFrom.UTC()}, sortCol: "updated_at"})
 	}
 	out = append(out, timeRange("updated_at", "contacts_updated", f.UpdatedFrom, f.UpdatedTo)...)
 	out = append(out, timeRange("last_contacted_at", "contacts_last_contacted", f.ContactedFrom, f.ContactedTo)...)
@@ -137,7 +157,12 @@ func (s *Store) dealPreds(f DealFilter) []filterPred {
 		for _, st := range f.Stages {
 			ranks = append(ranks, StageIndex(st))
 		}
-		out = append(out, filterPred{where: "r.stage_rank IN (?)", args: []any{bun.In(ranks)}, index: "deals_stage"})
+		if len(ranks) == 1 {
+			// A range of one value: see the contacts' status.
+			out = append(out, filterPred{where: "r.stage_rank >= ? AND r.stage_rank <= ?", args: []any{ranks[0], ranks[0]}, index: "deals_stage"})
+		} else {
+			out = append(out, filterPred{where: "r.stage_rank IN (?)", args: []any{bun.In(ranks)}, index: "deals_stage"})
+		}
 	}
 	if !f.CloseFrom.IsZero() {
 		v, _ := s.cursorArg(kindDate, f.CloseFrom.Format(time.DateOnly))
@@ -258,8 +283,21 @@ func (sp *listSpec) filterPlan(ctx context.Context, s *Store, teamID int64, p li
 			best, bestN, bestPred = f.index, n, f
 		}
 	}
-	if bestN < 0 || bestN > filterCap {
+	if bestN < 0 {
 		return plan, nil
+	}
+	if bestN > filterCap {
+		// No filter alone is selective; several together may be (each
+		// matches thousands, all of them a few dozen), and then the walk
+		// would check the whole team (9 s a page on MariaDB at 1M). When
+		// the smallest filter's range holds at most narrowCap rows, its
+		// matches of every filter are read from it: a bounded read, and
+		// the candidates if they are few.
+		var ok bool
+		var err error
+		if best, bestPred, ok, err = sp.narrowest(ctx, s, teamID, p.preds); err != nil || !ok {
+			return plan, err
+		}
 	}
 	// Read the matches from the selective filter's range, every other
 	// filter checked on the way.
@@ -268,7 +306,7 @@ func (sp *listSpec) filterPlan(ctx context.Context, s *Store, teamID int64, p li
 	q.WriteString("SELECT r.id FROM " + sp.table + " AS r" + s.indexHint(best) + " WHERE r.team_id = ? AND " + bestPred.where)
 	args = append(args, bestPred.args...)
 	for _, f := range p.preds {
-		if f.where == bestPred.where {
+		if f.where == bestPred.where || f.sortCol != "" {
 			continue
 		}
 		q.WriteString(" AND " + f.where)
@@ -290,9 +328,45 @@ func (sp *listSpec) filterPlan(ctx context.Context, s *Store, teamID int64, p li
 	if len(ids) == 0 {
 		return searchPlan{none: true}, nil
 	}
+	if len(ids) > filterCap {
+		// Too many to sort each page (a narrow read that found them
+		// dense): the walk fills its pages quickly.
+		return plan, nil
+	}
 	slices.Sort(ids)
 	plan.rare, plan.ids = true, ids
 	return plan, nil
+}
+
+// narrowCap: a combination of filters is read from the range of its
+// smallest filter when that range holds at most this many rows. A
+// variable for tests.
+var narrowCap = 20000
+
+// narrowest finds, among two or more indexed filters, one whose index
+// range holds at most narrowCap rows (counted in the index alone, up to
+// narrowCap+1); false when there are fewer than two or none is that small.
+func (sp *listSpec) narrowest(ctx context.Context, s *Store, teamID int64, preds []filterPred) (string, filterPred, bool, error) {
+	// Two bounds of one range (created from … to) are one filter here.
+	var indexed []filterPred
+	for _, f := range preds {
+		if f.index != "" && !slices.ContainsFunc(indexed, func(g filterPred) bool { return g.index == f.index }) {
+			indexed = append(indexed, f)
+		}
+	}
+	if len(indexed) < 2 || filterCap <= 0 {
+		return "", filterPred{}, false, nil
+	}
+	for _, f := range indexed {
+		n, err := sp.countUpTo(ctx, s, teamID, f.index, []filterPred{f}, narrowCap+1)
+		if err != nil {
+			return "", filterPred{}, false, err
+		}
+		if n <= narrowCap {
+			return f.index, f, true, nil
+		}
+	}
+	return "", filterPred{}, false, nil
 }
 
 // withPreds adds the filter conditions to every segment, and leaves out the
@@ -307,6 +381,9 @@ func withPreds(segs []segment, preds []filterPred) []segment {
 			continue
 		}
 		for _, f := range preds {
+			if f.sortCol != "" && f.sortCol != g.col {
+				continue
+			}
 			g.where = and(g.where, f.where)
 			g.args = append(slices.Clip(g.args), f.args...)
 		}

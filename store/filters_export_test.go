@@ -8,6 +8,14 @@ func SetFilterCap(n int) (restore func()) {
 	return func() { filterCap = old }
 }
 
+// SetNarrowCap changes the range size up to which a combination of filters
+// is read from its smallest filter's range.
+func SetNarrowCap(n int) (restore func()) {
+	old := narrowCap
+	narrowCap = n
+	return func() { narrowCap = old }
+}
+
 // SetBulkBatch changes the records per bulk transaction.
 func SetBulkBatch(n int) (restore func()) {
 	old := bulkBatch

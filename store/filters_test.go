@@ -20,12 +20,16 @@ type filterCase[F, R any] struct {
 	keep   func(R) bool
 }
 
-// filterPlans are the two ways a filter is applied: walking the sort index
-// (no filter selective) and loading the few matches (every filter selective).
+// filterPlans are the ways a filter is applied: walking the sort index (no
+// filter selective), loading the few matches (every filter selective), and
+// a combination of filters read from its smallest filter's range (each
+// filter matches more than 4 rows; the few matching all are candidates,
+// more are walked).
 var filterPlans = []struct {
-	name string
-	cap  int
-}{{"walk", 0}, {"candidates", 1 << 20}}
+	name  string
+	cap   int
+	walks bool // some lists of the plan walk the sort index
+}{{"walk", 0, true}, {"candidates", 1 << 20, false}, {"narrow", 4, true}}
 
 // TestContactFiltersPageEveryRowOnceInOrder lists contacts with each filter
 // and combinations of them, in every sort and direction, on both filter
@@ -49,6 +53,8 @@ func TestContactFiltersPageEveryRowOnceInOrder(t *testing.T) {
 		cases := []filterCase[store.ContactFilter, store.Contact]{
 			{"status", store.ContactFilter{Statuses: []string{store.StatusOpen, store.StatusConnected}},
 				func(c store.Contact) bool { return c.Status == store.StatusOpen || c.Status == store.StatusConnected }},
+			// One status is a one-value range, not IN.
+			{"one status", store.ContactFilter{Statuses: []string{store.StatusConnected}}, func(c store.Contact) bool { return c.Status == store.StatusConnected }},
 			{"one owner", store.ContactFilter{Owners: []int64{admin.ID}}, func(c store.Contact) bool { return c.OwnerID == admin.ID }},
 			{"unassigned", store.ContactFilter{Owners: []int64{store.Unassigned}}, func(c store.Contact) bool { return c.OwnerID == 0 }},
 			{"owners and unassigned", store.ContactFilter{Owners: []int64{owner.ID, store.Unassigned}},
@@ -149,6 +155,7 @@ func TestDealFiltersPageEveryRowOnceInOrder(t *testing.T) {
 		cases := []filterCase[store.DealFilter, store.Deal]{
 			{"stage", store.DealFilter{Stages: []string{store.StageLost, store.StageQualified}},
 				func(d store.Deal) bool { return d.Stage == store.StageLost || d.Stage == store.StageQualified }},
+			{"one stage", store.DealFilter{Stages: []string{store.StageQualified}}, func(d store.Deal) bool { return d.Stage == store.StageQualified }},
 			{"one owner", store.DealFilter{Owners: []int64{admin.ID}}, func(d store.Deal) bool { return d.OwnerID == admin.ID }},
 			{"unassigned", store.DealFilter{Owners: []int64{store.Unassigned}}, func(d store.Deal) bool { return d.OwnerID == 0 }},
 			{"owners", store.DealFilter{Owners: []int64{owner.ID, member.ID}}, func(d store.Deal) bool { return d.OwnerID == owner.ID || d.OwnerID == member.ID }},

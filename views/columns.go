@@ -45,14 +45,16 @@ type DealColumn struct {
 var ContactColumns = []ContactColumn{
 	{Column{Key: "name", Label: "Name", Sort: "name", Fixed: true, Default: true}, contactNameCell},
 	{Column{Key: "email", Label: "Email", Sort: "email", Default: true}, contactEmailCell},
-	{Column{Key: "phone", Label: "Phone", Sort: "phone", Width: "9.5rem", Default: true}, contactPhoneCell},
+	// Phone gives way to Next step at 1280 px: the back burner and the
+	// next steps are what a team works the list by.
+	{Column{Key: "phone", Label: "Phone", Sort: "phone", Width: "9.5rem", Default: true, Wide: true}, contactPhoneCell},
 	{Column{Key: "company", Label: "Company", Sort: "company", Default: true}, contactCompanyCell},
 	{Column{Key: "status", Label: "Status", Sort: "status", Width: "7.5rem", Default: true}, contactStatusCell},
 	{Column{Key: "owner", Label: "Owner", Sort: "owner", Width: "9rem", Default: true}, contactOwnerCell},
 	{Column{Key: "updated", Label: "Updated", Sort: "updated", Width: "8.5rem", Default: true}, contactUpdatedCell},
 	{Column{Key: "created", Label: "Created", Sort: "created", Width: "8.5rem", Default: true, Wide: true}, contactCreatedCell},
 	{Column{Key: "last_contacted", Label: "Last contacted", Sort: "last_contacted", Width: "10.5rem", Default: true}, contactLastContactedCell},
-	{Column{Key: "next_step", Label: "Next step", Sort: "next_step", Width: "11rem", Default: true, Wide: true}, contactNextStepCell},
+	{Column{Key: "next_step", Label: "Next step", Sort: "next_step", Width: "11rem", Default: true}, contactNextStepCell},
 }
 
 // DealColumns are the deals table's columns, in display order.
