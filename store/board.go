@@ -464,11 +464,17 @@ func (s *Store) Board(ctx context.Context, teamID int64, q BoardQuery) ([]BoardC
 	if !ok {
 		return cols, nil // a search with no word matches nothing
 	}
-	// Each column on its own connection, like the dashboard's aggregates:
-	// the board takes about as long as its slowest column.
+	// The whole team's totals in one statement (store/board_totals.go),
+	// then each column on its own connection, like the dashboard's
+	// aggregates: the board takes about as long as its slowest column.
 	now := s.now()
-	errs := make([]error, len(cols))
+	errs := make([]error, len(cols)+1)
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		errs[len(cols)] = s.boardTotals(ctx, teamID, q, cols) // only the totals' fields
+	}()
 	for i := range cols {
 		if q.StaleOnly && IsClosed(cols[i].Stage) {
 			cols[i].Cards = []BoardCard{} // closed deals are never stale
@@ -477,7 +483,8 @@ func (s *Store) Board(ctx context.Context, teamID int64, q BoardQuery) ([]BoardC
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = s.boardColumn(ctx, teamID, q, &cols[i], words, now, "")
+			_, _, counted := totalsMonths(q, cols[i].Stage)
+			errs[i] = s.boardColumn(ctx, teamID, q, &cols[i], words, now, counted)
 		}()
 	}
 	wg.Wait()
@@ -508,40 +515,23 @@ func (s *Store) BoardMore(ctx context.Context, teamID int64, q BoardQuery, stage
 	return col, err
 }
 
-func (s *Store) boardColumn(ctx context.Context, teamID int64, q BoardQuery, col *BoardColumn, words []searchWord, now time.Time, after string) error {
-	var total struct {
-		N      int   `bun:"n"`
-		Amount int64 `bun:"amount"`
-	}
-	if from, to, ok := totalsMonths(q, col.Stage); ok {
-		// The whole team's deals over whole months: the monthly totals the
-		// store's write methods keep (store/changes.go), plus, without a
-		// date range, the deals that have no close date.
-		var parts []any
-		sql := "SELECT COALESCE(SUM(n), 0) AS n, COALESCE(SUM(amount), 0) AS amount FROM (" +
-			"SELECT deals AS n, amount FROM deal_month_totals WHERE team_id = ? AND stage = ?"
-		parts = append(parts, teamID, col.Stage)
-		if !from.IsZero() {
-			sql += " AND month >= ? AND month < ?"
-			parts = append(parts, dateString(from), dateString(to))
-		} else {
-			sql += " UNION ALL SELECT COUNT(*) AS n, COALESCE(SUM(d.amount), 0) AS amount FROM deals AS d" + s.forceIndex("deals_board") +
-				" WHERE d.team_id = ? AND d.stage = ? AND d.close_date IS NULL"
-			parts = append(parts, teamID, col.Stage)
+// boardColumn loads a column's cards and, unless boardTotals counted them
+// already, its totals under the filter.
+func (s *Store) boardColumn(ctx context.Context, teamID int64, q BoardQuery, col *BoardColumn, words []searchWord, now time.Time, counted bool) error {
+	if !counted {
+		var total struct {
+			N      int   `bun:"n"`
+			Amount int64 `bun:"amount"`
 		}
-		if err := s.DB.NewRaw(sql+") AS t", parts...).Scan(ctx, &total); err != nil {
-			return fmt.Errorf("board totals of %s: %w", col.Stage, err)
-		}
-	} else {
 		f := s.boardFilter(teamID, q, col.Stage, col.StaleDays, now, words)
 		if err := s.DB.NewRaw("SELECT COUNT(*) AS n, COALESCE(SUM(d.amount), 0) AS amount FROM deals AS d"+s.forceIndex(f.index)+" WHERE "+f.sql(), f.args...).
 			Scan(ctx, &total); err != nil {
 			return fmt.Errorf("board totals of %s: %w", col.Stage, err)
 		}
+		col.Count, col.Amount = total.N, total.Amount
+		col.Weighted = (col.Amount*int64(col.WinPercent) + 50) / 100
 	}
-	col.Count, col.Amount = total.N, total.Amount
-	col.Weighted = (col.Amount*int64(col.WinPercent) + 50) / 100
-	return s.boardCards(ctx, teamID, q, col, words, now, after)
+	return s.boardCards(ctx, teamID, q, col, words, now, "")
 }
 
 func (s *Store) forceIndex(index string) string {
