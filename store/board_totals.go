@@ -163,9 +163,9 @@ func (s *Store) boardTotals(ctx context.Context, teamID int64, q BoardQuery, col
 	var parts []string
 	var args []any
 	ranges := map[[2]time.Time]int{}
-	for i, col := range cols {
+	for i := range cols { // no copy of the columns: their cards load meanwhile
 		part[i] = -1
-		from, to, ok := totalsMonths(q, col.Stage)
+		from, to, ok := totalsMonths(q, cols[i].Stage)
 		if !ok {
 			continue
 		}
