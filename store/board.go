@@ -468,12 +468,17 @@ func (s *Store) Board(ctx context.Context, teamID int64, q BoardQuery) ([]BoardC
 	// then each column on its own connection, like the dashboard's
 	// aggregates: the board takes about as long as its slowest column.
 	now := s.now()
-	errs := make([]error, len(cols)+1)
+	errs := make([]error, len(cols)+2)
+	var names map[int64]string
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		errs[len(cols)] = s.boardTotals(ctx, teamID, q, cols) // only the totals' fields
+	}()
+	go func() {
+		defer wg.Done()
+		names, errs[len(cols)+1] = s.memberNames(ctx, teamID)
 	}()
 	for i := range cols {
 		if q.StaleOnly && IsClosed(cols[i].Stage) {
@@ -491,7 +496,63 @@ func (s *Store) Board(ctx context.Context, teamID int64, q BoardQuery) ([]BoardC
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	if err := s.nameOwners(ctx, cols, names); err != nil {
+		return nil, err
+	}
 	return cols, nil
+}
+
+// memberNames maps the team's members to their names: the cards' owners,
+// read once a board instead of joined to every card.
+func (s *Store) memberNames(ctx context.Context, teamID int64) (map[int64]string, error) {
+	var rows []struct {
+		ID   int64  `bun:"id"`
+		Name string `bun:"name"`
+	}
+	// By users_team: MySQL would rather scan a small table.
+	if err := s.DB.NewRaw("SELECT id, name FROM users"+s.forceIndex("users_team")+" WHERE team_id = ?", teamID).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("names of team %d: %w", teamID, err)
+	}
+	out := make(map[int64]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Name
+	}
+	return out, nil
+}
+
+// nameOwners fills the cards' owner names from names, reading those of
+// owners no longer in the team (a deal keeps its owner until reassigned)
+// by primary key.
+func (s *Store) nameOwners(ctx context.Context, cols []BoardColumn, names map[int64]string) error {
+	var missing []int64
+	for i := range cols {
+		for j := range cols[i].Cards {
+			if id := cols[i].Cards[j].OwnerID; id != 0 {
+				if _, ok := names[id]; !ok && !slices.Contains(missing, id) {
+					missing = append(missing, id)
+				}
+			}
+		}
+	}
+	if len(missing) > 0 {
+		var rows []struct {
+			ID   int64  `bun:"id"`
+			Name string `bun:"name"`
+		}
+		if err := s.DB.NewRaw("SELECT id, name FROM users WHERE id IN (?)", bun.In(missing)).Scan(ctx, &rows); err != nil {
+			return fmt.Errorf("names of former members: %w", err)
+		}
+		for _, r := range rows {
+			names[r.ID] = r.Name
+		}
+	}
+	for i := range cols {
+		for j := range cols[i].Cards {
+			c := &cols[i].Cards[j]
+			c.OwnerName = names[c.OwnerID]
+		}
+	}
+	return nil
 }
 
 // BoardMore loads the cards of one column after a cursor (its totals are
@@ -511,8 +572,14 @@ func (s *Store) BoardMore(ctx context.Context, teamID int64, q BoardQuery, stage
 	if StageIndex(stage) < 0 || !ok || (q.StaleOnly && IsClosed(stage)) {
 		return col, nil
 	}
-	err = s.boardCards(ctx, teamID, q, &col, words, s.now(), after)
-	return col, err
+	if err := s.boardCards(ctx, teamID, q, &col, words, s.now(), after); err != nil {
+		return col, err
+	}
+	cols := []BoardColumn{col}
+	if err := s.nameOwners(ctx, cols, map[int64]string{}); err != nil {
+		return col, err
+	}
+	return cols[0], nil
 }
 
 // boardColumn loads a column's cards and, unless boardTotals counted them
@@ -556,11 +623,10 @@ func (s *Store) boardCards(ctx context.Context, teamID int64, q BoardQuery, col 
 		}
 	}
 	// One read: the column's range of the board index in order, each row
-	// by its primary key, with its owner's name.
+	// by its primary key (owners' names: nameOwners).
 	var deals []Deal
 	if err := s.DB.NewSelect().Model((*Deal)(nil)).ModelTableExpr("deals AS d"+s.indexHint(f.index)).
-		ColumnExpr(boardCardColumns).ColumnExpr("u.name AS owner_name").
-		Join("LEFT JOIN users AS u ON u.id = d.owner_id").Where(f.sql(), f.args...).
+		ColumnExpr(boardCardColumns).Where(f.sql(), f.args...).
 		OrderExpr("d.close_date, d.amount, d.id").Limit(int64(limit+1)).Scan(ctx, &deals); err != nil {
 		return fmt.Errorf("board cards of %s: %w", col.Stage, err)
 	}

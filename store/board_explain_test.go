@@ -20,6 +20,7 @@ type boardLog struct {
 	cards   []string
 	totals  []string
 	monthly []string
+	names   []string
 }
 
 func (l *boardLog) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
@@ -32,6 +33,8 @@ func (l *boardLog) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.C
 		l.totals = append(l.totals, e.Query)
 	case strings.HasPrefix(e.Query, "SELECT 0 AS part, stage,"), strings.HasPrefix(e.Query, "SELECT 1 AS part, stage,"):
 		l.monthly = append(l.monthly, e.Query)
+	case strings.HasPrefix(e.Query, "SELECT id, name FROM users"):
+		l.names = append(l.names, e.Query)
 	}
 	return ctx
 }
@@ -44,6 +47,14 @@ func (l *boardLog) take() (cards, totals, monthly []string) {
 	cards, totals, monthly = l.cards, l.totals, l.monthly
 	l.cards, l.totals, l.monthly = nil, nil, nil
 	return cards, totals, monthly
+}
+
+func (l *boardLog) takeNames() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := l.names
+	l.names = nil
+	return n
 }
 
 // TestBoardQueriesUseTheBoardIndexes runs EXPLAIN (MySQL) and EXPLAIN QUERY
@@ -117,6 +128,29 @@ func TestBoardQueriesUseTheBoardIndexes(t *testing.T) {
 				checkCovering(t, s, q, tc.index, tc.name+" totals")
 			}
 		}
+		// The owners' names: the team's members by users_team, former
+		// members by primary key.
+		log.takeNames()
+		former := newUser(t, s, "Former owner")
+		if _, err := s.DB.NewRaw("UPDATE deals SET owner_id = ? WHERE team_id = ? AND stage = ?", former.ID, team.ID, store.StageCreated).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cols, err := s.Board(ctx, team.ID, store.BoardQuery{Month: march})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if card := cols[0].Cards[0]; card.OwnerName != former.Name {
+			t.Errorf("a former member's card names %q, want %q", card.OwnerName, former.Name)
+		}
+		if card := cols[1].Cards[len(cols[1].Cards)-1]; card.OwnerID != 0 && card.OwnerName == "" {
+			t.Errorf("a member's card names nobody: %+v", card.Deal)
+		}
+		names := log.takeNames()
+		if len(names) != 2 {
+			t.Fatalf("%d name queries, want the members' and the former owner's", len(names))
+		}
+		checkNamesPlan(t, s, names[0], "users_team", "members' names")
+		checkNamesPlan(t, s, names[1], "PRIMARY", "former owner's name")
 	})
 }
 
@@ -177,5 +211,25 @@ func checkCards(t *testing.T, s *store.Store, query, wantIndex, what string) {
 	r := explain(t, sqlDB(s), query)[0]
 	if r.key != wantIndex || (r.typ != "range" && r.typ != "ref") || strings.Contains(r.extra, "filesort") {
 		t.Errorf("%s: plan %+v, want range/ref on %s without a sort\n%s", what, r, wantIndex, query)
+	}
+}
+
+// checkNamesPlan asserts a read of users goes by the wanted index.
+func checkNamesPlan(t *testing.T, s *store.Store, query, wantIndex, what string) {
+	t.Helper()
+	if s.Dialect == store.SQLite {
+		joined := sqlitePlan(t, s, query)
+		want := "SEARCH users USING INDEX " + wantIndex
+		if wantIndex == "PRIMARY" {
+			want = "SEARCH users USING INTEGER PRIMARY KEY"
+		}
+		if !strings.Contains(joined, want) {
+			t.Errorf("%s: plan %q, want %q\n%s", what, joined, want, query)
+		}
+		return
+	}
+	r := explain(t, sqlDB(s), query)[0]
+	if r.key != wantIndex || (r.typ != "range" && r.typ != "ref" && r.typ != "const" && r.typ != "eq_ref") {
+		t.Errorf("%s: plan %+v, want a read of %s\n%s", what, r, wantIndex, query)
 	}
 }
