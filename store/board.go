@@ -407,9 +407,19 @@ func (s *Store) boardFilter(teamID int64, q BoardQuery, stage string, staleDays 
 func (f boardFilter) sql() string { return strings.Join(f.where, " AND ") }
 
 // boardCardColumns are the deal columns a card shows or its rules need
-// (fewer than d.*: each time column read is a parse on SQLite).
-const boardCardColumns = "d.id, d.team_id, d.contact_id, d.name, d.stage, d.amount, d.close_date, d.owner_id, " +
-	"d.contact_name, d.company, d.lost_reason, d.last_touched_at, d.next_due_at, d.stage_since"
+// (fewer than d.*: each column read is a conversion, each time column a
+// parse on SQLite). The team and stage are the column's; a closed card
+// shows no days in stage and is never stale, so it reads no times.
+func boardCardColumns(stage string) string {
+	cols := "d.id, d.name, d.amount, d.close_date, d.owner_id, d.contact_name, d.company"
+	switch {
+	case !IsClosed(stage):
+		cols += ", d.last_touched_at, d.next_due_at, d.stage_since"
+	case stage == StageLost:
+		cols += ", d.lost_reason"
+	}
+	return cols
+}
 
 // boardCursor is the position after a card: close date, amount, id.
 func boardCursor(d *Deal) string {
@@ -626,7 +636,7 @@ func (s *Store) boardCards(ctx context.Context, teamID int64, q BoardQuery, col 
 	// by its primary key (owners' names: nameOwners).
 	var deals []Deal
 	if err := s.DB.NewSelect().Model((*Deal)(nil)).ModelTableExpr("deals AS d"+s.indexHint(f.index)).
-		ColumnExpr(boardCardColumns).Where(f.sql(), f.args...).
+		ColumnExpr(boardCardColumns(col.Stage)).Where(f.sql(), f.args...).
 		OrderExpr("d.close_date, d.amount, d.id").Limit(int64(limit+1)).Scan(ctx, &deals); err != nil {
 		return fmt.Errorf("board cards of %s: %w", col.Stage, err)
 	}
@@ -636,6 +646,7 @@ func (s *Store) boardCards(ctx context.Context, teamID int64, q BoardQuery, col 
 	}
 	col.Cards = make([]BoardCard, len(deals))
 	for i, d := range deals {
+		d.TeamID, d.Stage = teamID, col.Stage
 		col.Cards[i] = BoardCard{Deal: d}
 	}
 	if more && len(deals) > 0 {

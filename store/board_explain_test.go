@@ -27,7 +27,7 @@ func (l *boardLog) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.C
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch {
-	case strings.HasPrefix(e.Query, "SELECT d.id, d.team_id, d.contact_id,"):
+	case strings.HasPrefix(e.Query, "SELECT d.id, d.name, d.amount,"):
 		l.cards = append(l.cards, e.Query)
 	case strings.HasPrefix(e.Query, "SELECT COUNT(*) AS n, COALESCE(SUM(d.amount), 0) AS amount FROM deals"):
 		l.totals = append(l.totals, e.Query)
