@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -136,7 +137,9 @@ func (b *pollBatcher) run(st *store.Store, batch *pollBatch) {
 // grantPolls records the request's session for quick polls (see
 // boardPollQuick); called once the full chain has checked it.
 func (s *Server) grantPolls(c *fiber.Ctx) {
-	token := c.Cookies(sessionCookie)
+	// A copy: fiber's value points into the request's buffer, which the
+	// next request on the connection overwrites (the grant outlives it).
+	token := strings.Clone(c.Cookies(sessionCookie))
 	team, me := currentTeam(c), currentUser(c)
 	if token == "" || team == nil || me == nil {
 		return
