@@ -408,13 +408,13 @@ func (f boardFilter) sql() string { return strings.Join(f.where, " AND ") }
 
 // boardCardColumns are the deal columns a card shows or its rules need
 // (fewer than d.*: each column read is a conversion, each time column a
-// parse on SQLite). The team and stage are the column's; a closed card
-// shows no days in stage and is never stale, so it reads no times.
+// parse on SQLite). The team and stage are the column's; a closed card is
+// never stale, so it reads no touch times.
 func boardCardColumns(stage string) string {
-	cols := "d.id, d.name, d.amount, d.close_date, d.owner_id, d.contact_name, d.company"
+	cols := "d.id, d.name, d.amount, d.close_date, d.owner_id, d.contact_name, d.company, d.stage_since"
 	switch {
 	case !IsClosed(stage):
-		cols += ", d.last_touched_at, d.next_due_at, d.stage_since"
+		cols += ", d.last_touched_at, d.next_due_at"
 	case stage == StageLost:
 		cols += ", d.lost_reason"
 	}
