@@ -193,6 +193,15 @@ CREATE TABLE `deal_stage_log` (
   CONSTRAINT `deal_stage_log_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+CREATE TABLE `deal_stage_totals` (
+  `team_id` bigint(20) NOT NULL,
+  `stage` varchar(32) NOT NULL,
+  `deals` bigint(20) NOT NULL,
+  `amount` bigint(20) NOT NULL,
+  PRIMARY KEY (`team_id`,`stage`),
+  CONSTRAINT `deal_stage_totals_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 CREATE TABLE `deal_terms` (
   `team_id` bigint(20) NOT NULL,
   `term` varchar(64) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL,

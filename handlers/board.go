@@ -99,6 +99,10 @@ func boardFilter(c *fiber.Ctx) views.BoardFilter {
 	if st := param(c, "stage"); store.StageIndex(st) >= 0 {
 		f.Stage = st
 	}
+	// Copies: fiber's values point into the request's buffer, which later
+	// requests overwrite, and a filter outlives its request in the board
+	// cache (the cached board's filter form is drawn for the next viewer).
+	f.View, f.Q, f.From, f.To, f.Stage = strings.Clone(f.View), strings.Clone(f.Q), strings.Clone(f.From), strings.Clone(f.To), strings.Clone(f.Stage)
 	return f
 }
 

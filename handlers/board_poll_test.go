@@ -4,8 +4,10 @@ import (
 	"context"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -84,6 +86,93 @@ func TestBoardPollQuickAnswer(t *testing.T) {
 		expectRedirect(t, owner.post("/team/members/"+strconv.FormatInt(secondID, 10)+"/remove", form("confirm", "yes")), "/team")
 		if r := poll(second, etag2); r.StatusCode == http.StatusNotModified || strings.Contains(r.body, "First deal") {
 			t.Errorf("poll of a removed member: %d", r.StatusCode)
+		}
+	})
+}
+
+// TestBoardPollsTogether: polls that arrive at once share their checks
+// (handlers/board_poll.go) and each still gets the answer its own check
+// would give: members with nothing new get 304, a logged-out session never
+// does, and after a move every poll sent afterwards gets the new board.
+func TestBoardPollsTogether(t *testing.T) {
+	eachDB(t, func(t *testing.T, a *testApp) {
+		owner, _ := a.owner("Olga", "Acme")
+		contactID := a.addContact(owner, "Dina Deal", "dina@example.com")
+		dealID := a.addDeal(owner, contactID, "name", "First deal", "amount", "100")
+		type viewer struct {
+			cookie, etag string
+			loggedOut    bool
+		}
+		var clients []*client
+		for _, name := range []string{"Mia", "Max", "Mo"} {
+			c, _ := a.member(owner, name) // a new member is a change: all first
+			clients = append(clients, c)
+		}
+		var viewers []*viewer
+		for i, c := range clients {
+			page := c.get("/deals/board")
+			expectStatus(t, page, http.StatusOK)
+			v := &viewer{etag: page.doc(t).Find("#board").AttrOr("data-etag", "")}
+			for k, val := range c.cookies {
+				v.cookie += k + "=" + val + "; "
+			}
+			if i == 2 {
+				expectRedirect(t, c.post("/logout", nil), "/login")
+				v.loggedOut = true
+			}
+			viewers = append(viewers, v)
+		}
+		// burst sends 8 polls per viewer at once and returns their statuses.
+		burst := func() map[*viewer][]int {
+			var mu sync.Mutex
+			got := map[*viewer][]int{}
+			start := make(chan struct{})
+			var wg sync.WaitGroup
+			for _, v := range viewers {
+				for range 8 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						req := httptest.NewRequest("GET", "http://sherpa.test/deals/board/poll", nil)
+						req.Header.Set("HX-Request", "true")
+						req.Header.Set("If-None-Match", v.etag)
+						req.Header.Set("Cookie", v.cookie)
+						<-start
+						resp, err := a.app.Test(req, -1)
+						status := -1
+						if err == nil {
+							status = resp.StatusCode
+							resp.Body.Close()
+						}
+						mu.Lock()
+						got[v] = append(got[v], status)
+						mu.Unlock()
+					}()
+				}
+			}
+			close(start)
+			wg.Wait()
+			return got
+		}
+		for round := range 3 {
+			for v, statuses := range burst() {
+				for _, st := range statuses {
+					if v.loggedOut && st == http.StatusNotModified {
+						t.Errorf("round %d: a logged-out session's poll got 304", round)
+					}
+					if !v.loggedOut && st != http.StatusNotModified {
+						t.Errorf("round %d: a poll with nothing new got %d", round, st)
+					}
+				}
+			}
+		}
+		expectStatus(t, owner.post("/deals/"+strconv.FormatInt(dealID, 10)+"/move", form("to", "Qualified To Buy")), http.StatusSeeOther)
+		for v, statuses := range burst() {
+			for _, st := range statuses {
+				if st == http.StatusNotModified {
+					t.Errorf("after a move, a poll (logged out: %v) got 304", v.loggedOut)
+				}
+			}
 		}
 	})
 }

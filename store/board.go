@@ -407,9 +407,19 @@ func (s *Store) boardFilter(teamID int64, q BoardQuery, stage string, staleDays 
 func (f boardFilter) sql() string { return strings.Join(f.where, " AND ") }
 
 // boardCardColumns are the deal columns a card shows or its rules need
-// (fewer than d.*: each time column read is a parse on SQLite).
-const boardCardColumns = "d.id, d.team_id, d.contact_id, d.name, d.stage, d.amount, d.close_date, d.owner_id, " +
-	"d.contact_name, d.company, d.lost_reason, d.last_touched_at, d.next_due_at, d.stage_since"
+// (fewer than d.*: each column read is a conversion, each time column a
+// parse on SQLite). The team and stage are the column's; a closed card is
+// never stale, so it reads no touch times.
+func boardCardColumns(stage string) string {
+	cols := "d.id, d.name, d.amount, d.close_date, d.owner_id, d.contact_name, d.company, d.stage_since"
+	switch {
+	case !IsClosed(stage):
+		cols += ", d.last_touched_at, d.next_due_at"
+	case stage == StageLost:
+		cols += ", d.lost_reason"
+	}
+	return cols
+}
 
 // boardCursor is the position after a card: close date, amount, id.
 func boardCursor(d *Deal) string {
@@ -464,11 +474,22 @@ func (s *Store) Board(ctx context.Context, teamID int64, q BoardQuery) ([]BoardC
 	if !ok {
 		return cols, nil // a search with no word matches nothing
 	}
-	// Each column on its own connection, like the dashboard's aggregates:
-	// the board takes about as long as its slowest column.
+	// The whole team's totals in one statement (store/board_totals.go),
+	// then each column on its own connection, like the dashboard's
+	// aggregates: the board takes about as long as its slowest column.
 	now := s.now()
-	errs := make([]error, len(cols))
+	errs := make([]error, len(cols)+2)
+	var names map[int64]string
 	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		errs[len(cols)] = s.boardTotals(ctx, teamID, q, cols) // only the totals' fields
+	}()
+	go func() {
+		defer wg.Done()
+		names, errs[len(cols)+1] = s.memberNames(ctx, teamID)
+	}()
 	for i := range cols {
 		if q.StaleOnly && IsClosed(cols[i].Stage) {
 			cols[i].Cards = []BoardCard{} // closed deals are never stale
@@ -477,14 +498,71 @@ func (s *Store) Board(ctx context.Context, teamID int64, q BoardQuery) ([]BoardC
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = s.boardColumn(ctx, teamID, q, &cols[i], words, now, "")
+			_, _, counted := totalsMonths(q, cols[i].Stage)
+			errs[i] = s.boardColumn(ctx, teamID, q, &cols[i], words, now, counted)
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
+	if err := s.nameOwners(ctx, cols, names); err != nil {
+		return nil, err
+	}
 	return cols, nil
+}
+
+// memberNames maps the team's members to their names: the cards' owners,
+// read once a board instead of joined to every card.
+func (s *Store) memberNames(ctx context.Context, teamID int64) (map[int64]string, error) {
+	var rows []struct {
+		ID   int64  `bun:"id"`
+		Name string `bun:"name"`
+	}
+	// By users_team: MySQL would rather scan a small table.
+	if err := s.DB.NewRaw("SELECT id, name FROM users"+s.forceIndex("users_team")+" WHERE team_id = ?", teamID).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("names of team %d: %w", teamID, err)
+	}
+	out := make(map[int64]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Name
+	}
+	return out, nil
+}
+
+// nameOwners fills the cards' owner names from names, reading those of
+// owners no longer in the team (a deal keeps its owner until reassigned)
+// by primary key.
+func (s *Store) nameOwners(ctx context.Context, cols []BoardColumn, names map[int64]string) error {
+	var missing []int64
+	for i := range cols {
+		for j := range cols[i].Cards {
+			if id := cols[i].Cards[j].OwnerID; id != 0 {
+				if _, ok := names[id]; !ok && !slices.Contains(missing, id) {
+					missing = append(missing, id)
+				}
+			}
+		}
+	}
+	if len(missing) > 0 {
+		var rows []struct {
+			ID   int64  `bun:"id"`
+			Name string `bun:"name"`
+		}
+		if err := s.DB.NewRaw("SELECT id, name FROM users WHERE id IN (?)", bun.In(missing)).Scan(ctx, &rows); err != nil {
+			return fmt.Errorf("names of former members: %w", err)
+		}
+		for _, r := range rows {
+			names[r.ID] = r.Name
+		}
+	}
+	for i := range cols {
+		for j := range cols[i].Cards {
+			c := &cols[i].Cards[j]
+			c.OwnerName = names[c.OwnerID]
+		}
+	}
+	return nil
 }
 
 // BoardMore loads the cards of one column after a cursor (its totals are
@@ -504,44 +582,33 @@ func (s *Store) BoardMore(ctx context.Context, teamID int64, q BoardQuery, stage
 	if StageIndex(stage) < 0 || !ok || (q.StaleOnly && IsClosed(stage)) {
 		return col, nil
 	}
-	err = s.boardCards(ctx, teamID, q, &col, words, s.now(), after)
-	return col, err
+	if err := s.boardCards(ctx, teamID, q, &col, words, s.now(), after); err != nil {
+		return col, err
+	}
+	cols := []BoardColumn{col}
+	if err := s.nameOwners(ctx, cols, map[int64]string{}); err != nil {
+		return col, err
+	}
+	return cols[0], nil
 }
 
-func (s *Store) boardColumn(ctx context.Context, teamID int64, q BoardQuery, col *BoardColumn, words []searchWord, now time.Time, after string) error {
-	var total struct {
-		N      int   `bun:"n"`
-		Amount int64 `bun:"amount"`
-	}
-	if from, to, ok := totalsMonths(q, col.Stage); ok {
-		// The whole team's deals over whole months: the monthly totals the
-		// store's write methods keep (store/changes.go), plus, without a
-		// date range, the deals that have no close date.
-		var parts []any
-		sql := "SELECT COALESCE(SUM(n), 0) AS n, COALESCE(SUM(amount), 0) AS amount FROM (" +
-			"SELECT deals AS n, amount FROM deal_month_totals WHERE team_id = ? AND stage = ?"
-		parts = append(parts, teamID, col.Stage)
-		if !from.IsZero() {
-			sql += " AND month >= ? AND month < ?"
-			parts = append(parts, dateString(from), dateString(to))
-		} else {
-			sql += " UNION ALL SELECT COUNT(*) AS n, COALESCE(SUM(d.amount), 0) AS amount FROM deals AS d" + s.forceIndex("deals_board") +
-				" WHERE d.team_id = ? AND d.stage = ? AND d.close_date IS NULL"
-			parts = append(parts, teamID, col.Stage)
+// boardColumn loads a column's cards and, unless boardTotals counted them
+// already, its totals under the filter.
+func (s *Store) boardColumn(ctx context.Context, teamID int64, q BoardQuery, col *BoardColumn, words []searchWord, now time.Time, counted bool) error {
+	if !counted {
+		var total struct {
+			N      int   `bun:"n"`
+			Amount int64 `bun:"amount"`
 		}
-		if err := s.DB.NewRaw(sql+") AS t", parts...).Scan(ctx, &total); err != nil {
-			return fmt.Errorf("board totals of %s: %w", col.Stage, err)
-		}
-	} else {
 		f := s.boardFilter(teamID, q, col.Stage, col.StaleDays, now, words)
 		if err := s.DB.NewRaw("SELECT COUNT(*) AS n, COALESCE(SUM(d.amount), 0) AS amount FROM deals AS d"+s.forceIndex(f.index)+" WHERE "+f.sql(), f.args...).
 			Scan(ctx, &total); err != nil {
 			return fmt.Errorf("board totals of %s: %w", col.Stage, err)
 		}
+		col.Count, col.Amount = total.N, total.Amount
+		col.Weighted = (col.Amount*int64(col.WinPercent) + 50) / 100
 	}
-	col.Count, col.Amount = total.N, total.Amount
-	col.Weighted = (col.Amount*int64(col.WinPercent) + 50) / 100
-	return s.boardCards(ctx, teamID, q, col, words, now, after)
+	return s.boardCards(ctx, teamID, q, col, words, now, "")
 }
 
 func (s *Store) forceIndex(index string) string {
@@ -566,11 +633,10 @@ func (s *Store) boardCards(ctx context.Context, teamID int64, q BoardQuery, col 
 		}
 	}
 	// One read: the column's range of the board index in order, each row
-	// by its primary key, with its owner's name.
+	// by its primary key (owners' names: nameOwners).
 	var deals []Deal
 	if err := s.DB.NewSelect().Model((*Deal)(nil)).ModelTableExpr("deals AS d"+s.indexHint(f.index)).
-		ColumnExpr(boardCardColumns).ColumnExpr("u.name AS owner_name").
-		Join("LEFT JOIN users AS u ON u.id = d.owner_id").Where(f.sql(), f.args...).
+		ColumnExpr(boardCardColumns(col.Stage)).Where(f.sql(), f.args...).
 		OrderExpr("d.close_date, d.amount, d.id").Limit(int64(limit+1)).Scan(ctx, &deals); err != nil {
 		return fmt.Errorf("board cards of %s: %w", col.Stage, err)
 	}
@@ -580,6 +646,7 @@ func (s *Store) boardCards(ctx context.Context, teamID int64, q BoardQuery, col 
 	}
 	col.Cards = make([]BoardCard, len(deals))
 	for i, d := range deals {
+		d.TeamID, d.Stage = teamID, col.Stage
 		col.Cards[i] = BoardCard{Deal: d}
 	}
 	if more && len(deals) > 0 {

@@ -226,6 +226,10 @@ func (s *Store) recordChange(ctx context.Context, db bun.IDB, c Change) error {
 	if err := s.addDayTotals(ctx, db, days); err != nil {
 		return fmt.Errorf("record change: %w", err)
 	}
+	// The board's per-stage totals (store/board_totals.go).
+	if err := s.addStageTotals(ctx, db, stageDeltas(c.Deals)); err != nil {
+		return fmt.Errorf("record change: %w", err)
+	}
 	return nil
 }
 
@@ -336,7 +340,7 @@ func (s *Store) recount(ctx context.Context, db bun.IDB, teamID int64) error {
 			return fmt.Errorf("recount totals of team %d: %w", teamID, err)
 		}
 	}
-	return nil
+	return s.recountStageTotals(ctx, db, teamID)
 }
 
 // loggedIf is Change.Logged for a write that inserted one stage-log row at

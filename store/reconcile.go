@@ -14,7 +14,7 @@ import (
 // sums (or a team without its counters row).
 type Drift struct {
 	TeamID  int64
-	Table   string // deal_month_totals, activity_day_totals or team_changes
+	Table   string // deal_month_totals, activity_day_totals, deal_stage_totals or team_changes
 	Key     string // the row's key, e.g. "2026-03-01 Closed Won"
 	Stored  string // what the table holds ("none" for a missing row)
 	Counted string // what the recount gives ("none": no rows to count)
@@ -118,7 +118,11 @@ func (s *Store) teamDrift(ctx context.Context, tx bun.Tx, teamID int64) ([]Drift
 		"SELECT "+s.dayOf("at")+" AS day, user_id, type, COUNT(*) FROM activities WHERE team_id = ? GROUP BY "+s.dayOf("at")+", user_id, type"); err != nil {
 		return nil, err
 	}
-	return drift, nil
+	stages, err := s.stageTotalsDrift(ctx, tx, teamID) // the board's (store/board_totals.go)
+	if err != nil {
+		return nil, err
+	}
+	return append(drift, stages...), nil
 }
 
 func orNone(s string) string {

@@ -142,6 +142,44 @@ func moveTargets(stage string) []string {
 	return out
 }
 
+// cardClass is a card's class list (a plain string: 300 cards a board,
+// without templ's class merging).
+func cardClass(stale, movable bool) string {
+	switch {
+	case stale && !movable:
+		return "board-card stale locked"
+	case stale:
+		return "board-card stale"
+	case !movable:
+		return "board-card locked"
+	}
+	return "board-card"
+}
+
+// moveOptionsHTML holds, per stage, the "Move to…" options of its cards,
+// drawn once: they depend on the stage alone, and stage names are the
+// store's constants.
+var moveOptionsHTML = func() map[string]templ.Component {
+	out := map[string]templ.Component{}
+	for _, stage := range store.Stages {
+		html := `<option value="">Move to…</option>`
+		for _, st := range moveTargets(stage) {
+			esc := templ.EscapeString(st)
+			html += `<option value="` + esc + `">` + esc + `</option>`
+		}
+		out[stage] = templ.Raw(html)
+	}
+	return out
+}()
+
+// moveOptions is moveOptionsHTML for a stage (none for an unknown one).
+func moveOptions(stage string) templ.Component {
+	if c, ok := moveOptionsHTML[stage]; ok {
+		return c
+	}
+	return templ.Raw(`<option value="">Move to…</option>`)
+}
+
 func percent(n int) string { return strconv.Itoa(n) + " %" }
 
 func daysLabel(n int) string {
