@@ -130,23 +130,7 @@ func (s *Store) stageTotalsDrift(ctx context.Context, tx bun.Tx, teamID int64) (
 	if err != nil {
 		return nil, err
 	}
-	keys := make([]string, 0, len(got)+len(want))
-	for k := range got {
-		keys = append(keys, k)
-	}
-	for k := range want {
-		if _, ok := got[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	var drift []Drift
-	for _, st := range keys {
-		if got[st] != want[st] {
-			drift = append(drift, Drift{TeamID: teamID, Table: "deal_stage_totals", Key: st, Stored: orNone(got[st]), Counted: orNone(want[st])})
-		}
-	}
-	return drift, nil
+	return driftBetween(teamID, "deal_stage_totals", got, want), nil
 }
 
 // boardTotals reads, in one statement, the totals of every column whose

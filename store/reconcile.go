@@ -90,22 +90,7 @@ func (s *Store) teamDrift(ctx context.Context, tx bun.Tx, teamID int64) ([]Drift
 		if err != nil {
 			return err
 		}
-		keys := make([]string, 0, len(got)+len(want))
-		for k := range got {
-			keys = append(keys, k)
-		}
-		for k := range want {
-			if _, ok := got[k]; !ok {
-				keys = append(keys, k)
-			}
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			g, w := got[k], want[k]
-			if g != w {
-				drift = append(drift, Drift{TeamID: teamID, Table: table, Key: k, Stored: orNone(g), Counted: orNone(w)})
-			}
-		}
+		drift = append(drift, driftBetween(teamID, table, got, want)...)
 		return nil
 	}
 	if err := compare("deal_month_totals",
@@ -123,6 +108,28 @@ func (s *Store) teamDrift(ctx context.Context, tx bun.Tx, teamID int64) ([]Drift
 		return nil, err
 	}
 	return append(drift, stages...), nil
+}
+
+// driftBetween lists, in key order, the keys whose stored value differs from
+// the counted one (a key missing on one side counts as "none").
+func driftBetween(teamID int64, table string, got, want map[string]string) []Drift {
+	keys := make([]string, 0, len(got)+len(want))
+	for k := range got {
+		keys = append(keys, k)
+	}
+	for k := range want {
+		if _, ok := got[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	var drift []Drift
+	for _, k := range keys {
+		if got[k] != want[k] {
+			drift = append(drift, Drift{TeamID: teamID, Table: table, Key: k, Stored: orNone(got[k]), Counted: orNone(want[k])})
+		}
+	}
+	return drift
 }
 
 func orNone(s string) string {
