@@ -120,6 +120,10 @@ func (s *Server) loadUser(c *fiber.Ctx) error {
 		// Read with the session (the row's user is the data's: CommitCtx).
 		u, team = su.User, su.Team
 		c.Locals(localListVersion, su.ListVersion)
+		if team != nil {
+			// The store's search cache keys its sets by this version too.
+			c.SetUserContext(store.WithListVersion(c.UserContext(), team.ID, su.ListVersion))
+		}
 	} else {
 		u, team, err = s.store.UserAndTeam(c.UserContext(), id)
 	}

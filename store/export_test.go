@@ -153,3 +153,11 @@ func (s *Store) SetDealForTest(ctx context.Context, teamID, id int64, stage stri
 func DealTerms(name, company, contactName string) []string {
 	return dealTerms(name, company, contactName)
 }
+
+// SetSearchCacheBytes replaces the search set cache with an empty one of
+// that bound (0: off) until restore.
+func SetSearchCacheBytes(n int) (restore func()) {
+	old := searchSets
+	searchSets = newSearchCache(n)
+	return func() { searchSets = old }
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -200,6 +201,9 @@ type searchPlan struct {
 	// the set is sorted by primary key instead (shared by the copies of a
 	// plan in one listing).
 	budget *int
+	// version is the team's list version the plan's sets were read under
+	// (search_cache.go; 0: not cached).
+	version int64
 }
 
 // termIDs reads the ids of the records having a term that starts with one
@@ -262,11 +266,16 @@ func planSearch(ctx context.Context, s *Store, ts termSet, teamID int64, ws []se
 		return searchPlan{}, nil
 	}
 	var set []int64
-	haveSet := false
+	haveSet, shared := false, false
 	var dense []searchWord
+	version := s.searchCacheVersion(ctx, teamID)
 	for _, w := range ws {
 		if !denseWords.has(s, ts, teamID, w, setCap) {
-			ids, complete, err := termIDs(ctx, s, ts, teamID, w, setCap)
+			// setCap is part of the key: tests change it.
+			key := searchCacheKey{s: s, kind: "set:" + ts.table + ":" + strconv.Itoa(setCap), team: teamID, word: wordKey(w), version: version}
+			ids, complete, err := searchSets.get(key, func() ([]int64, bool, error) {
+				return termIDs(ctx, s, ts, teamID, w, setCap)
+			})
 			if err != nil {
 				return searchPlan{}, err
 			}
@@ -275,8 +284,11 @@ func planSearch(ctx context.Context, s *Store, ts termSet, teamID int64, ws []se
 			}
 			if complete {
 				if !haveSet {
-					set, haveSet = ids, true
+					set, haveSet, shared = ids, true, true
 				} else {
+					if shared { // the cache's slice: intersect into a copy
+						set, shared = slices.Clone(set), false
+					}
 					set = intersect(set, ids)
 				}
 				if len(set) == 0 {
@@ -289,15 +301,15 @@ func planSearch(ctx context.Context, s *Store, ts termSet, teamID int64, ws []se
 	}
 	switch {
 	case !haveSet:
-		return searchPlan{probes: dense}, nil
+		return searchPlan{probes: dense, version: version}, nil
 	case len(set) <= rareCap:
-		return searchPlan{rare: true, ids: set, probes: dense}, nil
+		return searchPlan{rare: true, ids: set, probes: dense, version: version}, nil
 	}
 	budget := walkRatio(s)*len(set) + minWalk
 	if walkBudget > 0 {
 		budget = walkBudget
 	}
-	return searchPlan{set: set, checks: dense, budget: &budget}, nil
+	return searchPlan{set: set, checks: dense, budget: &budget, version: version}, nil
 }
 
 // walkRatio is about how many sort-index entries a walk reads in the time
@@ -324,7 +336,7 @@ var errWalkBudget = errors.New("search: walk budget used")
 
 // asRare is the set plan as a rare one: its ids sorted by primary key.
 func (p searchPlan) asRare() searchPlan {
-	return searchPlan{rare: true, ids: p.set, probes: p.checks}
+	return searchPlan{rare: true, ids: p.set, probes: p.checks, version: p.version}
 }
 
 // checkWords keeps, in order, the ids of the team's records that have a

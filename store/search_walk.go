@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/uptrace/bun"
@@ -164,6 +165,30 @@ func (sp *listSpec) narrowToPrefix(ctx context.Context, s *Store, teamID int64, 
 		// matches in the range, and then the set is not all there.
 		cond, args = "r."+d.col+" >= ? AND r."+d.col+" < ?", []any{w, w + termBound}
 	}
+	var sig strings.Builder
+	for _, g := range segs {
+		fmt.Fprintf(&sig, "%s|%s|%v;", g.col, g.where, g.args)
+	}
+	key := searchCacheKey{s: s, kind: "narrow:" + sp.table + ":" + strconv.Itoa(setCap) + ":" + sig.String(), team: teamID, word: wordsKey(ws), version: plan.version}
+	_, all, err := searchSets.get(key, func() ([]int64, bool, error) {
+		all, err := sp.setInPrefixRange(ctx, s, teamID, segs, cond, args, plan)
+		return nil, all, err
+	})
+	if err != nil || !all {
+		return segs, err
+	}
+	out := make([]segment, len(segs))
+	for i, g := range segs {
+		g.where = and(g.where, cond)
+		g.args = append(append([]any(nil), g.args...), args...)
+		out[i] = g
+	}
+	return out, nil
+}
+
+// setInPrefixRange reports whether every record of the plan's set lies in
+// the segments' index range of cond (see narrowToPrefix).
+func (sp *listSpec) setInPrefixRange(ctx context.Context, s *Store, teamID int64, segs []segment, cond string, args []any, plan searchPlan) (bool, error) {
 	limit := 2*len(plan.set) + minWalk
 	found := 0
 	for _, g := range segs {
@@ -178,10 +203,10 @@ func (sp *listSpec) narrowToPrefix(ctx context.Context, s *Store, teamID int64, 
 		qargs = append(append(qargs, args...), limit+1)
 		ids, err := scanIDs(ctx, s, q.String(), qargs)
 		if err != nil {
-			return nil, fmt.Errorf("list %s: prefix range: %w", sp.table, err)
+			return false, fmt.Errorf("list %s: prefix range: %w", sp.table, err)
 		}
 		if len(ids) > limit {
-			return segs, nil // the range is mostly other records: not worth it
+			return false, nil // the range is mostly other records: not worth it
 		}
 		limit -= len(ids)
 		for _, id := range ids {
@@ -190,14 +215,5 @@ func (sp *listSpec) narrowToPrefix(ctx context.Context, s *Store, teamID int64, 
 			}
 		}
 	}
-	if found < len(plan.set) {
-		return segs, nil
-	}
-	out := make([]segment, len(segs))
-	for i, g := range segs {
-		g.where = and(g.where, cond)
-		g.args = append(append([]any(nil), g.args...), args...)
-		out[i] = g
-	}
-	return out, nil
+	return found >= len(plan.set), nil
 }
