@@ -80,7 +80,8 @@ func checkSQLitePlans(t *testing.T, s *store.Store, cases []planCase) {
 			if fullScan.MatchString(p) {
 				t.Errorf("%s: a full scan in %q\n%s", c.name, p, q)
 			}
-			if c.walk && strings.HasPrefix(q, "SELECT r.id") && !strings.Contains(q, "NOT INDEXED") && strings.Contains(p, "FOR ORDER BY") {
+			walkQuery := strings.HasPrefix(q, "SELECT r.id") || strings.HasPrefix(q, "SELECT * FROM (SELECT r.id")
+			if c.walk && walkQuery && !strings.Contains(q, "NOT INDEXED") && strings.Contains(p, "FOR ORDER BY") {
 				t.Errorf("%s: the walk sorts: %q\n%s", c.name, p, q)
 			}
 		}
@@ -212,6 +213,38 @@ func sqlitePlanCases(t *testing.T, s *store.Store, teamID, userID int64, now tim
 					return p.Next, err
 				}),
 				want: []string{"SEARCH r USING COVERING INDEX " + want + " (", "SEARCH d " + pk},
+				walk: true,
+			})
+		}
+	}
+	// A page after a cursor on a column of few values (a status, an
+	// amount) reads the rest of the cursor's value by (col = v, id > i) and
+	// the values past it by (col > v): a row value (col, id) > (v, i) seeks
+	// on col alone and read all of v's rows before the cursor (64.7 ms 30,000
+	// pages deep by status at a million contacts).
+	for _, c := range []struct {
+		table, sortKey, index, col string
+	}{{"contacts", "status", "contacts_status", "status"}, {"deals", "amount", "deals_amount", "amount"}} {
+		for _, desc := range []bool{false, true} {
+			op := ">"
+			if desc {
+				op = "<"
+			}
+			run := twoPages(func(cursor string) (string, error) {
+				if c.table == "deals" {
+					p, err := s.ListDeals(ctx, teamID, store.DealQuery{Sort: c.sortKey, Desc: desc, Limit: 10, Cursor: cursor})
+					return p.Next, err
+				}
+				p, err := s.ListContacts(ctx, teamID, store.ContactQuery{Sort: c.sortKey, Desc: desc, Limit: 10, Cursor: cursor})
+				return p.Next, err
+			})
+			cases = append(cases, planCase{
+				name: fmt.Sprintf("%s after a cursor sort=%s desc=%v", c.table, c.sortKey, desc),
+				run:  run,
+				want: []string{
+					"SEARCH r USING COVERING INDEX " + c.index + " (team_id=? AND " + c.col + "=? AND id" + op + "?)",
+					"SEARCH r USING COVERING INDEX " + c.index + " (team_id=? AND " + c.col + op + "?)",
+				},
 				walk: true,
 			})
 		}
