@@ -561,9 +561,7 @@ func (w *importWorker) runOne(ctx context.Context) (bool, error) {
 		}
 	default:
 		w.log.Info().Int64("import", job.ID).Int64("from_row", job.RowsDone).Msg("import started")
-		var err error
-		runAtLowPriority(func() { err = w.st.RunImportPaced(ctx, job, w.owner, w.pace) })
-		if err != nil {
+		if err := w.st.RunImportPaced(ctx, job, w.owner, w.pace); err != nil {
 			w.log.Error().Err(err).Int64("import", job.ID).Msg("import failed")
 		} else {
 			w.log.Info().Int64("import", job.ID).Msg("import finished")
