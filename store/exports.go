@@ -43,6 +43,10 @@ func (s *Store) memberEmails(ctx context.Context, teamID int64) (map[int64]strin
 // ignored). A record follows ContactExportHeader; the owner is the member's
 // email. emit must not keep the slice.
 func (s *Store) ExportContacts(ctx context.Context, teamID int64, q ContactQuery, emit func(records [][]string) error) error {
+	s, err := s.exportStore()
+	if err != nil {
+		return fmt.Errorf("export contacts: %w", err)
+	}
 	owners, err := s.memberEmails(ctx, teamID)
 	if err != nil {
 		return fmt.Errorf("export contacts: %w", err)
@@ -71,6 +75,10 @@ func (s *Store) ExportContacts(ctx context.Context, teamID int64, q ContactQuery
 // ExportDeals is ExportContacts for deals; records follow DealExportHeader
 // (money as 1,234.50, dates as YYYY-MM-DD, the contact by email).
 func (s *Store) ExportDeals(ctx context.Context, teamID int64, q DealQuery, emit func(records [][]string) error) error {
+	s, err := s.exportStore()
+	if err != nil {
+		return fmt.Errorf("export deals: %w", err)
+	}
 	currency, err := s.teamCurrency(ctx, teamID)
 	if err != nil {
 		return fmt.Errorf("export deals: %w", err)

@@ -1497,10 +1497,20 @@ var errLeaseLost = errors.New("import lease lost or job cancelled")
 // RunImport runs a job the worker owner claimed, batch by batch from where
 // its committed batches ended, until the end, a cancel or an error.
 func (s *Store) RunImport(ctx context.Context, im *Import, owner string) error {
+	return s.RunImportPaced(ctx, im, owner, nil)
+}
+
+// RunImportPaced is RunImport calling pace (when not nil) before each
+// batch's transaction, outside it: the server makes the job step aside
+// there while page requests are running (handlers' importWorker).
+func (s *Store) RunImportPaced(ctx context.Context, im *Import, owner string, pace func(context.Context)) error {
 	r, err := s.newImportRun(ctx, im, false)
 	if err == nil {
 		err = s.withImportConn(ctx, func(runTx func(func(ctx context.Context, tx bun.Tx) error) error) error {
 			return r.stream(ctx, im.RowsDone, func(rows []importRow) error {
+				if pace != nil {
+					pace(ctx)
+				}
 				return runTx(func(ctx context.Context, tx bun.Tx) error {
 					return r.commitBatch(ctx, tx, rows, owner)
 				})

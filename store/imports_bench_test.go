@@ -13,11 +13,14 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/uptrace/bun"
 
 	"sherpa/store"
 	"sherpa/store/storetest"
@@ -145,7 +148,48 @@ func openImportBench(b *testing.B, d store.Dialect) *store.Store {
 	if _, err := s.Migrate(context.Background()); err != nil {
 		b.Fatal(err)
 	}
+	if os.Getenv("SHERPA_BENCH_STATEMENT_TIMES") != "" {
+		h := &statementTimes{total: map[string]time.Duration{}, count: map[string]int{}}
+		s.DB.AddQueryHook(h)
+		b.Cleanup(func() { h.print(b) })
+	}
 	return s
+}
+
+// statementTimes (SHERPA_BENCH_STATEMENT_TIMES=1) adds up the time of the
+// store's statements by their first words and prints the biggest at the
+// end: which statement of an import the database spends its time on.
+type statementTimes struct {
+	mu    sync.Mutex
+	total map[string]time.Duration
+	count map[string]int
+}
+
+func (h *statementTimes) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
+
+func (h *statementTimes) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	key := e.Query
+	if i := strings.IndexAny(key, "(\n"); i > 0 && strings.HasPrefix(key, "INSERT") {
+		key = key[:i]
+	}
+	key = key[:min(len(key), 70)]
+	h.mu.Lock()
+	h.total[key] += time.Since(e.StartTime)
+	h.count[key]++
+	h.mu.Unlock()
+}
+
+func (h *statementTimes) print(b *testing.B) {
+	keys := make([]string, 0, len(h.total))
+	for k := range h.total {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return h.total[keys[i]] > h.total[keys[j]] })
+	for _, k := range keys[:min(len(keys), 12)] {
+		b.Logf("%8.2f s %7d × %s", h.total[k].Seconds(), h.count[k], k)
+	}
 }
 
 func benchEach(b *testing.B, fn func(b *testing.B, s *store.Store)) {

@@ -765,3 +765,40 @@ func (h *afterCommit) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
 		h.fn()
 	}
 }
+
+// TestRunImportPacedCallsPaceBeforeEachBatch: the pace hook runs once per
+// batch, outside its transaction (it can read what the batches before it
+// committed), and the paced job imports the same rows as an unpaced one.
+func TestRunImportPacedCallsPaceBeforeEachBatch(t *testing.T) {
+	defer store.SetImportJobBatch(2)()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		it := newImportTeam(t, s, "Paced")
+		data := "Email,Name\na@example.com,A\nb@example.com,B\nc@example.com,C\nd@example.com,D\ne@example.com,E\n"
+		im := preview(t, s, it, upload(t, s, it, store.ImportContacts, "paced.csv", []byte(data)), nil)
+		if err := s.StartImport(ctx, it.team.ID, im.ID); err != nil {
+			t.Fatal(err)
+		}
+		job, err := s.ClaimImport(ctx, "paced")
+		if err != nil || job == nil {
+			t.Fatalf("claim: %v %v", err, job)
+		}
+		var seen []int
+		err = s.RunImportPaced(ctx, job, "paced", func(ctx context.Context) {
+			seen = append(seen, len(teamContacts(t, s, it.team.ID)))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []int{0, 2, 4}; !slices.Equal(seen, want) {
+			t.Errorf("contacts seen by pace before each batch = %v, want %v", seen, want)
+		}
+		done, err := s.ImportByID(ctx, it.team.ID, im.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done.Status != store.ImportDone || len(teamContacts(t, s, it.team.ID)) != 5 {
+			t.Errorf("paced import: status %s, %d contacts, want done and 5", done.Status, len(teamContacts(t, s, it.team.ID)))
+		}
+	})
+}

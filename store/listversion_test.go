@@ -22,7 +22,7 @@ import (
 var listWrites = []string{
 	"AcceptInvitation", "AddNote", "AdvanceNextSteps", "AssignContact", "AssignDeal", "CreateContact", "CreateDeal",
 	"CreateTeam", "DeleteContact", "DeleteDeal", "DeleteView", "LeaveTeam", "LogActivity", "LogScheduled",
-	"MoveDeal", "MoveView", "QueueBulkUndo", "RemoveMember", "RenameView", "ReopenDeal", "RunBulkJob", "RunImport",
+	"MoveDeal", "MoveView", "QueueBulkUndo", "RemoveMember", "RenameView", "ReopenDeal", "RunBulkJob", "RunImport", "RunImportPaced",
 	"SaveView", "Seed", "SetBackBurnerDays", "SetListColumns", "SetLostReasons", "SetMemberRole",
 	"SetMembersMayImport", "SetStageSettings", "ShareView", "TransferOwnership", "UndoImport", "UpdateContact",
 	"UpdateDeal", "UpdateTeamSettings", "UpdateUserName", "UpdateViewQuery",
@@ -234,6 +234,17 @@ func TestEveryWriteMovesTheListVersion(t *testing.T) {
 			return nil
 		})
 		step("UndoImport", func() error { _, err := s.UndoImport(ctx, team.ID, im.ID, owner); return err })
+		step("RunImportPaced", func() error {
+			pim := preview(t, s, it, upload(t, s, it, store.ImportContacts, "paced.csv", []byte("Email,Name\nimp3@example.com,Imp Three\n")), nil)
+			if err := s.StartImport(ctx, team.ID, pim.ID); err != nil {
+				return err
+			}
+			job, err := s.ClaimImport(ctx, "paced-worker")
+			if err != nil || job == nil {
+				return fmt.Errorf("claim the paced import: %v (job %v)", err, job)
+			}
+			return s.RunImportPaced(ctx, job, "paced-worker", func(context.Context) {})
+		})
 
 		step("DeleteDeal", func() error { return s.DeleteDeal(ctx, team.ID, owner, d1.ID) })
 		step("DeleteContact", func() error { return s.DeleteContact(ctx, team.ID, owner, c2.ID) })

@@ -56,6 +56,9 @@ type Store struct {
 	// backstop, and a migration cut off by the client still finishes on the
 	// server, leaving the next start to find its column already there.
 	migrateDSN string
+	// exports is the small pool SQLite exports read through (exportStore);
+	// nil on MySQL and for in-memory databases.
+	exports *exportPool
 }
 
 // TiDB reports whether the store talks to TiDB (the MySQL dialect).
@@ -101,6 +104,9 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		db = bun.NewDB(sqldb, mysqldialect.New())
 	}
 	s := &Store{DB: db, Dialect: dialect, clock: time.Now}
+	if dialect == SQLite && !strings.Contains(dsn, ":memory:") {
+		s.exports = &exportPool{dsn: strings.Replace(dsn, "cache_size("+sqliteCacheSize+")", "cache_size("+exportCacheSize+")", 1)}
+	}
 	if dialect == MySQL {
 		if s.migrateDSN, err = migrationDSN(dsn); err != nil {
 			db.Close()
@@ -241,8 +247,14 @@ func (s *Store) SetPool(p Pool) {
 	s.DB.SetConnMaxLifetime(p.Lifetime)
 }
 
-// Close closes the connection pool.
-func (s *Store) Close() error { return s.DB.Close() }
+// Close closes the connection pool (and the exports' one, if opened).
+func (s *Store) Close() error {
+	err := s.DB.Close()
+	if s.exports != nil {
+		err = errors.Join(err, s.exports.close())
+	}
+	return err
+}
 
 // Ping checks that the database answers; /readyz uses it.
 func (s *Store) Ping(ctx context.Context) error {
