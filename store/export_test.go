@@ -161,3 +161,11 @@ func SetSearchCacheBytes(n int) (restore func()) {
 	searchSets = newSearchCache(n)
 	return func() { searchSets = old }
 }
+
+// SetExportBatch changes the records an export hands over at a time (and
+// the page of a paging export); it returns a function that restores it.
+func SetExportBatch(n int) (restore func()) {
+	old := exportBatch
+	exportBatch = n
+	return func() { exportBatch = old }
+}

@@ -289,6 +289,56 @@ func and(a, b string) string {
 	return a + " AND " + b
 }
 
+// listPlan is a listing before its first page is read: the sort, the
+// search's (and filters') plan and the segments in display order. empty:
+// nothing can match.
+type listPlan struct {
+	d     sortDef
+	plan  searchPlan
+	segs  []segment
+	empty bool
+}
+
+// prepare plans a listing; every page of it and its export (exports.go)
+// start here, so they list the same rows in the same order.
+func (sp *listSpec) prepare(ctx context.Context, s *Store, teamID int64, p listParams) (listPlan, error) {
+	if !slices.Contains(sp.views, p.view) && !p.ownerView {
+		p.view = ViewAll
+	}
+	d := sp.sortDef(p.sort)
+	words, ok := parseSearch(p.search)
+	if !ok {
+		return listPlan{empty: true}, nil
+	}
+	plan, err := planSearch(ctx, s, sp.terms, teamID, words)
+	if err != nil {
+		return listPlan{}, err
+	}
+	if plan, err = sp.filterPlan(ctx, s, teamID, p, plan); err != nil {
+		return listPlan{}, err
+	}
+	if plan.rare && plan.set != nil {
+		// A selective filter's candidates: keep those of the search's set.
+		plan = searchPlan{rare: true, ids: intersect(slices.Clone(plan.ids), plan.set), probes: plan.checks}
+		if len(plan.ids) == 0 {
+			return listPlan{empty: true}, nil
+		}
+	}
+	if plan.none {
+		return listPlan{empty: true}, nil
+	}
+	segs, err := sp.segments(ctx, s, teamID, p, d)
+	if err != nil {
+		return listPlan{}, err
+	}
+	if plan.set != nil && d.kind == kindString && p.view == ViewAll && len(p.preds) == 0 {
+		if segs, err = sp.narrowToPrefix(ctx, s, teamID, segs, d, plan, words); err != nil {
+			return listPlan{}, err
+		}
+	}
+	return listPlan{d: d, plan: plan, segs: segs}, nil
+}
+
 // listPage finds the ids of one page and the cursors around it.
 func (sp *listSpec) listPage(ctx context.Context, s *Store, teamID int64, p listParams) (listResult, error) {
 	if p.limit <= 0 {
@@ -301,40 +351,11 @@ func (sp *listSpec) listPage(ctx context.Context, s *Store, teamID int64, p list
 	default:
 		p.limit = min(p.limit, maxPageSize)
 	}
-	if !slices.Contains(sp.views, p.view) && !p.ownerView {
-		p.view = ViewAll
-	}
-	d := sp.sortDef(p.sort)
-	words, ok := parseSearch(p.search)
-	if !ok {
-		return listResult{}, nil
-	}
-	plan, err := planSearch(ctx, s, sp.terms, teamID, words)
-	if err != nil {
+	lp, err := sp.prepare(ctx, s, teamID, p)
+	if err != nil || lp.empty {
 		return listResult{}, err
 	}
-	if plan, err = sp.filterPlan(ctx, s, teamID, p, plan); err != nil {
-		return listResult{}, err
-	}
-	if plan.rare && plan.set != nil {
-		// A selective filter's candidates: keep those of the search's set.
-		plan = searchPlan{rare: true, ids: intersect(slices.Clone(plan.ids), plan.set), probes: plan.checks}
-		if len(plan.ids) == 0 {
-			return listResult{}, nil
-		}
-	}
-	if plan.none {
-		return listResult{}, nil
-	}
-	segs, err := sp.segments(ctx, s, teamID, p, d)
-	if err != nil {
-		return listResult{}, err
-	}
-	if plan.set != nil && d.kind == kindString && p.view == ViewAll && len(p.preds) == 0 {
-		if segs, err = sp.narrowToPrefix(ctx, s, teamID, segs, d, plan, words); err != nil {
-			return listResult{}, err
-		}
-	}
+	d, plan, segs := lp.d, lp.plan, lp.segs
 	cur, ok := decodeCursor(p.cursor)
 	start := 0
 	var after any
@@ -458,18 +479,24 @@ func (sp *listSpec) segmentKeys(ctx context.Context, s *Store, teamID int64, g s
 // segmentSQL is one segment's query: the keys (or with idsOnly the ids
 // alone) of up to limit rows after the cursor.
 func (sp *listSpec) segmentSQL(s *Store, teamID int64, g segment, cur *cursor, after any, plan searchPlan, limit int, desc, idsOnly bool) (string, []any) {
-	var q strings.Builder
-	var args []any
-	q.WriteString("SELECT r.id")
+	sel := "r.id"
 	if g.col != "" && !idsOnly {
-		q.WriteString(", r." + g.col + " AS " + keyAlias(g.kind))
+		sel += ", r." + g.col + " AS " + keyAlias(g.kind)
 	}
+	return sp.segmentSelect(s, teamID, g, cur, after, plan, limit, desc, sel, "")
+}
+
+// segmentSelect is segmentSQL with the select list sel (columns of r) and
+// join (joins after r) given; a negative limit reads the whole segment (an
+// export's stream, which has no cursor).
+func (sp *listSpec) segmentSelect(s *Store, teamID int64, g segment, cur *cursor, after any, plan searchPlan, limit int, desc bool, sel, join string) (string, []any) {
+	var args []any
 	index := s.indexHint(g.index)
 	if plan.rare {
 		// A few candidates: read them by primary key and sort them.
 		index = s.indexHint(primaryKey)
 	}
-	head := q.String()
+	head := "SELECT " + sel
 	op, dir := ">", "ASC"
 	if desc {
 		op, dir = "<", "DESC"
@@ -479,7 +506,7 @@ func (sp *listSpec) segmentSQL(s *Store, teamID int64, g segment, cur *cursor, a
 	body := func(keyset string, keysetArgs []any, order string) (string, []any) {
 		var q strings.Builder
 		var args []any
-		q.WriteString(" FROM " + sp.table + " AS r" + index + " WHERE r.team_id = ?")
+		q.WriteString(" FROM " + sp.table + " AS r" + index + join + " WHERE r.team_id = ?")
 		args = append(args, teamID)
 		if plan.rare {
 			// IN lists of under 1,000 values, OR-ed: from 1,000 values MariaDB
@@ -507,8 +534,11 @@ func (sp *listSpec) segmentSQL(s *Store, teamID int64, g segment, cur *cursor, a
 			q.WriteString(" AND " + probe)
 			args = append(args, pargs...)
 		}
-		q.WriteString(" ORDER BY " + order + " LIMIT ?")
-		args = append(args, limit)
+		q.WriteString(" ORDER BY " + order)
+		if limit >= 0 {
+			q.WriteString(" LIMIT ?")
+			args = append(args, limit)
+		}
 		return q.String(), args
 	}
 	order := "r.id " + dir
