@@ -169,3 +169,11 @@ func SetExportBatch(n int) (restore func()) {
 	exportBatch = n
 	return func() { exportBatch = old }
 }
+
+// SetExportBuckets changes the rows of a bucket pass and the listing size
+// from which MySQL exports take passes (exports_buckets.go).
+func SetExportBuckets(rows, from int) (restore func()) {
+	oldRows, oldMin := exportBucketRows, exportBucketMin
+	exportBucketRows, exportBucketMin = rows, from
+	return func() { exportBucketRows, exportBucketMin = oldRows, oldMin }
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,8 +66,16 @@ func (s *Store) ExportContacts(ctx context.Context, teamID int64, q ContactQuery
 	if err != nil || !ok {
 		return err
 	}
+	bucket := &bucketCols{cols: "r.name, r.email, r.phone, r.company, r.status, COALESCE(r.owner_id, 0)", n: 6,
+		record: func(raw []sql.RawBytes) ([]string, error) {
+			owner, err := strconv.ParseInt(string(raw[5]), 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("owner %q: %w", raw[5], err)
+			}
+			return []string{string(raw[0]), string(raw[1]), string(raw[2]), string(raw[3]), string(raw[4]), owners[owner]}, nil
+		}}
 	streamed, err := contactList.exportStream(ctx, s, teamID, p,
-		"r.name, r.email, r.phone, r.company, r.status, COALESCE(r.owner_id, 0)", "",
+		"r.name, r.email, r.phone, r.company, r.status, COALESCE(r.owner_id, 0)", "", bucket,
 		func(rows *sql.Rows, out [][]string) ([][]string, error) {
 			var name, email, phone, company, status string
 			var owner int64
@@ -126,7 +135,7 @@ func (s *Store) ExportDeals(ctx context.Context, teamID int64, q DealQuery, emit
 	// holds one, and two exports at once would each wait for the other's.
 	streamed, err := dealList.exportStream(ctx, s, teamID, p,
 		"r.name, r.stage, r.goal, r.amount, r.close_date, COALESCE(r.owner_id, 0), COALESCE(ce.email, ''), r.company",
-		" LEFT JOIN contacts AS ce ON ce.id = r.contact_id AND ce.team_id = r.team_id",
+		" LEFT JOIN contacts AS ce ON ce.id = r.contact_id AND ce.team_id = r.team_id", nil,
 		func(rows *sql.Rows, out [][]string) ([][]string, error) {
 			var d Deal
 			var closeDate any
@@ -181,12 +190,13 @@ func (s *Store) ExportDeals(ctx context.Context, teamID int64, q DealQuery, emit
 	return nil
 }
 
-// exportStream reads the listing of p for an export: segment by segment,
+// exportStream reads the listing of p for an export (on MySQL, with
+// bucket, by passes in primary-key order: exports_buckets.go): segment by segment,
 // each one statement selecting sel (columns of r, the listed table, and of
 // the tables join adds) read to its end in the list's order, record making
 // each row's record. It answers false, having read nothing, when the listing
 // is a set walk (the caller pages instead).
-func (sp *listSpec) exportStream(ctx context.Context, s *Store, teamID int64, p listParams, sel, join string,
+func (sp *listSpec) exportStream(ctx context.Context, s *Store, teamID int64, p listParams, sel, join string, bucket *bucketCols,
 	record func(rows *sql.Rows, out [][]string) ([][]string, error), emit func([][]string) error) (bool, error) {
 	lp, err := sp.prepare(ctx, s, teamID, p)
 	if err != nil {
@@ -197,6 +207,9 @@ func (sp *listSpec) exportStream(ctx context.Context, s *Store, teamID int64, p 
 	}
 	if lp.plan.set != nil {
 		return false, nil
+	}
+	if bucket != nil && s.Dialect == MySQL {
+		return true, sp.bucketExport(ctx, s, teamID, lp, p.desc, *bucket, emit)
 	}
 	var stmts []exportStmt
 	for _, g := range lp.segs {
@@ -222,17 +235,69 @@ type exportStmt struct {
 const exportNetWriteTimeout = 600
 
 // streamExport runs the statements one after the other on a connection of
-// their own and emits their rows' records exportPageSize at a time.
+// their own (exportConn) and emits their rows' records exportBatch at a
+// time.
+func (s *Store) streamExport(ctx context.Context, stmts []exportStmt, record func(rows *sql.Rows, out [][]string) ([][]string, error), emit func([][]string) error) error {
+	return s.exportConn(ctx, func(ctx context.Context, cancel context.CancelFunc, conn bun.Conn) error {
+		b := newExportBatcher(ctx, emit)
+		for _, st := range stmts {
+			if err := s.streamStmt(ctx, cancel, conn, st, func(rows *sql.Rows) error {
+				var err error
+				if b.records, err = record(rows, b.records); err != nil {
+					return err
+				}
+				return b.maybeFlush()
+			}); err != nil {
+				return err
+			}
+		}
+		return b.flush()
+	})
+}
+
+// exportBatcher hands records to emit exportBatch at a time.
+type exportBatcher struct {
+	ctx     context.Context
+	emit    func([][]string) error
+	records [][]string
+}
+
+func newExportBatcher(ctx context.Context, emit func([][]string) error) *exportBatcher {
+	return &exportBatcher{ctx: ctx, emit: emit, records: make([][]string, 0, exportBatch)}
+}
+
+func (b *exportBatcher) maybeFlush() error {
+	if len(b.records) < exportBatch {
+		return nil
+	}
+	return b.flush()
+}
+
+func (b *exportBatcher) flush() error {
+	if len(b.records) > 0 {
+		err := b.emit(b.records)
+		b.records = b.records[:0]
+		if err != nil {
+			return err
+		}
+	}
+	// A driver may hand over rows it had read before the context ended:
+	// none of them go out after it.
+	return b.ctx.Err()
+}
+
+// exportConn runs an export's reads (fn) on a connection of their own,
+// held for the whole export.
 //
-// The connection is held for the whole export. When the export stops early
-// (emit fails: the client went away; or ctx ends) its statement must stop
-// too: closing an unfinished MySQL result would otherwise read the rest of
-// it (a million rows) first. The context is cancelled before the rows are
-// closed, which makes the driver drop the connection, and on MySQL the
-// statement is also killed by id (KILL QUERY), since a server busy sorting
-// does not notice a closed socket until it writes; the connection is then
-// thrown away rather than returned to the pool.
-func (s *Store) streamExport(ctx context.Context, stmts []exportStmt, record func(rows *sql.Rows, out [][]string) ([][]string, error), emit func([][]string) error) (err error) {
+// When the export stops early (emit fails: the client went away; or ctx
+// ends) its statement must stop too: closing an unfinished MySQL result
+// would otherwise read the rest of it (a million rows) first. fn cancels
+// the context before it closes the rows (streamStmt), which makes the
+// driver drop the connection, and on MySQL the statement is also killed by
+// id (KILL QUERY), since a server busy with it may not notice a closed
+// socket before it writes; the connection is then thrown away rather than
+// returned to the pool.
+func (s *Store) exportConn(ctx context.Context, fn func(ctx context.Context, cancel context.CancelFunc, conn bun.Conn) error) error {
 	conn, err := s.DB.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("export connection: %w", err)
@@ -274,40 +339,12 @@ func (s *Store) streamExport(ctx context.Context, stmts []exportStmt, record fun
 			_, _ = conn.ExecContext(ctx, "SET SESSION net_write_timeout = DEFAULT")
 		}()
 	}
-	records := make([][]string, 0, exportBatch)
-	flush := func() error {
-		if len(records) == 0 {
-			return nil
-		}
-		err := emit(records)
-		records = records[:0]
-		if err == nil {
-			// A driver may hand over rows it had read before the context
-			// ended: none of them go out after it.
-			err = ctx.Err()
-		}
+	if err := fn(ctx, cancel, conn); err != nil {
+		stopped = true
+		cancel()
 		return err
 	}
-	for _, st := range stmts {
-		if err := s.streamStmt(ctx, cancel, conn, st, func(rows *sql.Rows) error {
-			var err error
-			if records, err = record(rows, records); err != nil {
-				return err
-			}
-			if len(records) == exportBatch {
-				return flush()
-			}
-			return nil
-		}); err != nil {
-			stopped = true
-			cancel()
-			return err
-		}
-	}
-	if err := flush(); err != nil {
-		return err
-	}
-	return ctx.Err()
+	return nil
 }
 
 // streamStmt reads one statement's rows to the end, or up to row's first
@@ -318,18 +355,22 @@ func (s *Store) streamStmt(ctx context.Context, cancel context.CancelFunc, conn 
 	if err != nil {
 		return fmt.Errorf("export read: %w", err)
 	}
-	for rows.Next() {
-		if err := row(rows); err != nil {
+	done := false
+	defer func() {
+		if !done { // an error (or a panic) half-way
 			cancel()
 			_ = rows.Close()
+		}
+	}()
+	for rows.Next() {
+		if err := row(rows); err != nil {
 			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		cancel()
-		_ = rows.Close()
 		return fmt.Errorf("export read: %w", err)
 	}
+	done = true
 	return rows.Close()
 }
 
