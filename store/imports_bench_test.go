@@ -106,12 +106,17 @@ func contactsCSV(n int, name string) []byte {
 
 // openImportBench opens a fresh migrated database of this track's own
 // names: /tmp/sherpa_import_<hex>.db, or sherpa_import_<hex> on the MySQL
-// server of SHERPA_TEST_MYSQL_URL; both are removed when the benchmark ends.
+// server of SHERPA_TEST_MYSQL_URL (SHERPA_BENCH_DB_PREFIX replaces
+// sherpa_import_); both are removed when the benchmark ends.
 func openImportBench(b *testing.B, d store.Dialect) *store.Store {
 	b.Helper()
 	var rnd [5]byte
 	_, _ = rand.Read(rnd[:])
-	name := "sherpa_import_" + hex.EncodeToString(rnd[:])
+	prefix := "sherpa_import_"
+	if p := os.Getenv("SHERPA_BENCH_DB_PREFIX"); p != "" {
+		prefix = p // another track's own names
+	}
+	name := prefix + hex.EncodeToString(rnd[:])
 	var u string
 	if d == store.SQLite {
 		path := filepath.Join(os.TempDir(), name+".db")

@@ -18,6 +18,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"encoding/csv"
 	"flag"
 	"fmt"
@@ -311,8 +312,9 @@ func exportRun(c *http.Client, base string, mem *memory) {
 		fail(fmt.Errorf("export: %d", resp.StatusCode))
 	}
 	buf := make([]byte, 64<<10)
-	var first time.Duration
+	var first, firstRow time.Duration
 	var bytes, lines int64
+	sum := sha256.New()
 	for {
 		n, err := resp.Body.Read(buf)
 		if n > 0 && first == 0 {
@@ -320,12 +322,16 @@ func exportRun(c *http.Client, base string, mem *memory) {
 		}
 		bytes += int64(n)
 		lines += int64(strings.Count(string(buf[:n]), "\n"))
+		sum.Write(buf[:n])
+		if lines >= 2 && firstRow == 0 {
+			firstRow = time.Since(t) // the header and the first record
+		}
 		if err != nil {
 			break
 		}
 	}
-	fmt.Printf("export: first bytes after %.0f ms, whole file %.1f s, %d lines, %.1f MB; server RSS at start %.0f MB, peak %.0f MB\n",
-		float64(first.Microseconds())/1000, time.Since(t).Seconds(), lines, float64(bytes)/(1<<20), mem.first(), mem.peakSince("export"))
+	fmt.Printf("export: first bytes after %.0f ms, first record after %.0f ms, whole file %.1f s, %d lines, %.1f MB (sha256 %x); server RSS at start %.0f MB, peak %.0f MB\n",
+		float64(first.Microseconds())/1000, float64(firstRow.Microseconds())/1000, time.Since(t).Seconds(), lines, float64(bytes)/(1<<20), sum.Sum(nil)[:8], mem.first(), mem.peakSince("export"))
 }
 
 // memory samples a process's VmRSS.
