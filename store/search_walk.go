@@ -39,7 +39,7 @@ func (sp *listSpec) setSegmentKeys(ctx context.Context, s *Store, teamID int64, 
 		}
 		var hits []int64
 		for _, id := range ids {
-			if inSet(plan.set, id) {
+			if plan.has(id) {
 				hits = append(hits, id)
 			}
 		}
