@@ -53,6 +53,14 @@ import (
 //     walked in order and each row's terms are probed through (record id,
 //     term); a page fills after a few dozen rows.
 //
+// Round 5: a dense word's ids are also kept as a set once read in the
+// background (denseSet: at most denseCap term rows, a bitmap over the
+// team's ids). A sparse set is then filtered by it in memory instead of
+// probing the dense word on its hits, and dense words alone take the
+// member walk: the probe walk's order, each id tested in memory. And a set
+// known exactly (no word left to probe) gets its rows' sort keys read once
+// per sort and paged in memory (search_order.go).
+//
 // Reading setCap rows to learn that a word is dense would cost every
 // search of "a" or "com" that much: denseWords remembers such words per
 // store for a few minutes. It is a statistic only — every plan returns the
@@ -391,6 +399,7 @@ type idSet struct {
 	ids  []int64
 	base int64
 	bits []uint64
+	n    int // ids in bits
 }
 
 func newIDSet(sorted []int64) *idSet {
@@ -407,7 +416,7 @@ func newIDSet(sorted []int64) *idSet {
 		d := id - lo
 		bits[d/64] |= 1 << (d % 64)
 	}
-	return &idSet{base: lo, bits: bits}
+	return &idSet{base: lo, bits: bits, n: len(sorted)}
 }
 
 func (s *idSet) has(id int64) bool {
@@ -419,6 +428,17 @@ func (s *idSet) has(id int64) bool {
 		return false
 	}
 	return s.bits[d/64]&(1<<(d%64)) != 0
+}
+
+// density is about the share of the ids in the set's span it holds.
+func (s *idSet) density() float64 {
+	if s.bits == nil {
+		if len(s.ids) == 0 {
+			return 0
+		}
+		return float64(len(s.ids)) / float64(s.ids[len(s.ids)-1]-s.ids[0]+1)
+	}
+	return float64(s.n) / float64(64*len(s.bits))
 }
 
 func (s *idSet) bytes() int { return 8*cap(s.ids) + 8*cap(s.bits) }
