@@ -15,26 +15,49 @@ type SearchMode struct {
 	// Budget, when positive, is the set walk's budget in index entries
 	// (from then on the set is sorted by primary key).
 	Budget int
+	// Dense is denseCap (0: dense words are probed); Order is orderCap
+	// (0: no ordered sets; positive: every set of one id or more).
+	Dense, Order int
 }
+
+// OrderedWalks is how many pages came from ordered sets so far.
+func OrderedWalks() int64 { return orderedWalks.Load() }
+
+// Store tests build the cache's background values at once (see
+// searchBuildAsync), so that each request's plan is known.
+func init() { searchBuildAsync = false }
+
+var defaultDenseCap, defaultOrderCap, defaultOrderMin = denseCap, orderCap, orderMin
 
 // SearchModes are the plans: the defaults; probe every word while walking
 // the sort index; read the matching ids of every search and sort them; and
 // the set walk for every set of more than mixedAt records.
 func SearchModes(mixedAt int) []SearchMode {
 	return []SearchMode{
-		{Name: "default", Rare: rareCap, Intersect: setCap},
+		{Name: "default", Rare: rareCap, Intersect: setCap, Dense: defaultDenseCap, Order: defaultOrderCap},
 		{Name: "probe", Rare: -1, Intersect: -1},
 		{Name: "rare", Rare: 1 << 30, Intersect: 1 << 30},
 		{Name: "mixed", Rare: mixedAt, Intersect: 1 << 30},
+		{Name: "dense sets", Rare: mixedAt, Intersect: 4 * mixedAt, Dense: 1 << 30},
+		{Name: "ordered", Rare: mixedAt, Intersect: 1 << 30, Order: 1 << 30},
+		{Name: "dense sets, ordered", Rare: mixedAt, Intersect: 4 * mixedAt, Dense: 1 << 30, Order: 1 << 30},
 	}
 }
 
 // Use applies the mode and returns a function that restores the defaults.
 func (m SearchMode) Use() (restore func()) {
 	oldRare, oldInter, oldBudget := rareCap, setCap, walkBudget
+	oldDense, oldOrder, oldMin := denseCap, orderCap, orderMin
 	rareCap, setCap, walkBudget = m.Rare, m.Intersect, m.Budget
+	denseCap, orderCap, orderMin = m.Dense, m.Order, defaultOrderMin
+	if m.Order > 0 && m.Order != defaultOrderCap {
+		orderMin = 1
+	}
 	ForgetDenseWords()
-	return func() { rareCap, setCap, walkBudget = oldRare, oldInter, oldBudget }
+	return func() {
+		rareCap, setCap, walkBudget = oldRare, oldInter, oldBudget
+		denseCap, orderCap, orderMin = oldDense, oldOrder, oldMin
+	}
 }
 
 // ForgetDenseWords empties the statistics of common words (denseWords), so
@@ -92,6 +115,8 @@ func (s *Store) ContactSearchPlan(ctx context.Context, teamID int64, q string) (
 		return "rare", nil
 	case p.set != nil:
 		return "set", nil
+	case p.member != nil:
+		return "dense sets", nil
 	case len(p.probes) > 0:
 		return "probe", nil
 	}

@@ -195,7 +195,7 @@ func (s *Store) ExportDeals(ctx context.Context, teamID int64, q DealQuery, emit
 // each one statement selecting sel (columns of r, the listed table, and of
 // the tables join adds) read to its end in the list's order, record making
 // each row's record. It answers false, having read nothing, when the listing
-// is a set walk (the caller pages instead).
+// is a set or member walk (the caller pages instead).
 func (sp *listSpec) exportStream(ctx context.Context, s *Store, teamID int64, p listParams, sel, join string, bucket *bucketCols,
 	record func(rows *sql.Rows, out [][]string) ([][]string, error), emit func([][]string) error) (bool, error) {
 	lp, err := sp.prepare(ctx, s, teamID, p)
@@ -205,7 +205,7 @@ func (sp *listSpec) exportStream(ctx context.Context, s *Store, teamID int64, p 
 	if lp.empty {
 		return true, nil
 	}
-	if lp.plan.set != nil {
+	if lp.plan.walks() {
 		return false, nil
 	}
 	if bucket != nil && s.Dialect == MySQL {

@@ -317,9 +317,10 @@ func (sp *listSpec) prepare(ctx context.Context, s *Store, teamID int64, p listP
 	if plan, err = sp.filterPlan(ctx, s, teamID, p, plan); err != nil {
 		return listPlan{}, err
 	}
-	if plan.rare && plan.set != nil {
+	if plan.rare && plan.walks() {
 		// A selective filter's candidates: keep those of the search's set.
-		plan = searchPlan{rare: true, ids: intersect(slices.Clone(plan.ids), plan.set), probes: plan.checks}
+		ids := slices.DeleteFunc(slices.Clone(plan.ids), func(id int64) bool { return !plan.has(id) })
+		plan = searchPlan{rare: true, ids: ids, probes: plan.checks}
 		if len(plan.ids) == 0 {
 			return listPlan{empty: true}, nil
 		}
@@ -331,7 +332,8 @@ func (sp *listSpec) prepare(ctx context.Context, s *Store, teamID int64, p listP
 	if err != nil {
 		return listPlan{}, err
 	}
-	if plan.set != nil && d.kind == kindString && p.view == ViewAll && len(p.preds) == 0 {
+	plan.order = sp.orderedKeys(s, teamID, segs, d, p, plan, words)
+	if plan.order == nil && plan.set != nil && d.kind == kindString && p.view == ViewAll && len(p.preds) == 0 {
 		if segs, err = sp.narrowToPrefix(ctx, s, teamID, segs, d, plan, words); err != nil {
 			return listPlan{}, err
 		}
@@ -437,6 +439,11 @@ func (sp *listSpec) listPage(ctx context.Context, s *Store, teamID int64, p list
 // walk that uses its budget is done again with the set sorted by primary
 // key (see walkRatio).
 func (sp *listSpec) walk(ctx context.Context, s *Store, teamID int64, segs []segment, start, step int, cur *cursor, after any, plan searchPlan, need int, desc bool) ([]pageKey, error) {
+	if plan.order != nil {
+		if out, ok := plan.order.walk(segs, start, step, cur, need, desc); ok {
+			return out, nil
+		}
+	}
 	out, err := sp.walkPlan(ctx, s, teamID, segs, start, step, cur, after, plan, need, desc)
 	if errors.Is(err, errWalkBudget) {
 		return sp.walkPlan(ctx, s, teamID, segs, start, step, cur, after, plan.asRare(), need, desc)
@@ -462,7 +469,7 @@ func (sp *listSpec) walkPlan(ctx context.Context, s *Store, teamID int64, segs [
 
 // segmentKeys runs one segment's query.
 func (sp *listSpec) segmentKeys(ctx context.Context, s *Store, teamID int64, g segment, cur *cursor, after any, plan searchPlan, limit int, desc bool) ([]pageKey, error) {
-	if plan.set != nil {
+	if plan.walks() {
 		return sp.setSegmentKeys(ctx, s, teamID, g, cur, after, plan, limit, desc)
 	}
 	query, args := sp.segmentSQL(s, teamID, g, cur, after, plan, limit, desc, false)

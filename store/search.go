@@ -53,6 +53,14 @@ import (
 //     walked in order and each row's terms are probed through (record id,
 //     term); a page fills after a few dozen rows.
 //
+// Round 5: a dense word's ids are also kept as a set once read in the
+// background (denseSet: at most denseCap term rows, a bitmap over the
+// team's ids). A sparse set is then filtered by it in memory instead of
+// probing the dense word on its hits, and dense words alone take the
+// member walk: the probe walk's order, each id tested in memory. And a set
+// known exactly (no word left to probe) gets its rows' sort keys read once
+// per sort and paged in memory (search_order.go).
+//
 // Reading setCap rows to learn that a word is dense would cost every
 // search of "a" or "com" that much: denseWords remembers such words per
 // store for a few minutes. It is a statistic only — every plan returns the
@@ -83,6 +91,14 @@ var (
 	// setCap: a word with at most this many term rows is read into a set
 	// of ids; a word with more is dense, and probed.
 	setCap = 20000
+	// denseCap: a dense word with at most this many term rows has its id
+	// set kept in the search cache (search_cache.go) once read in the
+	// background (an idSet: a bitmap over the team's ids when it is
+	// dense, 1M ids in 125 KB): the walk then tests its rows in memory
+	// instead of probing each row's terms in SQL. A word with more rows
+	// matches so many records that the probe walk fills a page in a few
+	// dozen rows. 0 turns dense sets off.
+	denseCap = 1_000_000
 )
 
 // termSet names a term table, the column holding the record id and the
@@ -197,10 +213,18 @@ type searchPlan struct {
 	// then checked for the words in checks (the dense ones).
 	set    []int64
 	checks []searchWord
+	// member: with no set, the dense words' id sets (the walk keeps the
+	// ids in every one of them); dense is every dense word, for the
+	// probe walk that replaces a member walk that cannot go on.
+	member []*idSet
+	dense  []searchWord
 	// budget is how many index entries the set walk may still read before
 	// the set is sorted by primary key instead (shared by the copies of a
 	// plan in one listing).
 	budget *int
+	// order: the matches in the listing's order (search_order.go), when
+	// the cache has them.
+	order *orderedSet
 	// version is the team's list version the plan's sets were read under
 	// (search_cache.go; 0: not cached).
 	version int64
@@ -267,7 +291,8 @@ func planSearch(ctx context.Context, s *Store, ts termSet, teamID int64, ws []se
 	}
 	var set []int64
 	haveSet, shared := false, false
-	var dense []searchWord
+	var dense, checks []searchWord
+	var member []*idSet
 	version := s.searchCacheVersion(ctx, teamID)
 	for _, w := range ws {
 		if !denseWords.has(s, ts, teamID, w, setCap) {
@@ -298,19 +323,145 @@ func planSearch(ctx context.Context, s *Store, ts termSet, teamID int64, ws []se
 			}
 		}
 		dense = append(dense, w)
+		if ds := denseSet(s, ts, teamID, w, version); ds != nil {
+			member = append(member, ds)
+		} else {
+			checks = append(checks, w)
+		}
+	}
+	if haveSet && len(member) > 0 {
+		// The sparse set's ids that every dense set has: in memory.
+		out := make([]int64, 0, len(set))
+		for _, id := range set {
+			if hasAll(member, id) {
+				out = append(out, id)
+			}
+		}
+		if set = out; len(set) == 0 {
+			return searchPlan{none: true}, nil
+		}
+		member = nil
 	}
 	switch {
+	case !haveSet && len(member) > 0:
+		// A member walk: the sort index walked in order, its ids tested
+		// against the dense sets in memory (and the words with no set
+		// yet probed on the hits). No budget: every word is dense, so a
+		// page fills after about page/density entries, as the probe walk
+		// did with a probe per entry.
+		return searchPlan{member: member, checks: checks, dense: dense, version: version}, nil
 	case !haveSet:
 		return searchPlan{probes: dense, version: version}, nil
 	case len(set) <= rareCap:
-		return searchPlan{rare: true, ids: set, probes: dense, version: version}, nil
+		return searchPlan{rare: true, ids: set, probes: checks, version: version}, nil
 	}
 	budget := walkRatio(s)*len(set) + minWalk
 	if walkBudget > 0 {
 		budget = walkBudget
 	}
-	return searchPlan{set: set, checks: dense, budget: &budget, version: version}, nil
+	return searchPlan{set: set, checks: checks, budget: &budget, version: version}, nil
 }
+
+// denseSet is the dense word's id set when the search cache holds it;
+// otherwise it starts reading it in the background (at most denseCap term
+// rows; a word with more is remembered in denseWords and not read again
+// for a while) and returns nil: this request probes the word as before.
+// The read uses its own context: it outlives the request.
+func denseSet(s *Store, ts termSet, teamID int64, w searchWord, version int64) *idSet {
+	if denseCap <= 0 || denseCap <= setCap || version <= 0 || denseWords.has(s, ts, teamID, w, denseCap) {
+		return nil
+	}
+	key := searchCacheKey{s: s, kind: "dense:" + ts.table + ":" + strconv.Itoa(denseCap), team: teamID, word: wordKey(w), version: version}
+	limit := denseCap
+	v, ok, found := searchSets.build(key, func() (any, bool, int, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		ids, complete, err := termIDs(ctx, s, ts, teamID, w, limit)
+		if err != nil || !complete {
+			if err == nil {
+				denseWords.add(s, ts, teamID, w, limit)
+			}
+			return nil, false, 0, err
+		}
+		set := newIDSet(ids)
+		return set, true, set.bytes(), nil
+	})
+	if !found || !ok {
+		return nil
+	}
+	return v.(*idSet)
+}
+
+// idSet is a set of record ids: a bitmap from the smallest id when that
+// is no larger than the sorted ids (ids are dense in a team of one
+// database), else the sorted ids.
+type idSet struct {
+	ids  []int64
+	base int64
+	bits []uint64
+	n    int // ids in bits
+}
+
+func newIDSet(sorted []int64) *idSet {
+	if len(sorted) == 0 {
+		return &idSet{}
+	}
+	lo, hi := sorted[0], sorted[len(sorted)-1]
+	words := (hi-lo)/64 + 1
+	if words > int64(len(sorted)) {
+		return &idSet{ids: slices.Clip(sorted)}
+	}
+	bits := make([]uint64, words)
+	for _, id := range sorted {
+		d := id - lo
+		bits[d/64] |= 1 << (d % 64)
+	}
+	return &idSet{base: lo, bits: bits, n: len(sorted)}
+}
+
+func (s *idSet) has(id int64) bool {
+	if s.bits == nil {
+		return inSet(s.ids, id)
+	}
+	d := id - s.base
+	if d < 0 || d/64 >= int64(len(s.bits)) {
+		return false
+	}
+	return s.bits[d/64]&(1<<(d%64)) != 0
+}
+
+// density is about the share of the ids in the set's span it holds.
+func (s *idSet) density() float64 {
+	if s.bits == nil {
+		if len(s.ids) == 0 {
+			return 0
+		}
+		return float64(len(s.ids)) / float64(s.ids[len(s.ids)-1]-s.ids[0]+1)
+	}
+	return float64(s.n) / float64(64*len(s.bits))
+}
+
+func (s *idSet) bytes() int { return 8*cap(s.ids) + 8*cap(s.bits) }
+
+func hasAll(sets []*idSet, id int64) bool {
+	for _, s := range sets {
+		if !s.has(id) {
+			return false
+		}
+	}
+	return true
+}
+
+// has reports whether a set or member walk keeps the id.
+func (p searchPlan) has(id int64) bool {
+	if p.set != nil {
+		return inSet(p.set, id)
+	}
+	return hasAll(p.member, id)
+}
+
+// walks reports whether the plan is a set or member walk.
+func (p searchPlan) walks() bool { return p.set != nil || p.member != nil }
 
 // walkRatio is about how many sort-index entries a walk reads in the time
 // of one row loaded by primary key (measured at 1M contacts: MariaDB reads
@@ -336,6 +487,9 @@ var errWalkBudget = errors.New("search: walk budget used")
 
 // asRare is the set plan as a rare one: its ids sorted by primary key.
 func (p searchPlan) asRare() searchPlan {
+	if p.set == nil { // a member walk: the probe walk
+		return searchPlan{probes: p.dense, version: p.version}
+	}
 	return searchPlan{rare: true, ids: p.set, probes: p.checks, version: p.version}
 }
 

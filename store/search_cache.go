@@ -24,6 +24,11 @@ import (
 // range of names starting with its first word (narrowToPrefix), which
 // otherwise reads that range (12,500 entries for "anna") on every request.
 //
+// It also keeps, read in the background (build) so that no request waits
+// for them, the id sets of dense words (denseSet in search.go: a bitmap
+// of the team's ids) and a set's rows in a sort's order (search_order.go),
+// under the same key rules.
+//
 // Memory is bounded by SHERPA_SEARCH_CACHE_MB (default 64; 0 or "off"
 // turns the cache off); beyond it arbitrary entries go. Concurrent misses
 // of one key read the terms once (the others wait for that read).
@@ -41,8 +46,9 @@ type searchCacheKey struct {
 
 type searchCacheEntry struct {
 	ready chan struct{} // closed when the value is in
-	ids   []int64
-	ok    bool // set: the word's term rows fit setCap; narrow: the range holds the set
+	v     any           // []int64 (set, narrow), *idSet (dense), *orderedSet (order)
+	ok    bool          // set: the word's term rows fit setCap; narrow: the range holds the set
+	size  int           // bytes the value holds
 	err   error
 }
 
@@ -51,6 +57,10 @@ type searchCache struct {
 	m        map[searchCacheKey]*searchCacheEntry
 	bytes    int
 	maxBytes int
+	// builds bounds the loads started in the background (build): one at
+	// a time, so that the searches of a busy team never queue more than
+	// one extra read of their sets behind the requests.
+	builds chan struct{}
 }
 
 // searchSets is the process's cache; its bound is read once from the
@@ -73,48 +83,73 @@ func searchCacheBytesFromEnv() int {
 }
 
 func newSearchCache(maxBytes int) *searchCache {
-	return &searchCache{m: map[searchCacheKey]*searchCacheEntry{}, maxBytes: maxBytes}
+	return &searchCache{m: map[searchCacheKey]*searchCacheEntry{}, maxBytes: maxBytes, builds: make(chan struct{}, 1)}
 }
 
 // entryBytes is about what an entry holds in memory.
 func entryBytes(k searchCacheKey, e *searchCacheEntry) int {
-	return 8*cap(e.ids) + len(k.word) + 160
+	return e.size + len(k.word) + len(k.kind) + 160
 }
 
-// get returns the key's value, computing it with load once however many
+func (c *searchCache) on(k searchCacheKey) bool {
+	return c != nil && c.maxBytes > 0 && k.version > 0
+}
+
+// get returns the key's id set, computing it with load once however many
 // callers ask at the same time. A failed load is not kept.
 func (c *searchCache) get(k searchCacheKey, load func() ([]int64, bool, error)) ([]int64, bool, error) {
-	if c == nil || c.maxBytes <= 0 || k.version <= 0 {
-		return load()
+	v, ok, err := c.getAny(k, func() (any, bool, int, error) {
+		ids, ok, err := load()
+		return ids, ok, 8 * cap(ids), err
+	})
+	ids, _ := v.([]int64)
+	return ids, ok, err
+}
+
+// getAny is get for any value; load also returns the value's size in
+// bytes.
+func (c *searchCache) getAny(k searchCacheKey, load func() (any, bool, int, error)) (any, bool, error) {
+	if !c.on(k) {
+		v, ok, _, err := load()
+		return v, ok, err
 	}
 	c.mu.Lock()
 	if e := c.m[k]; e != nil {
 		c.mu.Unlock()
 		<-e.ready
 		if e.err == nil {
-			return e.ids, e.ok, nil
+			return e.v, e.ok, nil
 		}
-		return load() // the other caller's load failed (its context, say)
+		v, ok, _, err := load() // the other caller's load failed (its context, say)
+		return v, ok, err
 	}
 	e := &searchCacheEntry{ready: make(chan struct{})}
 	c.m[k] = e
 	c.mu.Unlock()
+	c.fill(k, e, load)
+	return e.v, e.ok, e.err
+}
 
-	e.ids, e.ok, e.err = load()
-	close(e.ready)
-
+// fill runs the entry's load and accounts for it (or drops it when it
+// failed or cannot fit).
+func (c *searchCache) fill(k searchCacheKey, e *searchCacheEntry, load func() (any, bool, int, error)) {
+	v, ok, size, err := load()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	e.v, e.ok, e.size, e.err = v, ok, size, err
+	close(e.ready)
 	if e.err != nil {
 		if c.m[k] == e {
 			delete(c.m, k)
 		}
-		return e.ids, e.ok, e.err
+		return
 	}
 	n := entryBytes(k, e)
 	if n > c.maxBytes {
-		delete(c.m, k)
-		return e.ids, e.ok, nil
+		if c.m[k] == e {
+			delete(c.m, k)
+		}
+		return
 	}
 	for other, oe := range c.m {
 		if c.bytes+n <= c.maxBytes {
@@ -131,7 +166,70 @@ func (c *searchCache) get(k searchCacheKey, load func() ([]int64, bool, error)) 
 		}
 	}
 	c.bytes += n
-	return e.ids, e.ok, nil
+}
+
+// peek returns the key's value when it is loaded, without waiting.
+func (c *searchCache) peek(k searchCacheKey) (v any, ok, found bool) {
+	if !c.on(k) {
+		return nil, false, false
+	}
+	c.mu.Lock()
+	e := c.m[k]
+	c.mu.Unlock()
+	if e == nil {
+		return nil, false, false
+	}
+	select {
+	case <-e.ready:
+		if e.err != nil {
+			return nil, false, false
+		}
+		return e.v, e.ok, true
+	default:
+		return nil, false, false
+	}
+}
+
+// searchBuildAsync: build loads in the background (the request that
+// asked goes on with its plan of before); false in store tests, so that
+// each request sees the value built (deterministic plans).
+var searchBuildAsync = true
+
+// build returns the key's value when it is loaded; otherwise it starts
+// load in the background (unless a build is already running: a later
+// request asks again) and reports found false. The load must not use the
+// request's context: it outlives the request. With searchBuildAsync off
+// it loads now.
+func (c *searchCache) build(k searchCacheKey, load func() (any, bool, int, error)) (v any, ok, found bool) {
+	if !c.on(k) {
+		return nil, false, false
+	}
+	if !searchBuildAsync {
+		v, ok, err := c.getAny(k, load)
+		return v, ok, err == nil
+	}
+	if v, ok, found := c.peek(k); found {
+		return v, ok, true
+	}
+	select {
+	case c.builds <- struct{}{}:
+	default:
+		return nil, false, false
+	}
+	c.mu.Lock()
+	if c.m[k] != nil { // loading, or loaded meanwhile
+		c.mu.Unlock()
+		<-c.builds
+		return nil, false, false
+	}
+	e := &searchCacheEntry{ready: make(chan struct{})}
+	c.m[k] = e
+	c.mu.Unlock()
+	go func() {
+		defer func() { <-c.builds }()
+		c.fill(k, e, load)
+	}()
+	return nil, false, false
 }
 
 type searchVersionKey struct{}

@@ -201,3 +201,103 @@ func TestSearchCacheMatchesUncached(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchOrderedSetsSeeWritesOfAnotherInstance: the ordered sets and
+// dense sets (search_order.go, denseSet) of one store give, for every sort
+// in both directions and page by page, what the same store gives with the
+// search cache off — also when another store writes between two pages
+// (a rename out of the search, a new match, a deleted one, a changed sort
+// value), so that the next page is read under the new version.
+func TestSearchOrderedSetsSeeWritesOfAnotherInstance(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			ctx := context.Background()
+			u := storetest.URL(t, d)
+			writer, err := store.Open(ctx, u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer writer.Close()
+			if _, err := writer.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			reader, err := store.Open(ctx, u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer reader.Close()
+			team, owner, _, _ := teamOf(t, writer)
+			statuses := store.ContactStatuses
+			var annas []*store.Contact
+			for i := range 40 {
+				in := store.ContactInput{Name: fmt.Sprintf("Anna M%02d", (i*7)%40), Phone: fmt.Sprintf("+49 30 %07d", (i*13)%40),
+					Company: fmt.Sprintf("Firma %d", i%5), Status: statuses[i%3]}
+				if i%4 == 0 {
+					in.Phone, in.Company = "", ""
+				}
+				annas = append(annas, addContact(t, writer, team, owner, in))
+				addContact(t, writer, team, owner, store.ContactInput{Name: fmt.Sprintf("Bert M%02d", i)})
+			}
+			modes := []store.SearchMode{
+				{Name: "ordered", Rare: 2, Intersect: 1 << 30, Order: 1 << 30},
+				{Name: "dense sets, ordered", Rare: 2, Intersect: 10, Dense: 1 << 30, Order: 1 << 30},
+				{Name: "member walk", Rare: 2, Intersect: -1, Dense: 1 << 30},
+			}
+			page := func(q, sortKey string, desc bool, cursor string) ([]int64, string) {
+				t.Helper()
+				p, err := reader.ListContacts(ctx, team.ID, store.ContactQuery{Search: q, Sort: sortKey, Desc: desc, Cursor: cursor, Limit: 7})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return contactIDs(p.Rows), p.Next
+			}
+			uncached := func(q, sortKey string, desc bool, cursor string) ([]int64, string) {
+				defer store.SetSearchCacheBytes(0)()
+				return page(q, sortKey, desc, cursor)
+			}
+			round := 0
+			for _, mode := range modes {
+				restore := mode.Use()
+				for _, q := range []string{"anna", "anna m", "m"} {
+					for _, sortKey := range store.ContactSorts {
+						for _, desc := range []bool{false, true} {
+							what := fmt.Sprintf("mode %s, %q by %s desc %v", mode.Name, q, sortKey, desc)
+							on := store.SetSearchCacheBytes(1 << 20)
+							got, next := page(q, sortKey, desc, "")
+							want, wantNext := uncached(q, sortKey, desc, "")
+							if !slices.Equal(got, want) || next != wantNext {
+								t.Fatalf("%s, page 1: %v, uncached %v", what, got, want)
+							}
+							// Another instance writes; the next pages follow
+							// the new data.
+							round++
+							c := annas[round%len(annas)]
+							c, err = writer.UpdateContact(ctx, team.ID, owner, c.ID, c.Version, store.ContactInput{Name: "Zora " + c.Name, Email: c.Email, Phone: "+49 40 1234567", Company: "Andere", Status: store.ContactStatuses[len(store.ContactStatuses)-1]})
+							if err != nil {
+								t.Fatal(err)
+							}
+							annas[round%len(annas)] = c
+							added := addContact(t, writer, team, owner, store.ContactInput{Name: fmt.Sprintf("Anna Mneu%d", round), Company: "Neu"})
+							annas = append(annas, added)
+							for cursor, n := next, 2; cursor != "" && n < 10; n++ {
+								got, next := page(q, sortKey, desc, cursor)
+								want, wantNext := uncached(q, sortKey, desc, cursor)
+								if !slices.Equal(got, want) || next != wantNext {
+									t.Fatalf("%s, page %d after the writes: %v, uncached %v", what, n, got, want)
+								}
+								// Twice: now from the sets built under the
+								// new version.
+								if again, _ := page(q, sortKey, desc, cursor); !slices.Equal(again, want) {
+									t.Fatalf("%s, page %d again: %v, uncached %v", what, n, again, want)
+								}
+								cursor = next
+							}
+							on()
+						}
+					}
+				}
+				restore()
+			}
+		})
+	}
+}

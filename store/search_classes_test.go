@@ -16,14 +16,21 @@ import (
 // searchClassModes force each plan class on a small team: the probe walk
 // (every word dense), the rare plan (every set sorted by primary key), the
 // set walk (every set walked to), the set walk with the dense words checked
-// on its hits, and the set walk whose budget runs out at once (the set is
-// sorted by primary key from then on).
+// on its hits, the set walk whose budget runs out at once (the set is
+// sorted by primary key from then on), the member walk (every word's set
+// read as a dense set and tested in memory), dense sets intersected with
+// the sparse ones, and the ordered sets (every set's keys read once in the
+// sort's order and paged in memory).
 var searchClassModes = []store.SearchMode{
 	{Name: "probe", Rare: -1, Intersect: -1},
 	{Name: "rare", Rare: 1 << 30, Intersect: 1 << 30},
 	{Name: "set", Rare: 3, Intersect: 1 << 30},
 	{Name: "set+dense", Rare: 3, Intersect: 120},
 	{Name: "set, budget spent", Rare: 3, Intersect: 1 << 30, Budget: 1},
+	{Name: "member walk", Rare: 3, Intersect: -1, Dense: 1 << 30},
+	{Name: "dense sets", Rare: 3, Intersect: 120, Dense: 1 << 30},
+	{Name: "ordered", Rare: 3, Intersect: 1 << 30, Order: 1 << 30},
+	{Name: "dense sets, ordered", Rare: 3, Intersect: 120, Dense: 1 << 30, Order: 1 << 30},
 }
 
 var searchClassQueries = []string{"anna", "m", "anna m", "gmbh", "müller zz"}
@@ -107,6 +114,7 @@ func TestSearchPlanClassesMatchBruteForce(t *testing.T) {
 		for _, c := range []struct{ mode, q, plan string }{
 			{"probe", "anna", "probe"}, {"rare", "anna m", "rare"}, {"set", "anna", "set"},
 			{"set+dense", "anna m", "set"}, {"set, budget spent", "gmbh", "set"}, {"rare", "müller zz", "none"},
+			{"member walk", "anna", "dense sets"}, {"member walk", "anna m", "dense sets"}, {"dense sets", "anna m", "set"},
 		} {
 			i := slices.IndexFunc(searchClassModes, func(m store.SearchMode) bool { return m.Name == c.mode })
 			restore := searchClassModes[i].Use()
@@ -154,6 +162,7 @@ func TestSearchPlanClassesMatchBruteForce(t *testing.T) {
 						}
 						for _, mode := range searchClassModes {
 							restore := mode.Use()
+							walks := store.OrderedWalks()
 							what := fmt.Sprintf("%s q=%q sort=%s desc=%v plan=%s", l.name, q, sortKey, desc, mode.Name)
 							// Forwards by Next, keeping each page and the
 							// cursor that opened it.
@@ -198,6 +207,9 @@ func TestSearchPlanClassesMatchBruteForce(t *testing.T) {
 								}
 							}
 							restore()
+							if mode.Name == "ordered" && len(want) > 0 && sortKey != "owner" && store.OrderedWalks() == walks {
+								t.Errorf("%s: no page came from an ordered set", what)
+							}
 							checked += len(want)
 						}
 					}

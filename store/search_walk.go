@@ -27,7 +27,7 @@ const (
 // after the cursor.
 func (sp *listSpec) setSegmentKeys(ctx context.Context, s *Store, teamID int64, g segment, cur *cursor, after any, plan searchPlan, limit int, desc bool) ([]pageKey, error) {
 	var out []pageKey
-	batch := setBatch
+	batch := plan.firstBatch(limit)
 	for {
 		query, args := sp.segmentSQL(s, teamID, g, cur, after, searchPlan{}, batch, desc, true)
 		ids, err := scanIDs(ctx, s, query, args)
@@ -39,7 +39,7 @@ func (sp *listSpec) setSegmentKeys(ctx context.Context, s *Store, teamID int64, 
 		}
 		var hits []int64
 		for _, id := range ids {
-			if inSet(plan.set, id) {
+			if plan.has(id) {
 				hits = append(hits, id)
 			}
 		}
@@ -84,6 +84,26 @@ func (sp *listSpec) setSegmentKeys(ctx context.Context, s *Store, teamID int64, 
 		batch = min(2*batch, maxSetBatch)
 	}
 }
+
+// firstBatch is the walk's first batch for a page of limit: about twice
+// the entries a page needs at the plan's density (its ids over their span:
+// a team's ids are close together), so that a dense word ("a": a third of
+// the team) reads a few dozen entries, not setBatch; at least minSetBatch.
+func (p searchPlan) firstBatch(limit int) int {
+	d := 1.0
+	if p.set != nil {
+		d = float64(len(p.set)) / float64(p.set[len(p.set)-1]-p.set[0]+1)
+	}
+	for _, m := range p.member {
+		d = min(d, m.density())
+	}
+	if d <= 0 {
+		return setBatch
+	}
+	return int(min(float64(setBatch), max(float64(minSetBatch), 2*float64(limit)/d)))
+}
+
+const minSetBatch = 32
 
 // scanIDs runs a query of ids: a plain scan, since a batch can be
 // thousands of rows.
