@@ -22,20 +22,7 @@ func TestSearchCacheSeesWritesOfAnotherInstance(t *testing.T) {
 	for _, d := range storetest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
 			ctx := context.Background()
-			u := storetest.URL(t, d)
-			writer, err := store.Open(ctx, u)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer writer.Close()
-			if _, err := writer.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			reader, err := store.Open(ctx, u)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer reader.Close()
+			writer, reader := twoStores(t, d)
 
 			team, owner, _, _ := teamOf(t, writer)
 			teamB, ownerB, _, _ := teamOf(t, writer)
@@ -212,20 +199,7 @@ func TestSearchOrderedSetsSeeWritesOfAnotherInstance(t *testing.T) {
 	for _, d := range storetest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
 			ctx := context.Background()
-			u := storetest.URL(t, d)
-			writer, err := store.Open(ctx, u)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer writer.Close()
-			if _, err := writer.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			reader, err := store.Open(ctx, u)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer reader.Close()
+			writer, reader := twoStores(t, d)
 			team, owner, _, _ := teamOf(t, writer)
 			statuses := store.ContactStatuses
 			var annas []*store.Contact
@@ -272,7 +246,7 @@ func TestSearchOrderedSetsSeeWritesOfAnotherInstance(t *testing.T) {
 							// the new data.
 							round++
 							c := annas[round%len(annas)]
-							c, err = writer.UpdateContact(ctx, team.ID, owner, c.ID, c.Version, store.ContactInput{Name: "Zora " + c.Name, Email: c.Email, Phone: "+49 40 1234567", Company: "Andere", Status: store.ContactStatuses[len(store.ContactStatuses)-1]})
+							c, err := writer.UpdateContact(ctx, team.ID, owner, c.ID, c.Version, store.ContactInput{Name: "Zora " + c.Name, Email: c.Email, Phone: "+49 40 1234567", Company: "Andere", Status: store.ContactStatuses[len(store.ContactStatuses)-1]})
 							if err != nil {
 								t.Fatal(err)
 							}
@@ -300,4 +274,25 @@ func TestSearchOrderedSetsSeeWritesOfAnotherInstance(t *testing.T) {
 			}
 		})
 	}
+}
+
+// twoStores opens two stores on one migrated test database, as two
+// instances of Sherpa would: writer writes, reader searches.
+func twoStores(t *testing.T, d store.Dialect) (writer, reader *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	u := storetest.URL(t, d)
+	writer, err := store.Open(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { writer.Close() })
+	if _, err := writer.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if reader, err = store.Open(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reader.Close() })
+	return writer, reader
 }
