@@ -49,6 +49,10 @@ func (s *Store) memberEmails(ctx context.Context, teamID int64) (map[int64]strin
 	return out, nil
 }
 
+// contactExportCols are the columns an export of contacts reads, in
+// ContactExportHeader's order (the owner as an id; 0 for none).
+const contactExportCols = "r.name, r.email, r.phone, r.company, r.status, COALESCE(r.owner_id, 0)"
+
 // ExportContacts calls emit with the records of every contact the query
 // lists, a page at a time, in the list's order (q.Cursor and q.Limit are
 // ignored). A record follows ContactExportHeader; the owner is the member's
@@ -66,7 +70,7 @@ func (s *Store) ExportContacts(ctx context.Context, teamID int64, q ContactQuery
 	if err != nil || !ok {
 		return err
 	}
-	bucket := &bucketCols{cols: "r.name, r.email, r.phone, r.company, r.status, COALESCE(r.owner_id, 0)", n: 6,
+	bucket := &bucketCols{cols: contactExportCols, n: 6,
 		record: func(raw []sql.RawBytes) ([]string, error) {
 			owner, err := strconv.ParseInt(string(raw[5]), 10, 64)
 			if err != nil {
@@ -75,7 +79,7 @@ func (s *Store) ExportContacts(ctx context.Context, teamID int64, q ContactQuery
 			return []string{string(raw[0]), string(raw[1]), string(raw[2]), string(raw[3]), string(raw[4]), owners[owner]}, nil
 		}}
 	streamed, err := contactList.exportStream(ctx, s, teamID, p,
-		"r.name, r.email, r.phone, r.company, r.status, COALESCE(r.owner_id, 0)", "", bucket,
+		contactExportCols, "", bucket,
 		func(rows *sql.Rows, out [][]string) ([][]string, error) {
 			var name, email, phone, company, status string
 			var owner int64
