@@ -121,8 +121,9 @@ func (s *Server) loadUser(c *fiber.Ctx) error {
 		u, team = su.User, su.Team
 		c.Locals(localListVersion, su.ListVersion)
 		if team != nil {
-			// The store's search cache keys its sets by this version too.
-			c.SetUserContext(store.WithListVersion(c.UserContext(), team.ID, su.ListVersion))
+			// The store's search cache keys its sets by these versions too.
+			c.SetUserContext(store.WithSearchVersions(c.UserContext(), team.ID,
+				store.SearchVersions{List: su.ListVersion, Terms: su.TermsVersion}))
 		}
 	} else {
 		u, team, err = s.store.UserAndTeam(c.UserContext(), id)

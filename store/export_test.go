@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -18,6 +19,16 @@ type SearchMode struct {
 	// Dense is denseCap (0: dense words are probed); Order is orderCap
 	// (0: no ordered sets; positive: every set of one id or more).
 	Dense, Order int
+}
+
+// SearchCacheLoads is how many values of a kind ("set", "dense",
+// "t:order", "l:order", "t:narrow", "l:narrow") the search cache has read
+// so far.
+func SearchCacheLoads(kind string) int64 {
+	if n, ok := searchSets.loads.Load(kind); ok {
+		return n.(*atomic.Int64).Load()
+	}
+	return 0
 }
 
 // OrderedWalks is how many pages came from ordered sets so far.

@@ -1757,6 +1757,12 @@ func (r *importRun) updateTerms(ctx context.Context, tx bun.Tx, ups []contactUpd
 		return nil
 	}
 	teamID := r.im.TeamID
+	// An update may change the name, phone or company without changing a
+	// term (a name's case): the terms version moves for every batch with
+	// updates, as replaceTerms does (listversion.go).
+	if err := termsChanged(ctx, tx, teamID); err != nil {
+		return err
+	}
 	hint := ""
 	if r.s.Dialect == SQLite {
 		// By the contact's index: the planner would otherwise take the

@@ -35,8 +35,9 @@ import (
 type listMarksKey struct{}
 
 // listMarks are the teams whose list version the transaction in progress
-// moves when it commits.
-type listMarks struct{ teams []int64 }
+// moves when it commits, and (terms) those whose terms version it moves
+// with it.
+type listMarks struct{ teams, terms []int64 }
 
 // listChanged records that the write in progress can change what the
 // teams' lists show. Inside inTx it only notes them; outside (a single
@@ -46,21 +47,61 @@ func (s *Store) listChanged(ctx context.Context, db bun.IDB, teams ...int64) err
 		m.teams = append(m.teams, teams...)
 		return nil
 	}
-	return bumpListVersions(ctx, db, teams)
+	return bumpListVersions(ctx, db, teams, nil)
 }
 
-// bumpListVersions moves the list version of each team once, in team order
-// (a fixed lock order).
-func bumpListVersions(ctx context.Context, db bun.IDB, teams []int64) error {
-	ids := slices.Clone(teams)
-	ids = slices.DeleteFunc(ids, func(id int64) bool { return id <= 0 })
+// The terms version (team_changes.terms_version, migration 0026) is the
+// part of the list version the search cache's term sets depend on
+// (search_cache.go): it moves, always together with the list version, on
+// the writes that can change what a search matches or the term-derived
+// columns a search's cached order holds — a term row written or deleted
+// (replaceTerms, insertTerms, an import's updated terms), a record created
+// or deleted (its terms go with it: ON DELETE CASCADE), a name, email,
+// phone or company saved, even when its terms stay the same (a name's
+// case: the name sort's order). A status or owner edit, a note, an
+// activity, a next step moved on move the list version alone, and the
+// term sets, dense sets and name-sorted ordered sets stay warm.
+// TestEveryTermWriteMovesTheTermsVersion classifies every list write.
+
+// termsChanged records that the write in progress changes the teams'
+// search terms (and so their lists): as listChanged, noted inside inTx and
+// moved at once outside it.
+func termsChanged(ctx context.Context, db bun.IDB, teams ...int64) error {
+	if m, ok := ctx.Value(listMarksKey{}).(*listMarks); ok {
+		m.teams = append(m.teams, teams...)
+		m.terms = append(m.terms, teams...)
+		return nil
+	}
+	return bumpListVersions(ctx, db, teams, teams)
+}
+
+// teamIDs is the teams' ids sorted, each once, without the zero ones.
+func teamIDs(teams []int64) []int64 {
+	ids := slices.DeleteFunc(slices.Clone(teams), func(id int64) bool { return id <= 0 })
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// bumpListVersions moves the list version of each team once, and the terms
+// version of the teams in terms (a subset of teams), in one statement over
+// the teams in order (a fixed lock order).
+func bumpListVersions(ctx context.Context, db bun.IDB, teams, terms []int64) error {
+	ids := teamIDs(append(slices.Clone(teams), terms...))
 	if len(ids) == 0 {
 		return nil
 	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	if _, err := db.NewRaw("UPDATE team_changes SET list_version = list_version + 1 WHERE team_id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
-		return fmt.Errorf("move the list version of teams %v: %w", ids, err)
+	var err error
+	if t := teamIDs(terms); len(t) == 0 {
+		_, err = db.NewRaw("UPDATE team_changes SET list_version = list_version + 1 WHERE team_id IN (?)", bun.In(ids)).Exec(ctx)
+	} else if len(t) == len(ids) {
+		_, err = db.NewRaw("UPDATE team_changes SET list_version = list_version + 1, terms_version = terms_version + 1 WHERE team_id IN (?)",
+			bun.In(ids)).Exec(ctx)
+	} else {
+		_, err = db.NewRaw("UPDATE team_changes SET list_version = list_version + 1, "+
+			"terms_version = terms_version + CASE WHEN team_id IN (?) THEN 1 ELSE 0 END WHERE team_id IN (?)", bun.In(t), bun.In(ids)).Exec(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("move the list version of teams %v (terms %v): %w", ids, terms, err)
 	}
 	return nil
 }
@@ -74,7 +115,7 @@ func withListMarks(fn func(ctx context.Context, tx bun.Tx) error) func(ctx conte
 		if err := fn(context.WithValue(ctx, listMarksKey{}, m), tx); err != nil {
 			return err
 		}
-		return bumpListVersions(ctx, tx, m.teams)
+		return bumpListVersions(ctx, tx, m.teams, m.terms)
 	}
 }
 
@@ -87,6 +128,25 @@ func (s *Store) ListVersion(ctx context.Context, teamID int64) (int64, error) {
 	}
 	if len(v) == 0 {
 		return 0, nil
+	}
+	return v[0], nil
+}
+
+// SearchVersions are a team's list and terms versions, read together (0
+// when the team has no counters row: nothing may then be cached for it).
+type SearchVersions struct {
+	List  int64 `bun:"lv"`
+	Terms int64 `bun:"tv"`
+}
+
+// SearchVersions reads the team's list and terms versions in one statement.
+func (s *Store) SearchVersions(ctx context.Context, teamID int64) (SearchVersions, error) {
+	var v []SearchVersions
+	if err := s.DB.NewRaw("SELECT list_version AS lv, terms_version AS tv FROM team_changes WHERE team_id = ?", teamID).Scan(ctx, &v); err != nil {
+		return SearchVersions{}, fmt.Errorf("search versions of team %d: %w", teamID, err)
+	}
+	if len(v) == 0 {
+		return SearchVersions{}, nil
 	}
 	return v[0], nil
 }

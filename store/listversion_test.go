@@ -28,6 +28,15 @@ var listWrites = []string{
 	"UpdateDeal", "UpdateTeamSettings", "UpdateUserName", "UpdateViewQuery",
 }
 
+// termWrites are the list writes that can change what a search matches
+// (TestEveryWriteMovesTheListVersion checks, write by write, that each
+// moves the terms version when it changes a term and that no other write
+// moves it): the search cache keeps its term sets across the others.
+var termWrites = []string{
+	"CreateContact", "CreateDeal", "DeleteContact", "DeleteDeal", "RunBulkJob", "RunImport", "RunImportPaced", "Seed",
+	"UndoImport", "UpdateContact", "UpdateDeal",
+}
+
 // notListWrites are the other methods of *store.Store: reads, and writes of
 // things no list shows (sessions, logins, notes, invitations not yet accepted, API
 // keys, webhooks, Google tokens, jobs' bookkeeping before they change
@@ -48,7 +57,7 @@ var notListWrites = []string{
 	"PendingInvitationsFor", "Ping", "PreviewImport", "QueueImportCheck", "Reconcile", "RecordDeliveries",
 	"RecordDelivery", "RedeliverWebhook", "ReleaseForm", "ReleaseIdempotencyKey", "ReleaseLogin", "ReserveLogin",
 	"RevokeAPIKey", "RevokeInvitation", "RunImportCheck", "SaveGoogleAccount", "SaveImportMapping", "SavedView",
-	"SavedViews", "SearchAll", "SeedSecondTeam", "Sessions", "SetClock", "SetDealForTest", "SetPool",
+	"SavedViews", "SearchAll", "SearchVersions", "SeedSecondTeam", "Sessions", "SetClock", "SetDealForTest", "SetPool",
 	"SetTaskListID", "StageSettings", "StartImport", "TakeOAuthState", "TakeRate", "TakeRateN", "TaskListID",
 	"TeamActivity", "TeamByID", "TeamCurrency", "TeamMember", "TeamMembers", "TeamToday", "TeamVersion", "TiDB",
 	"UpdateGoogleToken", "UpdatePasswordHash", "UserAndTeam", "UserByEmail", "UserByID", "WebhookDeliveries",
@@ -102,10 +111,24 @@ func TestEveryWriteMovesTheListVersion(t *testing.T) {
 			}
 			return v
 		}
-		covered := map[string]bool{}
+		termsVersion := func(teamID int64) int64 {
+			t.Helper()
+			v, err := s.SearchVersions(ctx, teamID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Terms <= 0 || v.List <= 0 {
+				t.Fatalf("team %d has no terms version: %+v", teamID, v)
+			}
+			return v.Terms
+		}
+		covered, coveredTerms := map[string]bool{}, map[string]bool{}
 		last, lastOther := version(team.ID), version(other.ID)
-		// step runs one write of the team and checks the versions.
-		step := func(method string, run func() error) {
+		lastTerms, lastOtherTerms := termsVersion(team.ID), termsVersion(other.ID)
+		// step runs one write of the team and checks the versions: the
+		// list version moves, and the terms version exactly when terms
+		// says the write changes search terms.
+		step := func(method string, terms bool, run func() error) {
 			t.Helper()
 			if err := run(); err != nil {
 				t.Fatalf("%s: %v", method, err)
@@ -119,38 +142,83 @@ func TestEveryWriteMovesTheListVersion(t *testing.T) {
 				t.Errorf("%s of team %d moved team %d's list version", method, team.ID, other.ID)
 			}
 			last, lastOther = v, vo
+			tv, tvo := termsVersion(team.ID), termsVersion(other.ID)
+			switch {
+			case terms && tv == lastTerms:
+				t.Errorf("%s changed search terms but did not move the team's terms version", method)
+			case !terms && tv != lastTerms:
+				t.Errorf("%s changed no search term but moved the team's terms version (the search cache's sets go cold)", method)
+			case tvo != lastOtherTerms:
+				t.Errorf("%s of team %d moved team %d's terms version", method, team.ID, other.ID)
+			}
+			if terms {
+				if !slices.Contains(termWrites, method) {
+					t.Errorf("%s moves the terms version but is not in termWrites", method)
+				}
+				coveredTerms[method] = true
+			}
+			lastTerms, lastOtherTerms = tv, tvo
 		}
 		var err error
 		var c1, c2 *store.Contact
-		step("CreateContact", func() error {
+		step("CreateContact", true, func() error {
 			c1, err = s.CreateContact(ctx, team.ID, owner, store.ContactInput{Name: "Cy One", Email: "cy1@example.com", Company: "Acme"})
 			if err == nil {
 				c2, err = s.CreateContact(ctx, team.ID, member, store.ContactInput{Name: "Cy Two", Email: "cy2@example.com"})
 			}
 			return err
 		})
-		step("UpdateContact", func() error {
+		step("UpdateContact", false, func() error {
 			// A status change only: no deal, no chart sees it.
 			c1, err = s.UpdateContact(ctx, team.ID, owner, c1.ID, c1.Version, store.ContactInput{Name: c1.Name, Email: c1.Email, Company: "Acme", Status: store.StatusConnected})
 			return err
 		})
-		step("AssignContact", func() error { _, err := s.AssignContact(ctx, team.ID, owner, c2.ID, admin.ID); return err })
+		step("UpdateContact", true, func() error {
+			// A rename: new terms.
+			c1, err = s.UpdateContact(ctx, team.ID, owner, c1.ID, c1.Version, store.ContactInput{Name: "Cy Uno", Email: c1.Email, Company: "Acme", Status: store.StatusConnected})
+			return err
+		})
+		step("UpdateContact", true, func() error {
+			// The name's case only: the same terms, but the name sort's
+			// order (an ordered set keyed by the terms version) may change.
+			c1, err = s.UpdateContact(ctx, team.ID, owner, c1.ID, c1.Version, store.ContactInput{Name: "cy uno", Email: c1.Email, Company: "Acme", Status: store.StatusConnected})
+			return err
+		})
+		step("UpdateContact", true, func() error {
+			c1, err = s.UpdateContact(ctx, team.ID, owner, c1.ID, c1.Version, store.ContactInput{Name: "Cy One", Email: c1.Email, Company: "Acme", Phone: "+49 30 1234", Status: store.StatusConnected})
+			return err
+		})
+		step("AssignContact", false, func() error { _, err := s.AssignContact(ctx, team.ID, owner, c2.ID, admin.ID); return err })
 		var d1 *store.Deal
-		step("CreateDeal", func() error {
+		step("CreateDeal", true, func() error {
 			d1, err = s.CreateDeal(ctx, team.ID, owner, store.DealInput{Name: "D1", Goal: "100", ContactID: c1.ID})
 			return err
 		})
-		step("UpdateDeal", func() error {
+		step("UpdateDeal", true, func() error {
 			d1, err = s.UpdateDeal(ctx, team.ID, owner, d1.ID, d1.Version, store.DealInput{Name: "D1", Goal: "100", Company: "Other Co", ContactID: c1.ID})
 			return err
 		})
-		step("AssignDeal", func() error { d1, err = s.AssignDeal(ctx, team.ID, owner, d1.ID, member.ID); return err })
-		step("MoveDeal", func() error {
+		step("UpdateDeal", false, func() error {
+			// The goal only.
+			d1, err = s.UpdateDeal(ctx, team.ID, owner, d1.ID, d1.Version, store.DealInput{Name: "D1", Goal: "200", Company: "Other Co", ContactID: c1.ID})
+			return err
+		})
+		step("UpdateDeal", true, func() error {
+			d1, err = s.UpdateDeal(ctx, team.ID, owner, d1.ID, d1.Version, store.DealInput{Name: "D1 renamed", Goal: "200", Company: "Other Co", ContactID: c1.ID})
+			return err
+		})
+		step("UpdateContact", true, func() error {
+			// A rename of a contact with a deal: its deal's terms too.
+			c1, err = s.UpdateContact(ctx, team.ID, owner, c1.ID, c1.Version, store.ContactInput{Name: "Cy Eins", Email: c1.Email, Company: "Acme", Phone: "+49 30 1234", Status: store.StatusConnected})
+			return err
+		})
+		step("AssignDeal", false, func() error { d1, err = s.AssignDeal(ctx, team.ID, owner, d1.ID, member.ID); return err })
+		step("MoveDeal", false, func() error {
 			d1, err = s.MoveDeal(ctx, team.ID, owner, d1.ID, store.MoveInput{Stage: store.StageWon, Amount: "10", ClosedOn: "2026-01-02"})
 			return err
 		})
-		step("ReopenDeal", func() error { d1, err = s.ReopenDeal(ctx, team.ID, owner, d1.ID); return err })
-		step("LogActivity", func() error {
+		step("ReopenDeal", false, func() error { d1, err = s.ReopenDeal(ctx, team.ID, owner, d1.ID); return err })
+		step("LogActivity", false, func() error {
 			_, err := s.LogActivity(ctx, team.ID, c1.ID, member.ID, store.ActivityEmail, "hello")
 			return err
 		})
@@ -158,12 +226,12 @@ func TestEveryWriteMovesTheListVersion(t *testing.T) {
 		// moves the contact's next step on.
 		clock := time.Now().UTC()
 		defer s.SetClock(func() time.Time { return clock })()
-		step("LogScheduled", func() error {
+		step("LogScheduled", false, func() error {
 			_, err := s.LogScheduled(ctx, team.ID, c2.ID, owner.ID, store.ActivityMeeting, "Meeting: soon", clock.Add(time.Second))
 			return err
 		})
 		clock = clock.Add(time.Hour)
-		step("AdvanceNextSteps", func() error {
+		step("AdvanceNextSteps", false, func() error {
 			n, err := s.AdvanceNextSteps(ctx, team.ID)
 			if err == nil && n != 1 {
 				err = fmt.Errorf("moved %d next steps, want 1", n)
@@ -171,7 +239,7 @@ func TestEveryWriteMovesTheListVersion(t *testing.T) {
 			return err
 		})
 		var note *store.Note
-		step("AddNote", func() error { note, err = s.AddNote(ctx, team.ID, admin, c1.ID, "a note"); return err })
+		step("AddNote", false, func() error { note, err = s.AddNote(ctx, team.ID, admin, c1.ID, "a note"); return err })
 		// Notes show on the contact's page, not in a list: deleting one
 		// moves nothing (adding one announces itself, and counts).
 		if err := s.DeleteNote(ctx, team.ID, admin, c1.ID, note.ID); err != nil {
@@ -180,37 +248,37 @@ func TestEveryWriteMovesTheListVersion(t *testing.T) {
 		last = version(team.ID)
 
 		var view *store.SavedView
-		step("SaveView", func() error {
+		step("SaveView", false, func() error {
 			view, err = s.SaveView(ctx, team.ID, owner, store.ListContacts, "Acme", "q=acme", false)
 			return err
 		})
-		step("RenameView", func() error { return s.RenameView(ctx, team.ID, owner, view.ID, "Acme people") })
-		step("UpdateViewQuery", func() error { return s.UpdateViewQuery(ctx, team.ID, owner, view.ID, "q=acme&sort=name") })
-		step("ShareView", func() error { return s.ShareView(ctx, team.ID, owner, view.ID, true) })
-		step("MoveView", func() error {
+		step("RenameView", false, func() error { return s.RenameView(ctx, team.ID, owner, view.ID, "Acme people") })
+		step("UpdateViewQuery", false, func() error { return s.UpdateViewQuery(ctx, team.ID, owner, view.ID, "q=acme&sort=name") })
+		step("ShareView", false, func() error { return s.ShareView(ctx, team.ID, owner, view.ID, true) })
+		step("MoveView", false, func() error {
 			if _, err := s.SaveView(ctx, team.ID, owner, store.ListContacts, "Second", "q=b", false); err != nil {
 				return err
 			}
 			return s.MoveView(ctx, team.ID, owner, view.ID, 1)
 		})
-		step("DeleteView", func() error { return s.DeleteView(ctx, team.ID, owner, view.ID) })
-		step("SetListColumns", func() error { return s.SetListColumns(ctx, member.ID, store.ListContacts, []string{"name", "email"}) })
-		step("SetBackBurnerDays", func() error { return s.SetBackBurnerDays(ctx, team.ID, owner, 45) })
-		step("SetLostReasons", func() error { return s.SetLostReasons(ctx, team.ID, owner, []string{"Price", "Timing"}) })
-		step("SetStageSettings", func() error {
+		step("DeleteView", false, func() error { return s.DeleteView(ctx, team.ID, owner, view.ID) })
+		step("SetListColumns", false, func() error { return s.SetListColumns(ctx, member.ID, store.ListContacts, []string{"name", "email"}) })
+		step("SetBackBurnerDays", false, func() error { return s.SetBackBurnerDays(ctx, team.ID, owner, 45) })
+		step("SetLostReasons", false, func() error { return s.SetLostReasons(ctx, team.ID, owner, []string{"Price", "Timing"}) })
+		step("SetStageSettings", false, func() error {
 			return s.SetStageSettings(ctx, team.ID, owner, []store.StageSetting{{Stage: store.StageQualified, WinPercent: 30, StaleDays: 9}})
 		})
-		step("SetMembersMayImport", func() error { return s.SetMembersMayImport(ctx, team.ID, owner, false) })
-		step("UpdateTeamSettings", func() error {
+		step("SetMembersMayImport", false, func() error { return s.SetMembersMayImport(ctx, team.ID, owner, false) })
+		step("UpdateTeamSettings", false, func() error {
 			_, err := s.UpdateTeamSettings(ctx, team.ID, owner, store.TeamSettings{TimeZone: "Europe/Berlin", Currency: "USD"})
 			return err
 		})
-		step("UpdateUserName", func() error { return s.UpdateUserName(ctx, member.ID, "Member Renamed") })
-		step("SetMemberRole", func() error { return s.SetMemberRole(ctx, team.ID, member.ID, store.RoleAdmin) })
+		step("UpdateUserName", false, func() error { return s.UpdateUserName(ctx, member.ID, "Member Renamed") })
+		step("SetMemberRole", false, func() error { return s.SetMemberRole(ctx, team.ID, member.ID, store.RoleAdmin) })
 
 		// Bulk changes and their undo.
 		var job *store.BulkJob
-		step("RunBulkJob", func() error {
+		step("RunBulkJob", false, func() error {
 			job, err = s.CreateBulkJob(ctx, team.ID, owner, store.ListContacts, store.BulkStatus, store.StatusBadTiming,
 				store.BulkSelection{IDs: []int64{c1.ID, c2.ID}})
 			if err == nil {
@@ -218,23 +286,32 @@ func TestEveryWriteMovesTheListVersion(t *testing.T) {
 			}
 			return err
 		})
-		step("QueueBulkUndo", func() error {
+		step("QueueBulkUndo", false, func() error {
 			if _, err := s.QueueBulkUndo(ctx, team.ID, owner, job.ID); err != nil {
 				return err
 			}
 			runBulk(t, s)
 			return nil
 		})
+		step("RunBulkJob", true, func() error {
+			doomed := addContact(t, s, team, owner, store.ContactInput{Name: "Doomed"})
+			last, lastTerms = version(team.ID), termsVersion(team.ID)
+			_, err := s.CreateBulkJob(ctx, team.ID, owner, store.ListContacts, store.BulkDelete, "", store.BulkSelection{IDs: []int64{doomed.ID}})
+			if err == nil {
+				runBulk(t, s)
+			}
+			return err
+		})
 
 		// Imports and their undo.
 		it := newImportTeamFor(team, owner)
 		var im *store.Import
-		step("RunImport", func() error {
+		step("RunImport", true, func() error {
 			im = importAll(t, s, it, store.ImportContacts, "Email,Name\nimp1@example.com,Imp One\nimp2@example.com,Imp Two\n", nil)
 			return nil
 		})
-		step("UndoImport", func() error { _, err := s.UndoImport(ctx, team.ID, im.ID, owner); return err })
-		step("RunImportPaced", func() error {
+		step("UndoImport", true, func() error { _, err := s.UndoImport(ctx, team.ID, im.ID, owner); return err })
+		step("RunImportPaced", true, func() error {
 			pim := preview(t, s, it, upload(t, s, it, store.ImportContacts, "paced.csv", []byte("Email,Name\nimp3@example.com,Imp Three\n")), nil)
 			if err := s.StartImport(ctx, team.ID, pim.ID); err != nil {
 				return err
@@ -246,12 +323,12 @@ func TestEveryWriteMovesTheListVersion(t *testing.T) {
 			return s.RunImportPaced(ctx, job, "paced-worker", func(context.Context) {})
 		})
 
-		step("DeleteDeal", func() error { return s.DeleteDeal(ctx, team.ID, owner, d1.ID) })
-		step("DeleteContact", func() error { return s.DeleteContact(ctx, team.ID, owner, c2.ID) })
+		step("DeleteDeal", true, func() error { return s.DeleteDeal(ctx, team.ID, owner, d1.ID) })
+		step("DeleteContact", true, func() error { return s.DeleteContact(ctx, team.ID, owner, c2.ID) })
 
 		// Membership: a newcomer joins, ownership moves, members go.
 		newcomer := newUser(t, s, "newcomer")
-		step("AcceptInvitation", func() error {
+		step("AcceptInvitation", false, func() error {
 			inv, err := s.CreateInvitation(ctx, team.ID, owner.ID, newcomer.Email, "hash-list-"+newcomer.Email, time.Hour)
 			if err != nil {
 				return err
@@ -259,9 +336,9 @@ func TestEveryWriteMovesTheListVersion(t *testing.T) {
 			_, err = s.AcceptInvitation(ctx, inv.TokenHash, newcomer.ID)
 			return err
 		})
-		step("TransferOwnership", func() error { return s.TransferOwnership(ctx, team.ID, owner.ID, admin.ID) })
-		step("RemoveMember", func() error { return s.RemoveMember(ctx, team.ID, admin, newcomer.ID) })
-		step("LeaveTeam", func() error { _, err := s.LeaveTeam(ctx, team.ID, member.ID); return err })
+		step("TransferOwnership", false, func() error { return s.TransferOwnership(ctx, team.ID, owner.ID, admin.ID) })
+		step("RemoveMember", false, func() error { return s.RemoveMember(ctx, team.ID, admin, newcomer.ID) })
+		step("LeaveTeam", false, func() error { _, err := s.LeaveTeam(ctx, team.ID, member.ID); return err })
 
 		// Writes that make a team: the new team starts with a list version
 		// (so its pages can be cached), a seeded one has moved it, and
@@ -286,6 +363,10 @@ func TestEveryWriteMovesTheListVersion(t *testing.T) {
 		if version(team.ID) != before || version(other.ID) != beforeOther {
 			t.Errorf("creating and seeding teams moved other teams' list versions")
 		}
+		if v := termsVersion(res.TeamID); v <= termsVersion(nt.ID) {
+			t.Errorf("a seeded team's terms version is %d, no more than a new team's %d", v, termsVersion(nt.ID))
+		}
+		coveredTerms["Seed"] = true
 
 		// The other team's own write moves its version, not the team's.
 		before, beforeOther = version(team.ID), version(other.ID)
@@ -304,6 +385,15 @@ func TestEveryWriteMovesTheListVersion(t *testing.T) {
 		sort.Strings(untested)
 		if len(untested) > 0 {
 			t.Errorf("list writes the test did not run: %s", strings.Join(untested, ", "))
+		}
+		var untestedTerms []string
+		for _, m := range termWrites {
+			if !coveredTerms[m] {
+				untestedTerms = append(untestedTerms, m)
+			}
+		}
+		if len(untestedTerms) > 0 {
+			t.Errorf("term writes the test did not run as such: %s", strings.Join(untestedTerms, ", "))
 		}
 	})
 }

@@ -84,6 +84,17 @@ func (s *Store) emitMany(ctx context.Context, tx bun.IDB, chs []change) error {
 	if err := s.listChanged(ctx, tx, team); err != nil {
 		return err
 	}
+	// A deleted contact or deal takes its terms with it (ON DELETE
+	// CASCADE): the search's sets change too. Creations and edits write
+	// their terms through replaceTerms and insertTerms, which count them.
+	for _, ch := range chs {
+		if slices.Contains(ch.types, EventContactDeleted) || slices.Contains(ch.types, EventDealDeleted) {
+			if err := termsChanged(ctx, tx, team); err != nil {
+				return err
+			}
+			break
+		}
+	}
 	var eps []WebhookEndpoint
 	// Disabled endpoints too: their deliveries wait, and go out when an
 	// admin enables the endpoint again.

@@ -121,8 +121,18 @@ type termRow struct {
 	ID     int64
 }
 
-// insertTerms writes term rows in multi-row INSERT statements.
+// insertTerms writes term rows in multi-row INSERT statements (and counts
+// the change in the teams' terms versions: listversion.go).
 func insertTerms(ctx context.Context, db bun.IDB, ts termSet, rows []termRow) error {
+	var teams []int64
+	for i, r := range rows {
+		if i == 0 || r.TeamID != rows[i-1].TeamID {
+			teams = append(teams, r.TeamID)
+		}
+	}
+	if err := termsChanged(ctx, db, teams...); err != nil {
+		return err
+	}
 	const batch = 2000
 	for len(rows) > 0 {
 		n := min(batch, len(rows))
@@ -145,8 +155,13 @@ func insertTerms(ctx context.Context, db bun.IDB, ts termSet, rows []termRow) er
 }
 
 // replaceTerms makes the stored terms of one record equal terms, touching
-// only the rows that differ.
+// only the rows that differ. It moves the team's terms version even when
+// none differs: its callers changed a field terms are made of, and a
+// name's case is the name sort's order (listversion.go).
 func replaceTerms(ctx context.Context, db bun.IDB, ts termSet, teamID, id int64, terms []string) error {
+	if err := termsChanged(ctx, db, teamID); err != nil {
+		return err
+	}
 	var old []string
 	if err := db.NewRaw("SELECT term FROM "+ts.table+" WHERE "+ts.column+" = ? AND team_id = ?", id, teamID).Scan(ctx, &old); err != nil {
 		return fmt.Errorf("read %s of %d: %w", ts.table, id, err)
@@ -225,9 +240,10 @@ type searchPlan struct {
 	// order: the matches in the listing's order (search_order.go), when
 	// the cache has them.
 	order *orderedSet
-	// version is the team's list version the plan's sets were read under
-	// (search_cache.go; 0: not cached).
-	version int64
+	// versions are the team's list and terms versions the plan was made
+	// under (search_cache.go; 0: not cached): the word sets are keyed by
+	// the terms version, what else depends on the rows by plan.keyVersion.
+	versions SearchVersions
 }
 
 // termIDs reads the ids of the records having a term that starts with one
@@ -293,7 +309,8 @@ func planSearch(ctx context.Context, s *Store, ts termSet, teamID int64, ws []se
 	haveSet, shared := false, false
 	var dense, checks []searchWord
 	var member []*idSet
-	version := s.searchCacheVersion(ctx, teamID)
+	versions := s.searchCacheVersions(ctx, teamID)
+	version := versions.Terms // the word sets hold term rows only
 	for _, w := range ws {
 		if !denseWords.has(s, ts, teamID, w, setCap) {
 			// setCap is part of the key: tests change it.
@@ -349,20 +366,21 @@ func planSearch(ctx context.Context, s *Store, ts termSet, teamID int64, ws []se
 		// yet probed on the hits). No budget: every word is dense, so a
 		// page fills after about page/density entries, as the probe walk
 		// did with a probe per entry.
-		return searchPlan{member: member, checks: checks, dense: dense, version: version}, nil
+		return searchPlan{member: member, checks: checks, dense: dense, versions: versions}, nil
 	case !haveSet:
-		return searchPlan{probes: dense, version: version}, nil
+		return searchPlan{probes: dense, versions: versions}, nil
 	case len(set) <= rareCap:
-		return searchPlan{rare: true, ids: set, probes: checks, version: version}, nil
+		return searchPlan{rare: true, ids: set, probes: checks, versions: versions}, nil
 	}
 	budget := walkRatio(s)*len(set) + minWalk
 	if walkBudget > 0 {
 		budget = walkBudget
 	}
-	return searchPlan{set: set, checks: checks, budget: &budget, version: version}, nil
+	return searchPlan{set: set, checks: checks, budget: &budget, versions: versions}, nil
 }
 
-// denseSet is the dense word's id set when the search cache holds it;
+// denseSet is the dense word's id set when the search cache holds it
+// (keyed by the team's terms version);
 // otherwise it starts reading it in the background (at most denseCap term
 // rows; a word with more is remembered in denseWords and not read again
 // for a while) and returns nil: this request probes the word as before.
@@ -488,9 +506,9 @@ var errWalkBudget = errors.New("search: walk budget used")
 // asRare is the set plan as a rare one: its ids sorted by primary key.
 func (p searchPlan) asRare() searchPlan {
 	if p.set == nil { // a member walk: the probe walk
-		return searchPlan{probes: p.dense, version: p.version}
+		return searchPlan{probes: p.dense, versions: p.versions}
 	}
-	return searchPlan{rare: true, ids: p.set, probes: p.checks, version: p.version}
+	return searchPlan{rare: true, ids: p.set, probes: p.checks, versions: p.versions}
 }
 
 // checkWords keeps, in order, the ids of the team's records that have a

@@ -6,19 +6,27 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // The search set cache: each search word's matching ids (what termIDs
 // reads from the word's term range, up to setCap+1 rows: 17 ms on MariaDB
 // and 7 ms on SQLite for "anna" at 1M contacts, on every request before)
 // are kept in memory, keyed by the store, the term table, the team, the
-// word's prefixes and the team's list version (listversion.go). Every write
-// that can change a term (a contact's or deal's name, email, phone,
-// company, a deal's contact) moves the list version in its own transaction
-// — TestEveryWriteMovesTheListVersion — so a set is never used under a
-// version newer than the data it was read from, on any instance: the
-// version is read before the terms, so the set holds at least every write
-// up to that version.
+// word's prefixes and the team's terms version (listversion.go). Every
+// write that can change a term (a contact's or deal's name, email, phone,
+// company, a deal's contact, a record created or deleted) moves the terms
+// version in its own transaction — TestEveryTermWriteMovesTheTermsVersion
+// — so a set is never used under a version newer than the data it was
+// read from, on any instance: the version is read before the terms, so the
+// set holds at least every write up to that version. The other writes (a
+// status, an owner, a note, a next step) move the list version only, and
+// the sets stay (round 5 keyed them by the list version: every write
+// emptied the team's cache, and the next searches were cold).
+//
+// What also depends on other columns (an ordered set by status, a set's
+// rows in the "mine" view) is keyed by the list version instead
+// (searchPlan.keyVersion).
 //
 // The same key caches whether a name-sorted search may keep to the index
 // range of names starting with its first word (narrowToPrefix), which
@@ -61,6 +69,22 @@ type searchCache struct {
 	// a time, so that the searches of a busy team never queue more than
 	// one extra read of their sets behind the requests.
 	builds chan struct{}
+	// loads counts the values read into the cache, per kind prefix
+	// ("set", "dense", "t:order", "l:order", ...): tests check which
+	// entries a write leaves warm.
+	loads sync.Map // string → *atomic.Int64
+}
+
+// countLoad counts one value read for the key's kind ("set", "dense",
+// "t:order", "l:narrow").
+func (c *searchCache) countLoad(k searchCacheKey) {
+	kind, rest, _ := strings.Cut(k.kind, ":")
+	if kind == "t" || kind == "l" { // keyed by the terms or the list version: keyVersion
+		next, _, _ := strings.Cut(rest, ":")
+		kind += ":" + next
+	}
+	n, _ := c.loads.LoadOrStore(kind, new(atomic.Int64))
+	n.(*atomic.Int64).Add(1)
 }
 
 // searchSets is the process's cache; its bound is read once from the
@@ -133,6 +157,7 @@ func (c *searchCache) getAny(k searchCacheKey, load func() (any, bool, int, erro
 // fill runs the entry's load and accounts for it (or drops it when it
 // failed or cannot fit).
 func (c *searchCache) fill(k searchCacheKey, e *searchCacheEntry, load func() (any, bool, int, error)) {
+	c.countLoad(k)
 	v, ok, size, err := load()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -235,28 +260,30 @@ func (c *searchCache) build(k searchCacheKey, load func() (any, bool, int, error
 type searchVersionKey struct{}
 
 type searchVersion struct {
-	team    int64
-	version int64
+	team     int64
+	versions SearchVersions
 }
 
-// WithListVersion tells the store the team's list version the request read
-// with its session (FindRequest), so that a search need not read it again.
-func WithListVersion(ctx context.Context, teamID, version int64) context.Context {
-	return context.WithValue(ctx, searchVersionKey{}, searchVersion{teamID, version})
+// WithSearchVersions tells the store the team's list and terms versions
+// the request read with its session (FindRequest), so that a search need
+// not read them again.
+func WithSearchVersions(ctx context.Context, teamID int64, v SearchVersions) context.Context {
+	return context.WithValue(ctx, searchVersionKey{}, searchVersion{teamID, v})
 }
 
-// searchCacheVersion is the team's list version for the search cache: the
-// request's (WithListVersion) or read now; 0 means do not cache.
-func (s *Store) searchCacheVersion(ctx context.Context, teamID int64) int64 {
+// searchCacheVersions are the team's list and terms versions for the
+// search cache: the request's (WithSearchVersions) or read now; zero means
+// do not cache.
+func (s *Store) searchCacheVersions(ctx context.Context, teamID int64) SearchVersions {
 	if searchSets == nil || searchSets.maxBytes <= 0 {
-		return 0
+		return SearchVersions{}
 	}
 	if v, ok := ctx.Value(searchVersionKey{}).(searchVersion); ok && v.team == teamID {
-		return v.version
+		return v.versions
 	}
-	v, err := s.ListVersion(ctx, teamID)
+	v, err := s.SearchVersions(ctx, teamID)
 	if err != nil {
-		return 0 // the search then reads its terms
+		return SearchVersions{} // the search then reads its terms
 	}
 	return v
 }

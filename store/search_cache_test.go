@@ -16,7 +16,7 @@ import (
 // one searches (filling its search cache), the other writes, and the first
 // one's next search shows the write — under every plan class, through the
 // table, the top bar, and with the version handed in by the request
-// (WithListVersion, as the handlers do) or read by the store. Another team
+// (WithSearchVersions, as the handlers do) or read by the store. Another team
 // with the same names never sees the first team's records.
 func TestSearchCacheSeesWritesOfAnotherInstance(t *testing.T) {
 	for _, d := range storetest.Dialects {
@@ -40,11 +40,11 @@ func TestSearchCacheSeesWritesOfAnotherInstance(t *testing.T) {
 					t.Helper()
 					c := ctx
 					if withVersion {
-						v, err := reader.ListVersion(ctx, teamID)
+						v, err := reader.SearchVersions(ctx, teamID)
 						if err != nil {
 							t.Fatal(err)
 						}
-						c = store.WithListVersion(ctx, teamID, v)
+						c = store.WithSearchVersions(ctx, teamID, v)
 					}
 					p, err := reader.ListContacts(c, teamID, store.ContactQuery{Search: q, Limit: 100})
 					if err != nil {

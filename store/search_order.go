@@ -15,7 +15,8 @@ import (
 // order (the rare plan's statement: by primary key, ORDER BY the sort
 // column and id, so the collation is the engine's and the order is the one
 // every other plan gives), and kept in the search cache under the team's
-// list version, per sort and per segment. A page is then the next entries
+// list version (its terms version for a sort of term-derived columns:
+// keyVersion), per sort and per segment. A page is then the next entries
 // after the cursor's row in memory: no walk of the sort index and no
 // probe, whatever the sort or the page.
 //
@@ -40,6 +41,35 @@ var (
 	orderMin = 100
 )
 
+// termSortCols are the sort columns whose values only writes that move the
+// terms version change (listversion.go): the fields terms are made of, and
+// the creation time, which nothing writes after the insert.
+var termSortCols = map[string][]string{
+	"contacts": {"name", "email", "phone_digits", "company", "created_at"},
+	"deals":    {"name", "company", "contact_name", "created_at"},
+}
+
+// keyVersion is the version, and a prefix for the key's kind, under which
+// the search cache keeps what it learns of the plan's rows in the
+// segments (their order; whether they lie in a name range): the terms
+// version when the sort column and the segments' conditions read only
+// term-derived columns — a name-sorted search then stays cached across a
+// status edit — and the list version otherwise (by status, in the "mine"
+// view, by owner: a status or owner edit changes the rows' order or which
+// segment holds them).
+func (p searchPlan) keyVersion(sp *listSpec, d sortDef, segs []segment) (string, int64) {
+	terms := !d.byOwner && !d.nullable && slices.Contains(termSortCols[sp.table], d.col)
+	for _, g := range segs {
+		if g.where != "" || len(g.args) > 0 || g.null != "" || (g.col != "" && g.col != d.col) {
+			terms = false
+		}
+	}
+	if terms {
+		return "t:", p.versions.Terms
+	}
+	return "l:", p.versions.List
+}
+
 // orderedSet is a set's rows in the order of a sort, per segment key,
 // ascending (a descending walk reads it from the end).
 type orderedSet struct {
@@ -59,14 +89,15 @@ func (sp *listSpec) orderedKeys(s *Store, teamID int64, segs []segment, d sortDe
 	default:
 		return nil
 	}
-	if orderCap <= 0 || len(ids) < orderMin || len(ids) > orderCap || plan.version <= 0 || len(p.preds) > 0 || len(segs) > 2 || len(ws) == 0 {
+	if orderCap <= 0 || len(ids) < orderMin || len(ids) > orderCap || plan.versions.List <= 0 || plan.versions.Terms <= 0 || len(p.preds) > 0 || len(segs) > 2 || len(ws) == 0 {
 		return nil
 	}
 	var sig strings.Builder
 	for _, g := range segs {
 		fmt.Fprintf(&sig, "%s|%s|%s|%v|%s|%v|%s;", g.key, g.col, g.where, g.args, g.index, g.unique, g.null)
 	}
-	key := searchCacheKey{s: s, kind: "order:" + sp.table + ":" + d.key + ":" + sig.String(), team: teamID, word: wordsKey(ws), version: plan.version}
+	vk, version := plan.keyVersion(sp, d, segs)
+	key := searchCacheKey{s: s, kind: vk + "order:" + sp.table + ":" + d.key + ":" + sig.String(), team: teamID, word: wordsKey(ws), version: version}
 	ids = slices.Clone(ids) // the load may outlive the request
 	segs = slices.Clone(segs)
 	v, ok, found := searchSets.build(key, func() (any, bool, int, error) {

@@ -189,7 +189,8 @@ func (sp *listSpec) narrowToPrefix(ctx context.Context, s *Store, teamID int64, 
 	for _, g := range segs {
 		fmt.Fprintf(&sig, "%s|%s|%v;", g.col, g.where, g.args)
 	}
-	key := searchCacheKey{s: s, kind: "narrow:" + sp.table + ":" + strconv.Itoa(setCap) + ":" + sig.String(), team: teamID, word: wordsKey(ws), version: plan.version}
+	vk, version := plan.keyVersion(sp, d, segs)
+	key := searchCacheKey{s: s, kind: vk + "narrow:" + sp.table + ":" + strconv.Itoa(setCap) + ":" + sig.String(), team: teamID, word: wordsKey(ws), version: version}
 	_, all, err := searchSets.get(key, func() ([]int64, bool, error) {
 		all, err := sp.setInPrefixRange(ctx, s, teamID, segs, cond, args, plan)
 		return nil, all, err

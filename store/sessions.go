@@ -38,7 +38,7 @@ type sessionRow struct {
 
 // SessionUser is what FindCtx reads beside a session's data when the
 // context asks for it (WithSessionUser): the user the session row names,
-// their team and the team's list version, in the same statement, so a
+// their team and the team's list and terms versions, in the same statement, so a
 // request of a logged-in user costs one query before its own work.
 type SessionUser struct {
 	// Found says the session is live; User is nil when it names nobody (or
@@ -49,6 +49,9 @@ type SessionUser struct {
 	// ListVersion is the team's list version (listversion.go); 0 when
 	// unknown, and then nothing may be cached for the request.
 	ListVersion int64
+	// TermsVersion is the team's terms version (listversion.go), read in
+	// the same statement; 0 when unknown.
+	TermsVersion int64
 }
 
 type sessionUserKey struct{}
@@ -77,6 +80,7 @@ type sessionUserRow struct {
 	TeamTimeZone  string    `bun:"t_time_zone"`
 	TeamCreated   time.Time `bun:"t_created_at"`
 	ListVersion   int64     `bun:"list_version"`
+	TermsVersion  int64     `bun:"terms_version"`
 }
 
 // The user, team and counters come by primary key through the session row's
@@ -85,7 +89,8 @@ const sessionUserQuery = `SELECT se.data, COALESCE(u.id, 0) AS u_id, COALESCE(u.
 COALESCE(u.name, '') AS u_name, COALESCE(u.password_hash, '') AS u_password_hash, COALESCE(u.team_id, 0) AS u_team_id,
 COALESCE(u.role, '') AS u_role, u.created_at AS u_created_at, u.updated_at AS u_updated_at, u.sessions_since AS u_sessions_since,
 COALESCE(t.name, '') AS t_name, COALESCE(t.currency, '') AS t_currency, COALESCE(t.time_zone, '') AS t_time_zone,
-t.created_at AS t_created_at, COALESCE(tc.list_version, 0) AS list_version
+t.created_at AS t_created_at, COALESCE(tc.list_version, 0) AS list_version,
+COALESCE(tc.terms_version, 0) AS terms_version
 FROM sessions AS se
 LEFT JOIN users AS u ON u.id = se.user_id
 LEFT JOIN teams AS t ON t.id = u.team_id
@@ -109,7 +114,7 @@ func (ss *SessionStore) findWithUser(ctx context.Context, token string, su *Sess
 			CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, SessionsSince: r.SessionsSince}
 		if r.TeamID != 0 {
 			su.Team = &Team{ID: r.TeamID, Name: r.TeamName, Currency: r.TeamCurrency, TimeZone: r.TeamTimeZone, CreatedAt: r.TeamCreated}
-			su.ListVersion = r.ListVersion
+			su.ListVersion, su.TermsVersion = r.ListVersion, r.TermsVersion
 		}
 	}
 	return r.Data, true, nil
