@@ -33,6 +33,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -65,8 +66,9 @@ func main() {
 	baseline := flag.String("baseline", "", "compare against results saved earlier with -save")
 	soakFor := flag.Duration("for", 0, "instead of one scenario after another: send them mixed for this long (at most -n requests in all) and print the totals")
 	warm := flag.Duration("warm", 0, "before timing each scenario, send its request untimed from one client for this long (a cache warmed in the background)")
+	writeEvery := flag.Duration("write-every", 0, "meanwhile, edit a contact's status every this long through the store (needs -db): a write of no search term by another instance, as the demo's next steps are")
 	flag.Parse()
-	o := options{setPassword: *setPassword, save: *save, baseline: *baseline, soak: *soakFor, warm: *warm}
+	o := options{setPassword: *setPassword, save: *save, baseline: *baseline, soak: *soakFor, warm: *warm, writeEvery: *writeEvery}
 	if err := run(*base, *dbURL, *email, *password, *clients, *requests, *depth, *only, o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
@@ -98,6 +100,7 @@ type options struct {
 	save, baseline string
 	soak           time.Duration
 	warm           time.Duration
+	writeEvery     time.Duration
 }
 
 // saved is one scenario's result in a -save file.
@@ -165,6 +168,15 @@ func run(base, dbURL, email, password string, clients, requests, depth int, only
 			return err
 		}
 		teamID, userID = u.TeamID, u.ID
+		if o.writeEvery > 0 {
+			stop, err := statusWriter(ctx, st, u, o.writeEvery)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
+	} else if o.writeEvery > 0 {
+		return fmt.Errorf("-write-every needs -db")
 	}
 	get := func(path string) func(*http.Client, int, int) (*http.Request, error) {
 		return func(*http.Client, int, int) (*http.Request, error) {
@@ -281,6 +293,48 @@ func run(base, dbURL, email, password string, clients, requests, depth int, only
 		}
 	}
 	return nil
+}
+
+// statusWriter edits the status of one of the team's first 50 contacts
+// (by creation) every interval until stop, which prints how many it saved:
+// each moves the team's list version, as any write of another instance
+// does, and changes no search term.
+func statusWriter(ctx context.Context, st *store.Store, actor *store.User, every time.Duration) (stop func(), err error) {
+	first, err := st.ListContacts(ctx, actor.TeamID, store.ContactQuery{Sort: "created", Limit: 50})
+	if err != nil || len(first.Rows) == 0 {
+		return nil, fmt.Errorf("status writer: contacts to edit: %v (%d)", err, len(first.Rows))
+	}
+	done := make(chan struct{})
+	finished := make(chan int)
+	go func() {
+		n := 0
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				finished <- n
+				return
+			case <-t.C:
+			}
+			c, err := st.ContactByID(ctx, actor.TeamID, first.Rows[i%len(first.Rows)].ID)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "status writer:", err)
+				continue
+			}
+			status := store.ContactStatuses[(slices.Index(store.ContactStatuses, c.Status)+1)%len(store.ContactStatuses)]
+			if _, err := st.UpdateContact(ctx, actor.TeamID, actor, c.ID, c.Version, store.ContactInput{Name: c.Name, Email: c.Email,
+				Phone: c.Phone, Company: c.Company, Status: status, OwnerID: c.OwnerID}); err != nil {
+				fmt.Fprintln(os.Stderr, "status writer:", err)
+				continue
+			}
+			n++
+		}
+	}()
+	return func() {
+		close(done)
+		fmt.Printf("status writer: %d status edits, one every %s\n", <-finished, every)
+	}, nil
 }
 
 // loadAvg is the machine's load average (Linux), to print beside a run:
