@@ -11,13 +11,14 @@ import (
 )
 
 // TestSearchCacheKeepsTermSetsAcrossOtherWrites: writes that change no
-// search term (a status edit, an owner, a note, an activity) through
-// another instance move the team's list version but not its terms
-// version; the reader's cached word sets, dense sets and name-sorted
-// ordered sets stay (no value is read again) and its results equal the
-// uncached ones — also by status and in the "mine" view, whose cached
-// order is keyed by the list version and read again. A rename then moves
-// the terms version: the reader reads its sets again and sees it.
+// search term (a status edit, an owner, a note, an activity, deals moved
+// on) through another instance move the team's list version but not its
+// terms version; the reader's cached word sets, dense sets and
+// name-sorted ordered sets stay (no value is read again) and its results
+// — contacts, deals, top bar — equal the uncached ones, also by status, by
+// stage and amount and in the "mine" view, whose cached order is keyed by
+// the list version and read again. A rename then moves the terms version:
+// the reader reads its sets again and sees it.
 func TestSearchCacheKeepsTermSetsAcrossOtherWrites(t *testing.T) {
 	for _, d := range storetest.Dialects {
 		t.Run(string(d), func(t *testing.T) {
@@ -31,11 +32,16 @@ func TestSearchCacheKeepsTermSetsAcrossOtherWrites(t *testing.T) {
 					Status: statuses[i%3]}))
 				addContact(t, writer, team, owner, store.ContactInput{Name: fmt.Sprintf("Bert M%02d", i)})
 			}
+			var deals []*store.Deal
+			for i, c := range annas[:20] {
+				deals = append(deals, addDeal(t, writer, team, owner, c, store.DealInput{Name: fmt.Sprintf("Anna deal %02d", (i*3)%20), Goal: fmt.Sprint(100 + i)}))
+			}
 			type query struct {
 				q, sort string
 				view    string
 			}
-			queries := []query{{"anna", "name", ""}, {"anna", "status", ""}, {"anna m", "name", ""}, {"anna", "name", store.ViewMine}, {"m", "email", ""}}
+			queries := []query{{"anna", "name", ""}, {"anna", "status", ""}, {"anna m", "name", ""}, {"anna", "name", store.ViewMine}, {"m", "email", ""},
+				{"anna", "amount", ""}}
 			// read is what the reader shows for the query: two pages, and
 			// the top bar's contacts.
 			read := func(qu query) (string, []int64) {
@@ -61,7 +67,17 @@ func TestSearchCacheKeepsTermSetsAcrossOtherWrites(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				return fmt.Sprint(out, contactIDs(f.Contacts)), slices.Concat(append(out, contactIDs(f.Contacts))...)
+				// The deals table by the query's sort where it has one (a
+				// stage edit moves the stage sort's order), else by stage.
+				sortKey := qu.sort
+				if !slices.Contains(store.DealSorts, sortKey) {
+					sortKey = "stage"
+				}
+				dp, err := reader.ListDeals(c, team.ID, store.DealQuery{Search: qu.q, Sort: sortKey, Limit: 7})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return fmt.Sprint(out, contactIDs(f.Contacts), dealIDs(f.Deals), dealIDs(dp.Rows)), slices.Concat(append(out, contactIDs(f.Contacts))...)
 			}
 			check := func(when string) {
 				t.Helper()
@@ -119,6 +135,12 @@ func TestSearchCacheKeepsTermSetsAcrossOtherWrites(t *testing.T) {
 					t.Fatal(err)
 				}
 				if _, err := writer.LogActivity(ctx, team.ID, annas[7].ID, owner.ID, store.ActivityEmail, "wrote"); err != nil {
+					t.Fatal(err)
+				}
+				if deals[mi], err = writer.MoveDeal(ctx, team.ID, owner, deals[mi].ID, store.MoveInput{Stage: store.StageQualified}); err != nil {
+					t.Fatal(err)
+				}
+				if deals[5+mi], err = writer.MoveDeal(ctx, team.ID, owner, deals[5+mi].ID, store.MoveInput{Stage: store.StageWon, Amount: "500", ClosedOn: "2026-01-02"}); err != nil {
 					t.Fatal(err)
 				}
 				after, err := reader.SearchVersions(ctx, team.ID)
