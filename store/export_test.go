@@ -18,6 +18,9 @@ type SearchMode struct {
 	// Dense is denseCap (0: dense words are probed); Order is orderCap
 	// (0: no ordered sets; positive: every set of one id or more).
 	Dense, Order int
+	// IDsOnly: walk batches read ids alone and the hits' keys by primary
+	// key (the fallback of walkCarriesKeys).
+	IDsOnly bool
 }
 
 // OrderedWalks is how many pages came from ordered sets so far.
@@ -48,7 +51,9 @@ func SearchModes(mixedAt int) []SearchMode {
 func (m SearchMode) Use() (restore func()) {
 	oldRare, oldInter, oldBudget := rareCap, setCap, walkBudget
 	oldDense, oldOrder, oldMin := denseCap, orderCap, orderMin
+	oldCarry := walkCarriesKeys
 	rareCap, setCap, walkBudget = m.Rare, m.Intersect, m.Budget
+	walkCarriesKeys = !m.IDsOnly
 	denseCap, orderCap, orderMin = m.Dense, m.Order, defaultOrderMin
 	if m.Order > 0 && m.Order != defaultOrderCap {
 		orderMin = 1
@@ -57,6 +62,7 @@ func (m SearchMode) Use() (restore func()) {
 	return func() {
 		rareCap, setCap, walkBudget = oldRare, oldInter, oldBudget
 		denseCap, orderCap, orderMin = oldDense, oldOrder, oldMin
+		walkCarriesKeys = oldCarry
 	}
 }
 
