@@ -169,6 +169,9 @@ type segment struct {
 	index  string
 	unique bool   // col alone orders the rows
 	null   string // the NULL rows of this column (a nullable sort's last segment)
+	// byOwner: one owner's rows of an owner sort (owner 0: unassigned).
+	byOwner bool
+	owner   int64
 }
 
 func keyAlias(k valueKind) string {
@@ -254,7 +257,7 @@ func (sp *listSpec) segments(ctx context.Context, s *Store, teamID int64, p list
 			}
 		}
 		for _, o := range owners {
-			seg := segment{key: "o" + strconv.FormatInt(o, 10), col: d.col, kind: d.kind, index: d.ownerIndex}
+			seg := segment{key: "o" + strconv.FormatInt(o, 10), col: d.col, kind: d.kind, index: d.ownerIndex, byOwner: true, owner: o}
 			if o == 0 {
 				seg.where, seg.null = "r.owner_id IS NULL", "owner_id"
 			} else {
