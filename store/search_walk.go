@@ -35,6 +35,7 @@ const (
 func (sp *listSpec) setSegmentKeys(ctx context.Context, s *Store, teamID int64, g segment, cur *cursor, after any, plan searchPlan, limit int, desc bool) ([]pageKey, error) {
 	var out []pageKey
 	batch := plan.firstBatch(limit)
+	read, found := 0, 0
 	carry := walkCarriesKeys
 	for {
 		var ids []int64
@@ -117,8 +118,23 @@ func (sp *listSpec) setSegmentKeys(ctx context.Context, s *Store, teamID int64, 
 				return nil, fmt.Errorf("list %s: sort value of %d", sp.table, last)
 			}
 		}
-		batch = min(2*batch, maxSetBatch)
+		read += len(ids)
+		found += len(hits)
+		batch = nextBatch(batch, read, found, limit-len(out))
 	}
+}
+
+// nextBatch is the walk's next batch after read entries held found hits:
+// twice the last (a set far from the cursor takes few statements), but
+// no more than about twice what the density seen so far needs for the
+// need rows still missing (a page short of a few rows reads a few dozen
+// entries more, not thousands).
+func nextBatch(batch, read, found, need int) int {
+	next := min(2*batch, maxSetBatch)
+	if found > 0 {
+		next = min(next, max(minSetBatch, 2*need*read/found))
+	}
+	return next
 }
 
 // walkCarriesKeys: walk batches read the sort column with the ids (false:
@@ -185,10 +201,14 @@ func scanWalkBatch(ctx context.Context, s *Store, query string, args []any, g se
 	return ids, keys, last, nil
 }
 
-// firstBatch is the walk's first batch for a page of limit: about twice
-// the entries a page needs at the plan's density (its ids over their span:
-// a team's ids are close together), so that a dense word ("a": a third of
-// the team) reads a few dozen entries, not setBatch; at least minSetBatch.
+// firstBatch is the walk's first batch for a page of limit: about three
+// times the entries a page needs at the plan's density (its ids over their
+// span: a team's ids are close together), so that a dense word ("a": a
+// third of the team) reads a few dozen entries, not setBatch; at least
+// minSetBatch and at most maxFirstBatch. The bound was setBatch and the
+// factor two: "y" (one contact in 26 at 1M, fewer among the first names)
+// read 512 entries, found half a page and read 1,024 more in a second
+// statement, where one batch of 2,000 fills it.
 func (p searchPlan) firstBatch(limit int) int {
 	d := 1.0
 	if p.set != nil {
@@ -200,10 +220,13 @@ func (p searchPlan) firstBatch(limit int) int {
 	if d <= 0 {
 		return setBatch
 	}
-	return int(min(float64(setBatch), max(float64(minSetBatch), 2*float64(limit)/d)))
+	return int(min(float64(maxFirstBatch), max(float64(minSetBatch), 3*float64(limit)/d)))
 }
 
-const minSetBatch = 32
+const (
+	minSetBatch   = 32
+	maxFirstBatch = 4 * setBatch
+)
 
 // scanIDs runs a query of ids: a plain scan, since a batch can be
 // thousands of rows.
