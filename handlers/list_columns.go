@@ -10,14 +10,17 @@ import (
 
 // columnChoice is the current user's columns for list ("contacts",
 // "deals"), keeping only keys the table still knows.
+// The choice is kept per list version (prefsCache).
 func (s *Server) columnChoice(c *fiber.Ctx, list string) (views.ColumnChoice, error) {
-	keys, chosen, err := s.store.ListColumns(c.UserContext(), currentUser(c).ID, list)
-	if err != nil || !chosen {
-		return views.ColumnChoice{}, err
-	}
-	known := views.ColumnKeys(list)
-	keys = slices.DeleteFunc(keys, func(k string) bool { return !slices.Contains(known, k) })
-	return views.ColumnChoice{Keys: keys, Chosen: true}, nil
+	return s.cachedColumns(c, list, func() (views.ColumnChoice, error) {
+		keys, chosen, err := s.store.ListColumns(c.UserContext(), currentUser(c).ID, list)
+		if err != nil || !chosen {
+			return views.ColumnChoice{}, err
+		}
+		known := views.ColumnKeys(list)
+		keys = slices.DeleteFunc(keys, func(k string) bool { return !slices.Contains(known, k) })
+		return views.ColumnChoice{Keys: keys, Chosen: true}, nil
+	})
 }
 
 // saveColumns stores the column chooser's choice ("reset" forgets it) and

@@ -150,6 +150,9 @@ type Server struct {
 	listCache *listCache
 	// members holds each team's member list per list version.
 	members *memberCache
+	// prefs holds each user's column choice and saved views per list
+	// version.
+	prefs *prefsCache
 }
 
 // New builds the Fiber app with every route and middleware.
@@ -165,6 +168,7 @@ func New(cfg Config, st *store.Store, mailer Mailer, log zerolog.Logger) *fiber.
 		s.listCache = newListCache(cfg.ListCacheBytes)
 	}
 	s.members = newMemberCache()
+	s.prefs = newPrefsCache()
 	if cfg.MetricsToken != "" || len(cfg.MetricsAllow) > 0 {
 		s.metrics = newMetrics(st)
 	}

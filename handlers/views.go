@@ -41,7 +41,9 @@ func viewQuery(c *fiber.Ctx) string {
 // the URL shows.
 func (s *Server) savedTabs(c *fiber.Ctx, list string, l *views.ListState) (views.SavedTabs, error) {
 	me := currentUser(c)
-	rows, err := s.store.SavedViews(c.UserContext(), currentTeam(c).ID, me, list)
+	rows, err := s.cachedSavedViews(c, list, func() ([]store.SavedView, error) {
+		return s.store.SavedViews(c.UserContext(), currentTeam(c).ID, me, list)
+	})
 	if err != nil {
 		return views.SavedTabs{}, err
 	}

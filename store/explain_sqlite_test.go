@@ -291,7 +291,12 @@ func sqlitePlanCases(t *testing.T, s *store.Store, teamID, userID int64, now tim
 			// Under the name sort every Anna is in the range of names
 			// starting with "anna", and the walk keeps to it.
 			planCase{name: "search a set walk, sort " + sortKey,
-				run:  search("anna m", sortKey, store.SearchMode{Name: "set", Rare: 5, Intersect: 1000}),
+				run: search("anna m", sortKey, store.SearchMode{Name: "set", Rare: 5, Intersect: 1000}),
+				// The batches read the sort value from the index with
+				// the ids: no read of the hits' keys by primary key.
+				want: []string{fromTerms, setWalkIndex[sortKey], "SEARCH t " + probe, "SEARCH c " + pk}, walk: true},
+			planCase{name: "search a set walk with ids alone, sort " + sortKey,
+				run:  search("anna m", sortKey, store.SearchMode{Name: "set", Rare: 5, Intersect: 1000, IDsOnly: true}),
 				want: []string{fromTerms, setWalkIndex[sortKey], "SEARCH t " + probe, "SEARCH r " + pk}, walk: true},
 		)
 	}

@@ -338,7 +338,9 @@ func TestListQueriesUseTheSortIndex(t *testing.T) {
 					probes()
 				}
 			}
-			want := map[string][]string{"probe": {"walk"}, "rare": {"terms", "rare"}, "mixed": {"terms", "walk", "rare"}}[mode.Name]
+			// The set walk reads its hits' keys with the ids (no read by
+			// primary key after each batch).
+			want := map[string][]string{"probe": {"walk"}, "rare": {"terms", "rare"}, "mixed": {"terms", "walk"}}[mode.Name]
 			for _, w := range want {
 				if !seen[w] {
 					t.Errorf("mode %s: no %s query", mode.Name, w)

@@ -19,6 +19,9 @@ type SearchMode struct {
 	// Dense is denseCap (0: dense words are probed); Order is orderCap
 	// (0: no ordered sets; positive: every set of one id or more).
 	Dense, Order int
+	// IDsOnly: walk batches read ids alone and the hits' keys by primary
+	// key (the fallback of walkCarriesKeys).
+	IDsOnly bool
 }
 
 // SearchCacheLoads is how many values of a kind ("set", "dense",
@@ -59,7 +62,9 @@ func SearchModes(mixedAt int) []SearchMode {
 func (m SearchMode) Use() (restore func()) {
 	oldRare, oldInter, oldBudget := rareCap, setCap, walkBudget
 	oldDense, oldOrder, oldMin := denseCap, orderCap, orderMin
+	oldCarry := walkCarriesKeys
 	rareCap, setCap, walkBudget = m.Rare, m.Intersect, m.Budget
+	walkCarriesKeys = !m.IDsOnly
 	denseCap, orderCap, orderMin = m.Dense, m.Order, defaultOrderMin
 	if m.Order > 0 && m.Order != defaultOrderCap {
 		orderMin = 1
@@ -68,6 +73,7 @@ func (m SearchMode) Use() (restore func()) {
 	return func() {
 		rareCap, setCap, walkBudget = oldRare, oldInter, oldBudget
 		denseCap, orderCap, orderMin = oldDense, oldOrder, oldMin
+		walkCarriesKeys = oldCarry
 	}
 }
 

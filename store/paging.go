@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -169,6 +170,9 @@ type segment struct {
 	index  string
 	unique bool   // col alone orders the rows
 	null   string // the NULL rows of this column (a nullable sort's last segment)
+	// byOwner: one owner's rows of an owner sort (owner 0: unassigned).
+	byOwner bool
+	owner   int64
 }
 
 func keyAlias(k valueKind) string {
@@ -245,8 +249,9 @@ func (sp *listSpec) segments(ctx context.Context, s *Store, teamID int64, p list
 		case ViewUnassigned:
 			owners = []int64{0}
 		default:
-			if err := s.DB.NewRaw("SELECT id FROM users WHERE team_id = ? ORDER BY name, id", teamID).Scan(ctx, &owners); err != nil {
-				return nil, fmt.Errorf("list owners: %w", err)
+			var err error
+			if owners, err = s.ownerOrder(ctx, teamID); err != nil {
+				return nil, err
 			}
 			owners = append(owners, 0)
 			if p.owners != nil {
@@ -254,7 +259,7 @@ func (sp *listSpec) segments(ctx context.Context, s *Store, teamID int64, p list
 			}
 		}
 		for _, o := range owners {
-			seg := segment{key: "o" + strconv.FormatInt(o, 10), col: d.col, kind: d.kind, index: d.ownerIndex}
+			seg := segment{key: "o" + strconv.FormatInt(o, 10), col: d.col, kind: d.kind, index: d.ownerIndex, byOwner: true, owner: o}
 			if o == 0 {
 				seg.where, seg.null = "r.owner_id IS NULL", "owner_id"
 			} else {
@@ -277,6 +282,61 @@ func (sp *listSpec) segments(ctx context.Context, s *Store, teamID int64, p list
 		slices.Reverse(segs)
 	}
 	return segs, nil
+}
+
+// ownerOrders keeps each team's members in the owner sort's order (by
+// name) per list version, which every member change and rename moves
+// (listversion.go): an owner-sorted page read them on every request, a
+// statement of its few. Only a request that carries its version
+// (WithSearchVersions, read with the session before anything else) uses it;
+// others read the members as before.
+var ownerOrders = struct {
+	mu sync.Mutex
+	m  map[ownerOrderKey]ownerOrderEntry
+}{m: map[ownerOrderKey]ownerOrderEntry{}}
+
+type ownerOrderKey struct {
+	s    *Store
+	team int64
+}
+
+type ownerOrderEntry struct {
+	version int64
+	ids     []int64
+}
+
+// ownerOrderTeams bounds the map; then it starts again empty.
+const ownerOrderTeams = 4096
+
+// ownerOrder is the team's member ids by name, id (a copy: the caller may
+// append).
+func (s *Store) ownerOrder(ctx context.Context, teamID int64) ([]int64, error) {
+	v, ok := ctx.Value(searchVersionKey{}).(searchVersion)
+	cacheable := ok && v.team == teamID && v.versions.List > 0
+	k := ownerOrderKey{s, teamID}
+	if cacheable {
+		ownerOrders.mu.Lock()
+		e, hit := ownerOrders.m[k]
+		ownerOrders.mu.Unlock()
+		if hit && e.version == v.versions.List {
+			return slices.Clone(e.ids), nil
+		}
+	}
+	var owners []int64
+	if err := s.DB.NewRaw("SELECT id FROM users WHERE team_id = ? ORDER BY name, id", teamID).Scan(ctx, &owners); err != nil {
+		return nil, fmt.Errorf("list owners: %w", err)
+	}
+	if cacheable {
+		ownerOrders.mu.Lock()
+		if len(ownerOrders.m) >= ownerOrderTeams {
+			ownerOrders.m = map[ownerOrderKey]ownerOrderEntry{}
+		}
+		if cur, ok := ownerOrders.m[k]; !ok || cur.version <= v.versions.List {
+			ownerOrders.m[k] = ownerOrderEntry{version: v.versions.List, ids: slices.Clone(owners)}
+		}
+		ownerOrders.mu.Unlock()
+	}
+	return owners, nil
 }
 
 func and(a, b string) string {

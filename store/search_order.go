@@ -89,7 +89,7 @@ func (sp *listSpec) orderedKeys(s *Store, teamID int64, segs []segment, d sortDe
 	default:
 		return nil
 	}
-	if orderCap <= 0 || len(ids) < orderMin || len(ids) > orderCap || plan.versions.List <= 0 || plan.versions.Terms <= 0 || len(p.preds) > 0 || len(segs) > 2 || len(ws) == 0 {
+	if orderCap <= 0 || len(ids) < orderMin || len(ids) > orderCap || plan.versions.List <= 0 || plan.versions.Terms <= 0 || len(p.preds) > 0 || (len(segs) > 2 && !ownerSegments(segs)) || len(ws) == 0 {
 		return nil
 	}
 	var sig strings.Builder
@@ -117,6 +117,9 @@ func (sp *listSpec) readOrdered(ctx context.Context, s *Store, teamID int64, seg
 	o := &orderedSet{segs: map[string][]pageKey{}}
 	size := 0
 	rare := searchPlan{rare: true, ids: ids}
+	if len(segs) > 1 && ownerSegments(segs) {
+		return sp.readOrderedByOwner(ctx, s, teamID, segs, rare)
+	}
 	for _, g := range segs {
 		query, args := sp.segmentSQL(s, teamID, g, nil, nil, rare, len(ids), false, false)
 		var keys []pageKey
@@ -129,6 +132,56 @@ func (sp *listSpec) readOrdered(ctx context.Context, s *Store, teamID int64, seg
 		}
 		size += 72 * cap(keys)
 		o.segs[g.key] = keys
+	}
+	return o, size, nil
+}
+
+// ownerSegments reports an owner sort's segments (one per member and the
+// unassigned), which readOrdered reads in one statement.
+func ownerSegments(segs []segment) bool {
+	for _, g := range segs {
+		if !g.byOwner || g.col != segs[0].col {
+			return false
+		}
+	}
+	return len(segs) > 0
+}
+
+// readOrderedByOwner is readOrdered for an owner sort: the set's rows read
+// once by primary key in the sort column's order (the order inside every
+// owner's segment, in the database's collation) and dealt out to the
+// segments by owner; a row of an owner with no segment (an owner filter)
+// is not listed, as the walk would not list it. One statement instead of
+// one per member, each reading the whole set: the owner sort was left to
+// the walk before (Round 5: 68/67 ms p99 on MariaDB, 81/47 on SQLite).
+func (sp *listSpec) readOrderedByOwner(ctx context.Context, s *Store, teamID int64, segs []segment, rare searchPlan) (*orderedSet, int, error) {
+	o := &orderedSet{segs: map[string][]pageKey{}}
+	byOwner := map[int64]string{}
+	for _, g := range segs {
+		byOwner[g.owner] = g.key
+		o.segs[g.key] = nil
+	}
+	g := segs[0]
+	all := segment{col: g.col, kind: g.kind, index: g.index}
+	sel := "r.id, COALESCE(r.owner_id, 0) AS owner, r." + g.col + " AS " + keyAlias(g.kind)
+	query, args := sp.segmentSelect(s, teamID, all, nil, nil, rare, len(rare.ids), false, sel, "")
+	var rows []struct {
+		pageKey
+		Owner int64 `bun:"owner"`
+	}
+	if err := s.DB.NewRaw(query, args...).Scan(ctx, &rows); err != nil {
+		return nil, 0, fmt.Errorf("list %s: ordered set by owner: %w", sp.table, err)
+	}
+	size := 0
+	for _, r := range rows {
+		key, ok := byOwner[r.Owner]
+		if !ok {
+			continue
+		}
+		k := r.pageKey
+		k.seg = key
+		o.segs[key] = append(o.segs[key], k)
+		size += 72 + len(k.Str)
 	}
 	return o, size, nil
 }
