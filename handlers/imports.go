@@ -490,13 +490,14 @@ type importWorker struct {
 // five minutes a million-row import is allowed.
 const importStepAside = 20 * time.Millisecond
 
-// pace waits, before an import batch, until no request is in flight or
-// importStepAside has passed, checking every millisecond. With nobody using
-// the app the job never waits.
-func (w *importWorker) pace(ctx context.Context) {
-	if w.requests.Load() == 0 {
-		return
-	}
+// Busy says whether the process is serving requests: the import job then
+// lets its batches in flight end and waits (Wait) before the next one
+// (store.ImportPacer).
+func (w *importWorker) Busy() bool { return w.requests.Load() > 0 }
+
+// Wait waits until no request is in flight or importStepAside has passed,
+// checking every millisecond.
+func (w *importWorker) Wait(ctx context.Context) {
 	t := time.NewTicker(time.Millisecond)
 	defer t.Stop()
 	deadline := time.Now().Add(importStepAside)
@@ -563,7 +564,7 @@ func (w *importWorker) runOne(ctx context.Context) (bool, error) {
 		}
 	default:
 		w.log.Info().Int64("import", job.ID).Int64("from_row", job.RowsDone).Msg("import started")
-		if err := w.st.RunImportPaced(ctx, job, w.owner, w.pace); err != nil {
+		if err := w.st.RunImportPaced(ctx, job, w.owner, w); err != nil {
 			w.log.Error().Err(err).Int64("import", job.ID).Msg("import failed")
 		} else {
 			w.log.Info().Int64("import", job.ID).Msg("import finished")

@@ -618,6 +618,8 @@ type importRun struct {
 	lostReasons    []string
 	fallbackReason string
 	today          time.Time
+	// pace is the job's ImportPacer (nil: never steps aside).
+	pace ImportPacer
 }
 
 func (s *Store) newImportRun(ctx context.Context, im *Import, dry bool) (*importRun, error) {
@@ -710,6 +712,26 @@ func (r *importRun) finishPreview() {
 		}
 		return a.Reason < b.Reason
 	})
+}
+
+// A batch's records and terms are written this many rows per statement,
+// and the job may step aside between statements (yield): a list request
+// that comes in while a batch runs waits for the statement running, a few
+// tens of milliseconds, not for the rest of the batch. On SQLite a batch's
+// contacts stay one statement: four of 250 cost the job about 1 s of CPU
+// more per 100,000 rows (round 6).
+const (
+	importInsertRows       = 250
+	importInsertRowsSQLite = 1000
+	importInsertTerms      = 2000
+)
+
+// yield steps aside, inside a batch, while the app serves requests (see
+// ImportPacer).
+func (r *importRun) yield(ctx context.Context) {
+	if r.pace != nil && r.pace.Busy() {
+		r.pace.Wait(ctx)
+	}
 }
 
 // importJobBatch is the rows per transaction of an import job (the dry run
@@ -1500,20 +1522,39 @@ func (s *Store) RunImport(ctx context.Context, im *Import, owner string) error {
 	return s.RunImportPaced(ctx, im, owner, nil)
 }
 
-// RunImportPaced is RunImport calling pace (when not nil) before each
-// batch's transaction, outside it: the server makes the job step aside
-// there while page requests are running (handlers' importWorker).
-func (s *Store) RunImportPaced(ctx context.Context, im *Import, owner string, pace func(context.Context)) error {
+// ImportPacer makes an import job step aside for the app's own requests
+// (handlers' importWorker): while Busy says requests are being served, the
+// job calls Wait before each batch, outside any transaction of its own
+// and with no batch of it in flight, and between the statements of a
+// batch (yield).
+type ImportPacer interface {
+	Busy() bool
+	Wait(ctx context.Context)
+}
+
+// RunImportPaced is RunImport stepping aside for pace (when not nil)
+// before each batch.
+func (s *Store) RunImportPaced(ctx context.Context, im *Import, owner string, pace ImportPacer) error {
 	r, err := s.newImportRun(ctx, im, false)
-	if err == nil {
+	if r != nil {
+		r.pace = pace
+	}
+	switch {
+	case err != nil:
+	case r.pipelined():
+		err = s.runPiped(ctx, r, im, owner, pace)
+	default:
 		err = s.withImportConn(ctx, func(runTx func(func(ctx context.Context, tx bun.Tx) error) error) error {
+			start := im.RowsDone
 			return r.stream(ctx, im.RowsDone, func(rows []importRow) error {
-				if pace != nil {
-					pace(ctx)
+				if pace != nil && pace.Busy() {
+					pace.Wait(ctx)
 				}
-				return runTx(func(ctx context.Context, tx bun.Tx) error {
-					return r.commitBatch(ctx, tx, rows, owner)
+				err := runTx(func(ctx context.Context, tx bun.Tx) error {
+					return r.commitBatch(ctx, tx, rows, owner, start)
 				})
+				start += int64(len(rows))
+				return err
 			})
 		})
 	}
@@ -1538,22 +1579,58 @@ func (s *Store) RunImportPaced(ctx context.Context, im *Import, owner string, pa
 	return nil
 }
 
-// commitBatch writes one batch and moves the job's offset, in tx.
-func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow, owner string) error {
+// commitBatch writes one batch and moves the job's offset, in tx: the
+// whole of a batch of a sequential job (SQLite, deals, and any batch of a
+// pipelined job run again on its own).
+func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow, owner string, start int64) error {
 	// The job row first: it is the lock that orders batches, and it says
 	// whether this worker still owns the job.
-	now := r.s.now()
-	var holder []struct {
-		Owner  string `bun:"lease_owner"`
-		Status string `bun:"status"`
+	if err := r.lockJob(ctx, tx, owner, start); err != nil {
+		return err
 	}
-	if err := r.s.forUpdate(tx.NewSelect().Model((*Import)(nil)).Column("lease_owner", "status").Where("id = ?", r.im.ID)).
+	w, err := r.writeBatch(ctx, tx, rows, nil)
+	if err != nil {
+		return err
+	}
+	return r.finishBatch(ctx, tx, rows, w)
+}
+
+// lockJob locks the job's row and checks that this worker still owns the
+// running job and that its committed batches end where this batch starts
+// (a batch is never applied twice nor out of order).
+func (r *importRun) lockJob(ctx context.Context, tx bun.Tx, owner string, start int64) error {
+	var holder []struct {
+		Owner    string `bun:"lease_owner"`
+		Status   string `bun:"status"`
+		RowsDone int64  `bun:"rows_done"`
+	}
+	if err := r.s.forUpdate(tx.NewSelect().Model((*Import)(nil)).Column("lease_owner", "status", "rows_done").Where("id = ?", r.im.ID)).
 		Scan(ctx, &holder); err != nil {
 		return fmt.Errorf("lock import job: %w", err)
 	}
-	if len(holder) != 1 || holder[0].Owner != owner || holder[0].Status != ImportRunning {
+	if len(holder) != 1 || holder[0].Owner != owner || holder[0].Status != ImportRunning || holder[0].RowsDone != start {
 		return errLeaseLost
 	}
+	return nil
+}
+
+// batchWrites is what writeBatch did, for finishBatch.
+type batchWrites struct {
+	res          *batchResult
+	changes      []changeRow
+	cardsRenamed bool // a contact with deals renamed: the board's cards change
+	now          time.Time
+}
+
+// writeBatch decides a batch's rows and writes the batch's own rows: the
+// records, their terms, and the updated contacts' deals. It writes no row
+// that another batch of the job writes too (the job's row, the team's
+// counters, import_changes and import_rejects, whose foreign keys lock the
+// job's row): a pipelined batch runs it while the batch before it is still
+// open (runImportPiped). locked, when not nil, is called once the batch's
+// locking reads are done.
+func (r *importRun) writeBatch(ctx context.Context, tx bun.Tx, rows []importRow, locked func()) (*batchWrites, error) {
+	now := r.s.now()
 	var res *batchResult
 	var err error
 	if r.im.Kind == ImportDeals {
@@ -1562,28 +1639,42 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 		res, err = r.contactBatch(ctx, tx, rows)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var changes []changeRow
+	if locked != nil {
+		locked()
+	}
+	w := &batchWrites{res: res, now: now}
 	teamID := r.im.TeamID
 	if len(res.created) > 0 {
-		if err := insertRows(ctx, tx, res.created); err != nil {
-			return fmt.Errorf("insert contacts: %w", err)
+		per := importInsertRows
+		if r.s.Dialect == SQLite {
+			per = importInsertRowsSQLite
+		}
+		for i := 0; i < len(res.created); i += per {
+			r.yield(ctx)
+			if err := insertRows(ctx, tx, res.created[i:min(i+per, len(res.created))]); err != nil {
+				return nil, fmt.Errorf("insert contacts: %w", err)
+			}
 		}
 		var terms []termRow
 		for _, c := range res.created {
 			for _, t := range contactTerms(c.Name, c.Email, c.Company, c.Phone) {
 				terms = append(terms, termRow{teamID, t, c.ID})
 			}
-			changes = append(changes, changeRow{recordID: c.ID, action: "created", version: 1})
+			w.changes = append(w.changes, changeRow{recordID: c.ID, action: "created", version: 1})
 		}
-		if err := insertTerms(ctx, tx, contactTermSet, sortedTerms(terms)); err != nil {
-			return err
+		terms = sortedTerms(terms)
+		for i := 0; i < len(terms); i += importInsertTerms {
+			r.yield(ctx)
+			if err := insertTerms(ctx, tx, contactTermSet, terms[i:min(i+importInsertTerms, len(terms))]); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if len(res.deals) > 0 {
 		if err := insertRows(ctx, tx, res.deals); err != nil {
-			return fmt.Errorf("insert deals: %w", err)
+			return nil, fmt.Errorf("insert deals: %w", err)
 		}
 		var terms []termRow
 		var log []StageLog
@@ -1596,42 +1687,41 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 				log = append(log, StageLog{TeamID: teamID, DealID: d.ID, FromStage: StageCreated, ToStage: d.Stage, UserID: r.actor.ID, At: now,
 					Kind: LogMove, Reason: d.LostReason})
 			}
-			changes = append(changes, changeRow{recordID: d.ID, action: "created", version: 1})
+			w.changes = append(w.changes, changeRow{recordID: d.ID, action: "created", version: 1})
 		}
 		if err := insertRows(ctx, tx, log); err != nil {
-			return fmt.Errorf("insert stage log: %w", err)
+			return nil, fmt.Errorf("insert stage log: %w", err)
 		}
 		ids := make([]int64, len(res.deals))
 		for i, d := range res.deals {
 			ids[i] = d.ID
 		}
 		if err := r.s.touchDeals(ctx, tx, teamID, ids); err != nil {
-			return err
+			return nil, err
 		}
 		if err := insertTerms(ctx, tx, dealTermSet, sortedTerms(terms)); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	cardsRenamed := false // a contact with deals renamed: the board's cards change
 	if err := r.updateContacts(ctx, tx, res.updates, now); err != nil {
-		return err
+		return nil, err
 	}
 	renamed, err := r.contactsWithDeals(ctx, tx, res.updates)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, u := range res.updates {
 		if u.after.Name != u.before.Name && renamed[u.id] {
 			if err := r.s.renameDealContact(ctx, tx, teamID, u.id, u.after.Name); err != nil {
-				return err
+				return nil, err
 			}
-			cardsRenamed = true
+			w.cardsRenamed = true
 		}
 		bj, _ := json.Marshal(u.before)
-		changes = append(changes, changeRow{recordID: u.id, action: "updated", version: u.version + 1, before: string(bj)})
+		w.changes = append(w.changes, changeRow{recordID: u.id, action: "updated", version: u.version + 1, before: string(bj)})
 	}
 	if err := r.updateTerms(ctx, tx, res.updates); err != nil {
-		return err
+		return nil, err
 	}
 	if len(res.updates) > 0 {
 		// An update is noted on the contact's Activity tab: its deals count
@@ -1642,11 +1732,20 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 		}
 		touched, err := r.s.touchContactsDeals(ctx, tx, teamID, ids, now)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		cardsRenamed = cardsRenamed || touched > 0
+		w.cardsRenamed = w.cardsRenamed || touched > 0
 	}
-	if err := r.insertChanges(ctx, tx, changes); err != nil {
+	return w, nil
+}
+
+// finishBatch writes the rest of a batch under the job's lock (lockJob):
+// what it created and changed (for undo), its rejects, the job's counters
+// and offset, the team's counters and the batch's events.
+func (r *importRun) finishBatch(ctx context.Context, tx bun.Tx, rows []importRow, w *batchWrites) error {
+	res, teamID, now := w.res, r.im.TeamID, w.now
+	r.yield(ctx)
+	if err := r.insertChanges(ctx, tx, w.changes); err != nil {
 		return err
 	}
 	if err := r.insertRejects(ctx, tx, res.rejects); err != nil {
@@ -1666,7 +1765,7 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 		}
 	}
 	// The lease is renewed as the batch ends, for a lease's time from now.
-	_, err = tx.NewUpdate().Model((*Import)(nil)).Set("rows_done = rows_done + ?", len(rows)).
+	_, err := tx.NewUpdate().Model((*Import)(nil)).Set("rows_done = rows_done + ?", len(rows)).
 		Set("lease_until = ?", r.s.now().Add(ImportLease)).
 		Set("created = created + ?", created).Set("updated = updated + ?", updated).
 		Set("skipped = skipped + ?", skipped).Set("rejected = rejected + ?", rejected).
@@ -1674,7 +1773,7 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 	if err != nil {
 		return fmt.Errorf("save import progress: %w", err)
 	}
-	if cardsRenamed {
+	if w.cardsRenamed {
 		if err := r.s.boardChanged(ctx, tx, teamID); err != nil {
 			return err
 		}
@@ -1705,6 +1804,7 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 func (r *importRun) updateContacts(ctx context.Context, tx bun.Tx, ups []contactUpdate, now time.Time) error {
 	const per = 200
 	for len(ups) > 0 {
+		r.yield(ctx)
 		k := min(per, len(ups))
 		chunk := ups[:k]
 		ups = ups[k:]

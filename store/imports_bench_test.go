@@ -240,12 +240,100 @@ func benchImport(b *testing.B, s *store.Store, it importTeam, data []byte, mode 
 	if err != nil || job == nil {
 		b.Fatal(err)
 	}
+	before := serverStatus(b, s)
 	if err := s.RunImport(ctx, job, "bench"); err != nil {
 		b.Fatal(err)
 	}
+	printStatusDelta(b, before, serverStatus(b, s))
 	benchPhases = [3]time.Duration{t1.Sub(t0), t2.Sub(t1), time.Since(t2)}
 	im, _ = s.ImportByID(ctx, it.team.ID, im.ID)
 	return im
+}
+
+// serverStatus (SHERPA_BENCH_STATEMENT_TIMES=1, MySQL) reads the server's
+// InnoDB and handler counters, so that a job's page reads, log writes and
+// row operations can be told apart. They are the whole server's: other
+// databases' work on it counts too.
+func serverStatus(b *testing.B, s *store.Store) map[string]int64 {
+	if os.Getenv("SHERPA_BENCH_STATEMENT_TIMES") == "" || s.Dialect != store.MySQL {
+		return nil
+	}
+	rows, err := s.DB.QueryContext(context.Background(), "SHOW GLOBAL STATUS")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	out := serverThreads()
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			b.Fatal(err)
+		}
+		var n int64
+		if _, err := fmt.Sscan(v, &n); err == nil {
+			out[k] = n
+		}
+	}
+	return out
+}
+
+// serverThreads is the CPU time (clock ticks) of each thread of the local
+// mariadbd, as "task <tid>": the busiest one during a job is its
+// connection's (one thread per connection), the rest flush and purge.
+func serverThreads() map[string]int64 {
+	out := map[string]int64{}
+	procs, _ := filepath.Glob("/proc/[0-9]*/comm")
+	for _, p := range procs {
+		if c, _ := os.ReadFile(p); strings.TrimSpace(string(c)) != "mariadbd" {
+			continue
+		}
+		tasks, _ := filepath.Glob(filepath.Join(filepath.Dir(p), "task", "*", "stat"))
+		for _, t := range tasks {
+			st, err := os.ReadFile(t)
+			if err != nil {
+				continue
+			}
+			f := strings.Fields(string(st[strings.LastIndexByte(string(st), ')')+2:]))
+			var u, k int64
+			fmt.Sscan(f[11], &u)
+			fmt.Sscan(f[12], &k)
+			out["task "+filepath.Base(filepath.Dir(t))] = u + k
+			// schedstat: ns on the CPU, ns waiting for one (runnable).
+			if ss, err := os.ReadFile(filepath.Join(filepath.Dir(t), "schedstat")); err == nil {
+				var on, wait int64
+				fmt.Sscan(string(ss), &on, &wait)
+				out["wait "+filepath.Base(filepath.Dir(t))] = wait
+			}
+		}
+	}
+	return out
+}
+
+func printStatusDelta(b *testing.B, before, after map[string]int64) {
+	if before == nil {
+		return
+	}
+	var tasks []string
+	var total int64
+	for k, v := range after {
+		if strings.HasPrefix(k, "task ") {
+			tasks = append(tasks, k)
+			total += v - before[k]
+		}
+	}
+	sort.Slice(tasks, func(i, j int) bool { return after[tasks[i]]-before[tasks[i]] > after[tasks[j]]-before[tasks[j]] })
+	b.Logf("mariadbd CPU %.2f s in all threads", float64(total)/100)
+	for _, k := range tasks[:min(4, len(tasks))] {
+		w := "wait" + strings.TrimPrefix(k, "task")
+		b.Logf("  %s: %.2f s on a CPU, %.2f s runnable waiting for one", k, float64(after[k]-before[k])/100, float64(after[w]-before[w])/1e9)
+	}
+	for _, k := range []string{"Innodb_buffer_pool_reads", "Innodb_buffer_pool_read_requests", "Innodb_buffer_pool_write_requests",
+		"Innodb_buffer_pool_pages_flushed", "Innodb_buffer_pool_wait_free", "Innodb_data_reads", "Innodb_data_writes",
+		"Innodb_data_fsyncs", "Innodb_os_log_written", "Innodb_log_waits", "Innodb_checkpoint_age", "Innodb_rows_inserted",
+		"Innodb_rows_updated", "Innodb_rows_read", "Handler_write", "Handler_read_key", "Com_insert", "Com_select", "Com_commit",
+		"Questions"} {
+		b.Logf("%-36s %14d", k, after[k]-before[k])
+	}
 }
 
 func benchTeam(b *testing.B, s *store.Store, name string) importTeam {

@@ -320,7 +320,7 @@ func TestEveryWriteMovesTheListVersion(t *testing.T) {
 			if err != nil || job == nil {
 				return fmt.Errorf("claim the paced import: %v (job %v)", err, job)
 			}
-			return s.RunImportPaced(ctx, job, "paced-worker", func(context.Context) {})
+			return s.RunImportPaced(ctx, job, "paced-worker", busyPacer(func(context.Context) {}))
 		})
 
 		step("DeleteDeal", true, func() error { return s.DeleteDeal(ctx, team.ID, owner, d1.ID) })
