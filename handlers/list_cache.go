@@ -166,54 +166,18 @@ func (s *Server) cachedList(h fiber.Handler) fiber.Handler {
 	}
 }
 
-// memberCache keeps each team's member list as read at a list version
-// (every change to a team's members moves it: store/listversion.go), so
-// the list pages, whose owner filter and selects need it, do not read it
-// on every request.
-type memberCache struct {
-	mu sync.Mutex
-	m  map[int64]memberEntry
-}
-
-type memberEntry struct {
-	version int64
-	users   []store.User
-}
-
-// memberCacheTeams bounds the map; beyond it an arbitrary team goes.
+// memberCacheTeams bounds the member lists kept (versionCache): every
+// change to a team's members moves its list version
+// (store/listversion.go), so the list pages, whose owner filter and
+// selects need the list, do not read it on every request.
 const memberCacheTeams = 4096
-
-func newMemberCache() *memberCache { return &memberCache{m: map[int64]memberEntry{}} }
 
 // teamMembers is the current team's member list, from the cache when the
 // request knows the team's list version. The slice is shared: read only.
 func (s *Server) teamMembers(c *fiber.Ctx) ([]store.User, error) {
 	team := currentTeam(c)
 	version, _ := c.Locals(localListVersion).(int64)
-	if version <= 0 {
+	return s.members.get(team.ID, version, func() ([]store.User, error) {
 		return s.store.TeamMembers(c.UserContext(), team.ID)
-	}
-	mc := s.members
-	mc.mu.Lock()
-	e, ok := mc.m[team.ID]
-	mc.mu.Unlock()
-	if ok && e.version == version {
-		return e.users, nil
-	}
-	users, err := s.store.TeamMembers(c.UserContext(), team.ID)
-	if err != nil {
-		return nil, err
-	}
-	mc.mu.Lock()
-	if len(mc.m) >= memberCacheTeams {
-		for k := range mc.m {
-			delete(mc.m, k)
-			break
-		}
-	}
-	if cur, ok := mc.m[team.ID]; !ok || cur.version <= version {
-		mc.m[team.ID] = memberEntry{version: version, users: users}
-	}
-	mc.mu.Unlock()
-	return users, nil
+	})
 }

@@ -10,7 +10,7 @@ import (
 
 // columnChoice is the current user's columns for list ("contacts",
 // "deals"), keeping only keys the table still knows.
-// The choice is kept per list version (prefsCache).
+// The choice is kept per list version (cachedColumns).
 func (s *Server) columnChoice(c *fiber.Ctx, list string) (views.ColumnChoice, error) {
 	return s.cachedColumns(c, list, func() (views.ColumnChoice, error) {
 		keys, chosen, err := s.store.ListColumns(c.UserContext(), currentUser(c).ID, list)

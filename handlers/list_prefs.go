@@ -10,108 +10,96 @@ import (
 	"sherpa/views"
 )
 
-// prefsCache keeps, per team list version, what every list page reads
-// besides its rows: the user's column choice and the saved-view tabs they
-// see. Both are covered by the list version (store/listversion.go: saved
-// views and column choices move it), and the version is read with the
-// session before either is read, so an entry holds at least every write up
-// to its version, on any instance — the memberCache argument. Without it a
-// contacts search page ran two statements of its four (session, columns,
-// saved views, rows) for data that changes only on a user's click; at 1M
-// contacts with 8 clients on 2 cores the database's CPU per request sets
-// the tail (BENCHMARKS.md, "Round 6 — search").
-//
-// The values are shared: read only (columnChoice and savedTabs copy what
-// they hand on).
-type prefsCache struct {
-	mu sync.Mutex
-	m  map[prefsKey]prefsEntry
+// versionCache keeps one value per key as it was read at a team's list
+// version. Every write the value depends on moves that version
+// (store/listversion.go), and a request reads the version with its session
+// before it reads anything else. So an entry holds at least every write up
+// to its version, on any instance. The team's member list (teamMembers) and
+// each user's column choice and saved-view tabs (prefsKey) use it: without
+// them a list page ran four statements (session, columns, saved views,
+// rows) for data that changes only when somebody clicks (BENCHMARKS.md,
+// "Round 6 — search").
+type versionCache[K comparable, V any] struct {
+	mu  sync.Mutex
+	max int // entries; beyond it an arbitrary one goes
+	m   map[K]versionEntry[V]
 }
 
-type prefsKey struct {
-	team, user int64
-	list       string
-	kind       byte // 'c' columns, 'v' saved views
-}
-
-type prefsEntry struct {
+type versionEntry[V any] struct {
 	version int64
-	cols    views.ColumnChoice
-	views   []store.SavedView
+	value   V
 }
 
-// prefsCacheEntries bounds the map; beyond it an arbitrary entry goes.
-const prefsCacheEntries = 16384
-
-func newPrefsCache() *prefsCache { return &prefsCache{m: map[prefsKey]prefsEntry{}} }
-
-func (pc *prefsCache) get(k prefsKey, version int64) (prefsEntry, bool) {
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	e, ok := pc.m[k]
-	return e, ok && e.version == version
+func newVersionCache[K comparable, V any](max int) *versionCache[K, V] {
+	return &versionCache[K, V]{max: max, m: map[K]versionEntry[V]{}}
 }
 
-func (pc *prefsCache) put(k prefsKey, e prefsEntry) {
-	pc.mu.Lock()
-	defer pc.mu.Unlock()
-	if len(pc.m) >= prefsCacheEntries {
-		for other := range pc.m {
-			delete(pc.m, other)
+// get is k's value read at version: from the cache, or read with read and
+// kept. Version 0 (unknown) always reads. The value is shared: read only.
+func (vc *versionCache[K, V]) get(k K, version int64, read func() (V, error)) (V, error) {
+	if version <= 0 {
+		return read()
+	}
+	vc.mu.Lock()
+	e, ok := vc.m[k]
+	vc.mu.Unlock()
+	if ok && e.version == version {
+		return e.value, nil
+	}
+	v, err := read()
+	if err != nil {
+		return v, err
+	}
+	vc.mu.Lock()
+	defer vc.mu.Unlock()
+	if len(vc.m) >= vc.max {
+		for other := range vc.m {
+			delete(vc.m, other)
 			break
 		}
 	}
-	if cur, ok := pc.m[k]; !ok || cur.version <= e.version {
-		pc.m[k] = e
+	if cur, ok := vc.m[k]; !ok || cur.version <= version {
+		vc.m[k] = versionEntry[V]{version: version, value: v}
 	}
+	return v, nil
 }
+
+// prefsKey names a user's preferences for one list ("contacts", "deals").
+type prefsKey struct {
+	team, user int64
+	list       string
+}
+
+// prefsCacheEntries bounds each preferences cache.
+const prefsCacheEntries = 16384
 
 // requestPrefsKey is the cache key of the request's user and list, with
 // the list version the request read (0: do not cache). Only a GET uses
-// the cache: a POST that saves columns or a view and answers with the
-// redrawn table moved the version after its session read it, so the
-// version it holds would find the choice of before.
-func requestPrefsKey(c *fiber.Ctx, list string, kind byte) (prefsKey, int64) {
+// the cache. A POST that saves columns or a view and answers with the
+// redrawn table moves the version after its session read it, so the
+// version it holds would find the choice from before.
+func requestPrefsKey(c *fiber.Ctx, list string) (prefsKey, int64) {
 	version, _ := c.Locals(localListVersion).(int64)
 	me, team := currentUser(c), currentTeam(c)
 	if me == nil || team == nil || c.Method() != fiber.MethodGet {
 		return prefsKey{}, 0
 	}
-	return prefsKey{team: team.ID, user: me.ID, list: list, kind: kind}, version
+	return prefsKey{team: team.ID, user: me.ID, list: list}, version
 }
 
-// cachedColumns is the user's column choice for list from the cache, or
-// read with read and kept.
+// cachedColumns is the user's column choice for list, from the cache or
+// read with read (a copy: the caller may change it).
 func (s *Server) cachedColumns(c *fiber.Ctx, list string, read func() (views.ColumnChoice, error)) (views.ColumnChoice, error) {
-	k, version := requestPrefsKey(c, list, 'c')
-	if version <= 0 {
-		return read()
-	}
-	if e, ok := s.prefs.get(k, version); ok {
-		return views.ColumnChoice{Keys: slices.Clone(e.cols.Keys), Chosen: e.cols.Chosen}, nil
-	}
-	cols, err := read()
-	if err != nil {
-		return cols, err
-	}
-	s.prefs.put(k, prefsEntry{version: version, cols: views.ColumnChoice{Keys: slices.Clone(cols.Keys), Chosen: cols.Chosen}})
-	return cols, nil
+	k, version := requestPrefsKey(c, list)
+	cols, err := s.columns.get(k, version, read)
+	cols.Keys = slices.Clone(cols.Keys)
+	return cols, err
 }
 
-// cachedSavedViews is the saved views the user sees on list from the
-// cache, or read with read and kept.
+// cachedSavedViews is the saved views the user sees on list, from the
+// cache or read with read (a copy).
 func (s *Server) cachedSavedViews(c *fiber.Ctx, list string, read func() ([]store.SavedView, error)) ([]store.SavedView, error) {
-	k, version := requestPrefsKey(c, list, 'v')
-	if version <= 0 {
-		return read()
-	}
-	if e, ok := s.prefs.get(k, version); ok {
-		return slices.Clone(e.views), nil
-	}
-	rows, err := read()
-	if err != nil {
-		return rows, err
-	}
-	s.prefs.put(k, prefsEntry{version: version, views: slices.Clone(rows)})
-	return rows, nil
+	k, version := requestPrefsKey(c, list)
+	rows, err := s.savedViews.get(k, version, read)
+	return slices.Clone(rows), err
 }

@@ -9,7 +9,7 @@ import (
 
 // TestListPrefsCacheFollowsWrites: with the page cache off, instance two
 // keeps a user's column choice and saved-view tabs per list version
-// (prefsCache); a column choice and a saved view made through instance
+// (versionCache); a column choice and a saved view made through instance
 // one show on instance two's next page, and a change behind the store's
 // back (which moves no version) shows only once a write of the team does.
 func TestListPrefsCacheFollowsWrites(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 
 	"sherpa/google"
 	"sherpa/store"
+	"sherpa/views"
 )
 
 // Config is the part of Sherpa's configuration the HTTP layer needs.
@@ -148,11 +149,11 @@ type Server struct {
 	// listCache holds rendered list pages per team list version; nil when
 	// turned off.
 	listCache *listCache
-	// members holds each team's member list per list version.
-	members *memberCache
-	// prefs holds each user's column choice and saved views per list
-	// version.
-	prefs *prefsCache
+	// members holds each team's member list per list version; columns
+	// and savedViews each user's column choice and saved views.
+	members    *versionCache[int64, []store.User]
+	columns    *versionCache[prefsKey, views.ColumnChoice]
+	savedViews *versionCache[prefsKey, []store.SavedView]
 }
 
 // New builds the Fiber app with every route and middleware.
@@ -167,8 +168,9 @@ func New(cfg Config, st *store.Store, mailer Mailer, log zerolog.Logger) *fiber.
 	case cfg.ListCacheBytes > 0:
 		s.listCache = newListCache(cfg.ListCacheBytes)
 	}
-	s.members = newMemberCache()
-	s.prefs = newPrefsCache()
+	s.members = newVersionCache[int64, []store.User](memberCacheTeams)
+	s.columns = newVersionCache[prefsKey, views.ColumnChoice](prefsCacheEntries)
+	s.savedViews = newVersionCache[prefsKey, []store.SavedView](prefsCacheEntries)
 	if cfg.MetricsToken != "" || len(cfg.MetricsAllow) > 0 {
 		s.metrics = newMetrics(st)
 	}
