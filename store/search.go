@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -460,6 +461,40 @@ func (s *idSet) density() float64 {
 }
 
 func (s *idSet) bytes() int { return 8*cap(s.ids) + 8*cap(s.bits) }
+
+// size is how many ids the set holds.
+func (s *idSet) size() int {
+	if s.bits == nil {
+		return len(s.ids)
+	}
+	return s.n
+}
+
+// sorted lists the set's ids in ascending order.
+func (s *idSet) sorted() []int64 {
+	if s.bits == nil {
+		return slices.Clone(s.ids)
+	}
+	out := make([]int64, 0, s.n)
+	for i, w := range s.bits {
+		for w != 0 {
+			b := bits.TrailingZeros64(w)
+			out = append(out, s.base+int64(i)*64+int64(b))
+			w &= w - 1
+		}
+	}
+	return out
+}
+
+// memberIDs is the sorted ids that every one of the dense sets holds: the
+// smallest set's ids, kept when the others have them.
+func memberIDs(sets []*idSet) []int64 {
+	if len(sets) == 0 {
+		return nil
+	}
+	small := slices.MinFunc(sets, func(a, b *idSet) int { return a.size() - b.size() })
+	return slices.DeleteFunc(small.sorted(), func(id int64) bool { return !hasAll(sets, id) })
+}
 
 func hasAll(sets []*idSet, id int64) bool {
 	for _, s := range sets {
