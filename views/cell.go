@@ -13,7 +13,11 @@ import (
 // resolution and children context per cell were a sixth of a page's CPU.
 func cellOf(c ShownColumn, inner templ.Component) templ.Component {
 	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
-		if _, err := io.WriteString(w, `<td class="`+templ.EscapeString(c.cellClass())+`" data-label="`+templ.EscapeString(c.Label)+`">`); err != nil {
+		open := c.open
+		if open == "" { // a column not made by newShownColumn
+			open = newShownColumn(c.Column, c.WideOnly).open
+		}
+		if _, err := io.WriteString(w, open); err != nil {
 			return err
 		}
 		if err := inner.Render(ctx, w); err != nil {
