@@ -67,8 +67,9 @@ func main() {
 	soakFor := flag.Duration("for", 0, "instead of one scenario after another: send them mixed for this long (at most -n requests in all) and print the totals")
 	warm := flag.Duration("warm", 0, "before timing each scenario, send its request untimed from one client for this long (a cache warmed in the background)")
 	writeEvery := flag.Duration("write-every", 0, "meanwhile, edit a contact's status every this long through the store (needs -db): a write of no search term by another instance, as the demo's next steps are")
+	writeTerms := flag.Bool("write-terms", false, "with -write-every: edit the contact's company instead of its status, a write that changes search terms")
 	flag.Parse()
-	o := options{setPassword: *setPassword, save: *save, baseline: *baseline, soak: *soakFor, warm: *warm, writeEvery: *writeEvery}
+	o := options{setPassword: *setPassword, save: *save, baseline: *baseline, soak: *soakFor, warm: *warm, writeEvery: *writeEvery, writeTerms: *writeTerms}
 	if err := run(*base, *dbURL, *email, *password, *clients, *requests, *depth, *only, o); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
@@ -101,6 +102,7 @@ type options struct {
 	soak           time.Duration
 	warm           time.Duration
 	writeEvery     time.Duration
+	writeTerms     bool
 }
 
 // saved is one scenario's result in a -save file.
@@ -169,7 +171,7 @@ func run(base, dbURL, email, password string, clients, requests, depth int, only
 		}
 		teamID, userID = u.TeamID, u.ID
 		if o.writeEvery > 0 {
-			stop, err := statusWriter(ctx, st, u, o.writeEvery)
+			stop, err := statusWriter(ctx, st, u, o.writeEvery, o.writeTerms)
 			if err != nil {
 				return err
 			}
@@ -298,8 +300,9 @@ func run(base, dbURL, email, password string, clients, requests, depth int, only
 // statusWriter edits the status of one of the team's first 50 contacts
 // (by creation) every interval until stop, which prints how many it saved:
 // each moves the team's list version, as any write of another instance
-// does, and changes no search term.
-func statusWriter(ctx context.Context, st *store.Store, actor *store.User, every time.Duration) (stop func(), err error) {
+// does, and changes no search term. With terms it edits the company instead
+// (a trailing " 1" put on or taken off), which moves the terms version too.
+func statusWriter(ctx context.Context, st *store.Store, actor *store.User, every time.Duration, terms bool) (stop func(), err error) {
 	first, err := st.ListContacts(ctx, actor.TeamID, store.ContactQuery{Sort: "created", Limit: 50})
 	if err != nil || len(first.Rows) == 0 {
 		return nil, fmt.Errorf("status writer: contacts to edit: %v (%d)", err, len(first.Rows))
@@ -319,13 +322,20 @@ func statusWriter(ctx context.Context, st *store.Store, actor *store.User, every
 			}
 			c, err := st.ContactByID(ctx, actor.TeamID, first.Rows[i%len(first.Rows)].ID)
 			if err != nil {
-				fmt.Fprintln(os.Stderr, "status writer:", err)
+				fmt.Fprintln(os.Stderr, "writer:", err)
 				continue
 			}
-			status := store.ContactStatuses[(slices.Index(store.ContactStatuses, c.Status)+1)%len(store.ContactStatuses)]
+			status, company := c.Status, c.Company
+			if !terms {
+				status = store.ContactStatuses[(slices.Index(store.ContactStatuses, c.Status)+1)%len(store.ContactStatuses)]
+			} else if co, ok := strings.CutSuffix(company, " 1"); ok {
+				company = co
+			} else {
+				company += " 1"
+			}
 			if _, err := st.UpdateContact(ctx, actor.TeamID, actor, c.ID, c.Version, store.ContactInput{Name: c.Name, Email: c.Email,
-				Phone: c.Phone, Company: c.Company, Status: status, OwnerID: c.OwnerID}); err != nil {
-				fmt.Fprintln(os.Stderr, "status writer:", err)
+				Phone: c.Phone, Company: company, Status: status, OwnerID: c.OwnerID}); err != nil {
+				fmt.Fprintln(os.Stderr, "writer:", err)
 				continue
 			}
 			n++
@@ -333,7 +343,11 @@ func statusWriter(ctx context.Context, st *store.Store, actor *store.User, every
 	}()
 	return func() {
 		close(done)
-		fmt.Printf("status writer: %d status edits, one every %s\n", <-finished, every)
+		what := "status"
+		if terms {
+			what = "company"
+		}
+		fmt.Printf("writer: %d %s edits, one every %s\n", <-finished, what, every)
 	}, nil
 }
 
