@@ -248,6 +248,23 @@ func TestGlobalSearch(t *testing.T) {
 		if n := many.doc(t).Find("[data-testid=gs-contact]").Length(); n != 5 || many.doc(t).Find("[data-testid=gs-all]").Length() != 1 {
 			t.Errorf("dropdown with 7 matches shows %d and link %d", n, many.doc(t).Find("[data-testid=gs-all]").Length())
 		}
+		// The five are the first five rows of the table, in its order.
+		var shown, first []string
+		many.doc(t).Find("[data-testid=gs-contact]").Each(func(_ int, s *goquery.Selection) { shown = append(shown, strings.TrimSpace(s.Text())) })
+		owner.get("/contacts?q=zimmer").doc(t).Find("[data-testid=contact-row] td:first-child").Each(func(i int, s *goquery.Selection) {
+			if i < 5 {
+				first = append(first, strings.TrimSpace(s.Text()))
+			}
+		})
+		if len(first) != 5 || len(shown) != 5 {
+			t.Fatalf("dropdown %q, table %q", shown, first)
+		}
+		for i := range first {
+			if !strings.Contains(shown[i], first[i]) {
+				t.Errorf("dropdown %q is not the table's first five %q", shown, first)
+				break
+			}
+		}
 		// Eve sees only her team's.
 		if got := other.get("/search?q=zimmer", htmx...).doc(t).Find("[data-result]").Text(); strings.Contains(got, "Zelda") || !strings.Contains(got, "Zack") {
 			t.Errorf("Eve finds %q", got)
