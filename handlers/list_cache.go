@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"strconv"
 	"sync"
 	"time"
@@ -27,6 +28,8 @@ import (
 //   - the whole request URI (list, view, search, sort, cursor, filters,
 //     saved view) and whether htmx asked for the fragment.
 //
+// Each team's pages are of one list version, the newest seen (teamPages).
+//
 // An entry also ages out after listCacheTTL, because a few things move
 // with the clock and not with a write: the back-burner view (not contacted
 // for N days), and next steps whose time passed (advanceNextSteps moves
@@ -34,6 +37,7 @@ import (
 // message, or whose answer changed the session or set a cookie, is never
 // stored.
 //
+// A request with Cache-Control: no-cache is drawn afresh and not kept.
 // SHERPA_LIST_CACHE=off (or --list-cache=false) turns the cache off.
 type listCache struct {
 	mu sync.Mutex
@@ -224,6 +228,11 @@ func (s *Server) listCacheKey(c *fiber.Ctx) (k listKey, ok bool) {
 	s.listCache.seen(team.ID, version)
 	// A flash is shown (and consumed) by the next full page.
 	if s.sessions.Exists(c.UserContext(), keyFlashMsg) {
+		return k, false
+	}
+	// A request with Cache-Control: no-cache (a browser's hard reload,
+	// importload's uncached series) is drawn afresh and not kept.
+	if bytes.Contains(c.Request().Header.Peek(fiber.HeaderCacheControl), []byte("no-cache")) {
 		return k, false
 	}
 	frag := "p"
