@@ -607,7 +607,7 @@ type importRun struct {
 	dry     bool
 	owners  map[string]int64 // FoldValue(email or unique name) → member id
 	members map[int64]bool
-	seen    map[uint64]uint32 // dry run: email hash → line
+	seen    *emailSeen // dry run: the file's emails so far
 	preview *ImportPreview
 	reasons map[[2]string]int
 	header  []string
@@ -628,7 +628,10 @@ func (s *Store) newImportRun(ctx context.Context, im *Import, dry bool) (*import
 		return nil, err
 	}
 	r := &importRun{s: s, im: im, m: im.MappingInfo(), dry: dry, owners: map[string]int64{}, members: map[int64]bool{},
-		seen: map[uint64]uint32{}, preview: &ImportPreview{Samples: map[string][]PreviewRow{}}, reasons: map[[2]string]int{}}
+		preview: &ImportPreview{Samples: map[string][]PreviewRow{}}, reasons: map[[2]string]int{}}
+	if dry {
+		r.seen = newEmailSeen()
+	}
 	names := map[string]int{}
 	for _, u := range members {
 		names[FoldValue(u.Name)]++
@@ -1118,11 +1121,11 @@ func (r *importRun) contactBatch(ctx context.Context, db bun.IDB, rows []importR
 		}
 		if r.dry {
 			h := emailHash(c.in.Email)
-			if line, dup := r.seen[h]; dup {
+			if line, dup := r.seen.lookup(h); dup {
 				res.outcomes = append(res.outcomes, outcome{kind: "skip", line: c.row.line, label: label, reason: fmt.Sprintf("Duplicate: the same email as line %d of the file.", line)})
 				continue
 			}
-			r.seen[h] = uint32(c.row.line)
+			r.seen.add(h, uint32(c.row.line))
 		}
 		e, exists := existing[c.in.Email]
 		if exists && mine[e.ID] {
