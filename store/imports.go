@@ -1579,9 +1579,10 @@ func (s *Store) RunImport(ctx context.Context, im *Import, owner string) error {
 // Recent says whether the app served requests lately (one in flight, or
 // one ended a moment ago): a pipelined job (imports_pipe.go) then runs
 // one batch at a time, which leaves the database server a core for the
-// requests (on two cores, two batches at once made a list page drawn
-// afresh 2.2-3x slower than idle; one at a time 1.75x, the job 25 %
-// slower: round 7).
+// requests (on two cores, a list page drawn afresh during a 100k import
+// took 1.9-3.0x its idle p95 with two batches at once, 1.4-2.1x one at a
+// time, and the job ~40 % longer under steady list traffic: BENCHMARKS.md,
+// round 7 — moveio).
 type ImportPacer interface {
 	Busy() bool
 	Recent() bool
