@@ -481,7 +481,24 @@ type importWorker struct {
 	// requests counts the HTTP requests this process is serving now
 	// (accessLog); the job steps aside before a batch while there are any.
 	requests atomic.Int64
+	// lastEnd is when the last request ended (unix nanoseconds, accessLog).
+	lastEnd atomic.Int64
 }
+
+// importRecentWindow is how long after a request a pipelined job still
+// keeps to one batch at a time (Recent): short enough that the import
+// page's progress poll (every second) leaves it two at a time most of the
+// time, long enough to span the gaps of someone working in the app.
+const importRecentWindow = 250 * time.Millisecond
+
+// Recent says whether a request is in flight or one ended within
+// importRecentWindow (store.ImportPacer).
+func (w *importWorker) Recent() bool {
+	return w.requests.Load() > 0 || time.Since(time.Unix(0, w.lastEnd.Load())) < importRecentWindow
+}
+
+// served notes a request's end.
+func (w *importWorker) served() { w.lastEnd.Store(time.Now().UnixNano()) }
 
 // importStepAside bounds how long an import job waits before a batch for
 // the requests in flight to finish: steady traffic slows a job, never stops

@@ -188,6 +188,15 @@ func TestListCacheSwitch(t *testing.T) {
 				if seen == tc.cached {
 					t.Errorf("cache %s: the change behind the store's back seen: %v", tc.name, seen)
 				}
+				// Cache-Control: no-cache (a hard reload) draws the page afresh,
+				// and does not keep it: the next plain request is still the
+				// cached one.
+				if r := owner.get("/contacts", "HX-Request", "true", "Cache-Control", "no-cache"); !strings.Contains(r.body, "Behind The Back") {
+					t.Errorf("cache %s: a no-cache request did not see the change", tc.name)
+				}
+				if again := strings.Contains(getList(owner, "/contacts", "true").body, "Behind The Back"); again != seen {
+					t.Errorf("cache %s: after a no-cache request the plain one sees the change: %v (before %v)", tc.name, again, seen)
+				}
 				// Any write of the team moves the version: now it shows.
 				one.addContact(owner, "Bea Baker", "bea@example.com")
 				if r := getList(owner, "/contacts", "true"); !strings.Contains(r.body, "Behind The Back") {

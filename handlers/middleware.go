@@ -36,7 +36,10 @@ func requestID(c *fiber.Ctx) string {
 func (s *Server) accessLog(c *fiber.Ctx) (err error) {
 	start := time.Now()
 	s.imports.requests.Add(1)
-	defer s.imports.requests.Add(-1)
+	defer func() {
+		s.imports.served()
+		s.imports.requests.Add(-1)
+	}()
 	id := newRequestID()
 	c.Locals(localRequestID, id)
 	c.Set("X-Request-Id", id)

@@ -1,9 +1,9 @@
 package store
 
-// SetImportJobBatch changes the rows per transaction of import jobs (for
-// benchmarks); it returns a function that restores it.
+// SetImportJobBatch changes the rows per transaction of import jobs, the
+// pipelined ones too (for tests and benchmarks); it returns a function that restores it.
 func SetImportJobBatch(n int) (restore func()) {
-	old := importJobBatch
-	importJobBatch = n
-	return func() { importJobBatch = old }
+	old, oldPipe := importJobBatch, importPipeBatch
+	importJobBatch, importPipeBatch = n, n
+	return func() { importJobBatch, importPipeBatch = old, oldPipe }
 }

@@ -42,6 +42,9 @@ import (
 // timeout, a duplicate key from a contact someone added meanwhile) rolls
 // it back and the batches after it, and runs them again one at a time as
 // a sequential job does (commitBatch, with inTx's retries).
+//
+// While the app serves requests (ImportPacer.Recent) the job keeps to one
+// batch at a time, so the server's other core is left to the requests.
 
 // errBatchBefore ends a pipelined batch whose predecessor failed: it is run
 // again after it.
@@ -188,7 +191,12 @@ func (s *Store) runPiped(ctx context.Context, r *importRun, im *Import, owner st
 		b := &pipedBatch{rows: slices.Clone(rows), start: next, locked: make(chan struct{}), done: make(chan struct{})}
 		next += int64(len(rows))
 		b.emails = r.emailKeys(b.rows)
-		for len(flight) >= 2 {
+		// Two batches at once, one while the app serves requests (Recent).
+		limit := 2
+		if pace != nil && pace.Recent() {
+			limit = 1
+		}
+		for len(flight) >= limit {
 			if err := settle(); err != nil {
 				return err
 			}

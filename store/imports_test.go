@@ -620,6 +620,7 @@ func TestImportBadInputSaysWhy(t *testing.T) {
 }
 
 func TestImportResumesAfterALostWorker(t *testing.T) {
+	defer store.SetImportJobBatch(1000)() // batches of 1,000 rows, pipelined ones too
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		now := time.Now().UTC()
@@ -709,6 +710,7 @@ func (h *cancelAfter) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
 }
 
 func TestImportCancelStopsAfterTheCurrentBatch(t *testing.T) {
+	defer store.SetImportJobBatch(1000)() // batches of 1,000 rows, pipelined ones too
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		it := newImportTeam(t, s, "Cancel")
@@ -784,6 +786,7 @@ func (h *afterCommit) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
 type busyPacer func(ctx context.Context)
 
 func (busyPacer) Busy() bool                 { return true }
+func (busyPacer) Recent() bool               { return true }
 func (p busyPacer) Wait(ctx context.Context) { p(ctx) }
 
 // TestRunImportPacedCallsPaceBeforeEachBatch: the pace hook runs once per
@@ -865,6 +868,84 @@ func TestImportBatchesInFlightMatchOneAtATime(t *testing.T) {
 		got = teamContacts(t, s, it.team.ID)
 		if len(got) != 1 || got["old@example.com"].Name != "Old" || got["old@example.com"].ID != old.ID {
 			t.Errorf("after undo: %+v", got)
+		}
+	})
+}
+
+// recentPacer finds no request in flight but some served a moment ago
+// (ImportPacer.Recent): the job never waits, and runs one batch at a time.
+type recentPacer struct{}
+
+func (recentPacer) Busy() bool               { return false }
+func (recentPacer) Recent() bool             { return true }
+func (recentPacer) Wait(ctx context.Context) {}
+
+// batchOrder records, in the order they start, the job's contact inserts
+// and the commits; it makes each batch's end slow.
+type batchOrder struct {
+	mu  sync.Mutex
+	seq []string
+}
+
+func (h *batchOrder) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
+	q := e.Query
+	if strings.Contains(q, "rows_done = rows_done +") {
+		time.Sleep(30 * time.Millisecond) // a batch's end takes a while: the next one could start meanwhile
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case q == "COMMIT":
+		h.seq = append(h.seq, "commit")
+	case strings.HasPrefix(q, "INSERT INTO ") && strings.Contains(q[:30], "contacts") && !strings.Contains(q[:30], "contact_"):
+		h.seq = append(h.seq, "insert")
+	}
+	return ctx
+}
+
+func (h *batchOrder) AfterQuery(ctx context.Context, e *bun.QueryEvent) {}
+
+// TestImportOneBatchAtATimeWhileTheAppServes: while the pacer says the app
+// served requests lately, a create-only job (pipelined on MySQL) starts a
+// batch's inserts only after the batch before it committed, and imports
+// the same rows.
+func TestImportOneBatchAtATimeWhileTheAppServes(t *testing.T) {
+	defer store.SetImportJobBatch(2)()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		it := newImportTeam(t, s, "Recent")
+		data := "Email,Name\na@example.com,A\nb@example.com,B\nc@example.com,C\nd@example.com,D\ne@example.com,E\nf@example.com,F\n"
+		im := preview(t, s, it, upload(t, s, it, store.ImportContacts, "recent.csv", []byte(data)), nil)
+		if err := s.StartImport(ctx, it.team.ID, im.ID); err != nil {
+			t.Fatal(err)
+		}
+		job, err := s.ClaimImport(ctx, "recent")
+		if err != nil || job == nil {
+			t.Fatalf("claim: %v %v", err, job)
+		}
+		h := &batchOrder{}
+		s.DB.AddQueryHook(h)
+		if err := s.RunImportPaced(ctx, job, "recent", recentPacer{}); err != nil {
+			t.Fatal(err)
+		}
+		h.mu.Lock()
+		seq := slices.Clone(h.seq)
+		h.mu.Unlock()
+		inserts := 0
+		for i, op := range seq {
+			if op != "insert" {
+				continue
+			}
+			inserts++
+			if j := slices.Index(seq[i+1:], "insert"); j >= 0 && !slices.Contains(seq[i+1:i+1+j], "commit") {
+				t.Fatalf("a batch's inserts started before the batch before it committed: %v", seq)
+			}
+		}
+		if inserts != 3 {
+			t.Errorf("%d contact inserts, want 3 (batches of 2): %v", inserts, seq)
+		}
+		if n := len(teamContacts(t, s, it.team.ID)); n != 6 {
+			t.Errorf("%d contacts, want 6", n)
 		}
 	})
 }

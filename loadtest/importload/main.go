@@ -10,8 +10,18 @@
 //	go run ./loadtest/importload -url http://127.0.0.1:8091 -pid $(pgrep -n sherpa) \
 //	  -signup -rows 1000000
 //
-// -signup makes a new owner and team (a fresh team to import into);
-// otherwise -email and -password log in. -export skips the import and
+// -signup makes a new owner and team (a fresh team to import into) and
+// prints its login; otherwise -email and -password log in (so a second run
+// with -mode update -name Other against that login updates every contact
+// the first one created).
+//
+// The list page is timed in two interleaved series, one request after
+// the other: plain requests (served from the list cache when the server
+// has it on and the team's list version did not move) and requests with
+// Cache-Control: no-cache, which the server draws afresh (the list cache
+// off). Each series is timed idle before the upload (the team as it was:
+// empty after -signup), during the job, and idle after it (the same team at
+// its new size), and the ratios of the p95s are printed both ways. -export skips the import and
 // measures the export of the team's contacts only. It sends traffic only to
 // the URL given (use a local instance).
 package main
@@ -60,7 +70,7 @@ func main() {
 		return
 	}
 	idle := latencies(c, *base, *listN, nil)
-	fmt.Printf("list page idle: p50 %.1f ms, p95 %.1f ms (%d requests)\n", pct(idle, 50), pct(idle, 95), len(idle))
+	idle.print("list page idle before the upload")
 	mem.mark("upload")
 	t0 := time.Now()
 	path, err := upload(c, *base, *rows, *name)
@@ -82,7 +92,7 @@ func main() {
 		fail(err)
 	}
 	stop := make(chan struct{})
-	var busy []float64
+	var busy series
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -106,14 +116,19 @@ func main() {
 	fmt.Printf("import job: %.1f s (%.0f rows/s), peak RSS %.0f MB; result: created %s, updated %s, skipped %s, rejected %s\n",
 		took.Seconds(), float64(*rows)/took.Seconds(), mem.peakSince("import"),
 		testID(page, "result-created"), testID(page, "result-updated"), testID(page, "result-skipped"), testID(page, "result-rejected"))
-	fmt.Printf("list page during the import: p50 %.1f ms, p95 %.1f ms (%d requests); idle p95 %.1f ms: ratio %.2f\n",
-		pct(busy, 50), pct(busy, 95), len(busy), pct(idle, 95), pct(busy, 95)/pct(idle, 95))
-	// The idle figure above is the list of an empty team; the list of the
-	// same team once the import is done is the fair idle value to compare
-	// the busy one with (the same rows, no import running).
+	busy.print("list page during the import")
 	after := latencies(c, *base, *listN, nil)
-	fmt.Printf("list page idle after the import: p50 %.1f ms, p95 %.1f ms (%d requests); during/after p95 ratio %.2f\n",
-		pct(after, 50), pct(after, 95), len(after), pct(busy, 95)/pct(after, 95))
+	after.print("list page idle after the import (same team, its new size)")
+	for _, k := range []struct {
+		name  string
+		pick  func(series) []float64
+		label string
+	}{{"plain (list cache as the server has it)", func(s series) []float64 { return s.plain }, "plain"},
+		{"no-cache (drawn afresh)", func(s series) []float64 { return s.fresh }, "fresh"}} {
+		d, b, a := pct(k.pick(busy), 95), pct(k.pick(idle), 95), pct(k.pick(after), 95)
+		fmt.Printf("p95 ratio %s: during/idle-after %.2f, during/idle-before %.2f\n", k.name, d/a, d/b)
+	}
+	fmt.Printf("p95 ratio during plain / idle-after no-cache %.2f\n", pct(busy.plain, 95)/pct(after.fresh, 95))
 	fmt.Printf("whole run: peak RSS %.0f MB (at start %.0f MB)\n", mem.peak(), mem.first())
 	if *thenExport {
 		exportRun(c, *base, mem)
@@ -146,6 +161,7 @@ func client(base, email, password string, signup bool) (*http.Client, error) {
 		if err := post(c, base+"/team", url.Values{"name": {"Importload Co"}}); err != nil {
 			return nil, fmt.Errorf("create team: %w", err)
 		}
+		fmt.Printf("signed up: -email %s -password %s\n", email, password)
 		return c, nil
 	}
 	if err := post(c, base+"/login", url.Values{"email": {email}, "password": {password}}); err != nil {
@@ -267,10 +283,20 @@ func mapAndPreview(c *http.Client, base, path, mode string) error {
 	}
 }
 
-// latencies times GET /contacts: n requests, or until stop is closed.
-func latencies(c *http.Client, base string, n int, stop chan struct{}) []float64 {
-	var out []float64
-	for i := 0; n == 0 || i < n; i++ {
+// series are list page latencies (ms): plain requests, and requests with
+// Cache-Control: no-cache, interleaved.
+type series struct{ plain, fresh []float64 }
+
+func (s series) print(what string) {
+	fmt.Printf("%s: plain p50 %.1f / p95 %.1f / p99 %.1f ms (%d); no-cache p50 %.1f / p95 %.1f / p99 %.1f ms (%d)\n", what,
+		pct(s.plain, 50), pct(s.plain, 95), pct(s.plain, 99), len(s.plain), pct(s.fresh, 50), pct(s.fresh, 95), pct(s.fresh, 99), len(s.fresh))
+}
+
+// latencies times GET /contacts: n requests of each kind, or until stop is
+// closed, one at a time, 20 ms apart, plain and no-cache in turn.
+func latencies(c *http.Client, base string, n int, stop chan struct{}) series {
+	var out series
+	for i := 0; n == 0 || i < 2*n; i++ {
 		if stop != nil {
 			select {
 			case <-stop:
@@ -278,14 +304,37 @@ func latencies(c *http.Client, base string, n int, stop chan struct{}) []float64
 			default:
 			}
 		}
+		fresh := i%2 == 1
 		t := time.Now()
-		if _, err := get(c, base+"/contacts"); err != nil {
+		if _, err := getList(c, base+"/contacts", fresh); err != nil {
 			fmt.Fprintln(os.Stderr, "list:", err)
 		}
-		out = append(out, float64(time.Since(t).Microseconds())/1000)
+		ms := float64(time.Since(t).Microseconds()) / 1000
+		if fresh {
+			out.fresh = append(out.fresh, ms)
+		} else {
+			out.plain = append(out.plain, ms)
+		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	return out
+}
+
+func getList(c *http.Client, u string, fresh bool) (string, error) {
+	req, _ := http.NewRequest("GET", u, nil)
+	if fresh {
+		req.Header.Set("Cache-Control", "no-cache")
+	}
+	resp, err := send(c, req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s: %d", u, resp.StatusCode)
+	}
+	return string(b), err
 }
 
 func pct(v []float64, p float64) float64 {
