@@ -140,27 +140,11 @@ func ColumnKeys(list string) []string {
 }
 
 func contactShown(ch ColumnChoice) []ShownColumn {
-	return shownColumns("contacts", ch, func() []ShownColumn {
-		var out []ShownColumn
-		for _, c := range ContactColumns {
-			if on, wide := ch.shown(c.Column); on {
-				out = append(out, newShownColumn(c.Column, wide))
-			}
-		}
-		return out
-	})
+	return shownColumns("contacts", ch, contactColumnList)
 }
 
 func dealShown(ch ColumnChoice) []ShownColumn {
-	return shownColumns("deals", ch, func() []ShownColumn {
-		var out []ShownColumn
-		for _, c := range DealColumns {
-			if on, wide := ch.shown(c.Column); on {
-				out = append(out, newShownColumn(c.Column, wide))
-			}
-		}
-		return out
-	})
+	return shownColumns("deals", ch, dealColumnList)
 }
 
 // shownMemo keeps each column choice's shown columns: every row of a table
@@ -175,7 +159,9 @@ var (
 
 const shownMemoMax = 4096
 
-func shownColumns(list string, ch ColumnChoice, build func() []ShownColumn) []ShownColumn {
+// shownColumns is the list's columns that the choice shows (columns
+// gives them all, in order), from the memo when it has them.
+func shownColumns(list string, ch ColumnChoice, columns func() []Column) []ShownColumn {
 	key := list + "|" + strconv.FormatBool(ch.Chosen) + "|" + strings.Join(ch.Keys, ",")
 	shownMemoMu.Lock()
 	defer shownMemoMu.Unlock()
@@ -185,7 +171,12 @@ func shownColumns(list string, ch ColumnChoice, build func() []ShownColumn) []Sh
 	if len(shownMemo) >= shownMemoMax {
 		clear(shownMemo)
 	}
-	cols := build()
+	var cols []ShownColumn
+	for _, c := range columns() {
+		if on, wide := ch.shown(c); on {
+			cols = append(cols, newShownColumn(c, wide))
+		}
+	}
 	shownMemo[key] = cols
 	return cols
 }
