@@ -497,6 +497,15 @@ CREATE TABLE `teams` (
   PRIMARY KEY (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+CREATE TABLE `term_changes` (
+  `team_id` bigint(20) NOT NULL,
+  `version` bigint(20) NOT NULL,
+  `term_table` tinyint(4) NOT NULL,
+  `record_id` bigint(20) NOT NULL,
+  PRIMARY KEY (`team_id`,`version`,`term_table`,`record_id`),
+  CONSTRAINT `term_changes_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
 CREATE TABLE `users` (
   `id` bigint(20) NOT NULL AUTO_INCREMENT,
   `email` varchar(254) NOT NULL,

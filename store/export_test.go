@@ -219,3 +219,7 @@ func SetExportBuckets(rows, from int) (restore func()) {
 	exportBucketRows, exportBucketMin = rows, from
 	return func() { exportBucketRows, exportBucketMin = oldRows, oldMin }
 }
+
+// OverlayWalks is how many pages came from ordered sets carried over term
+// writes (search_patch.go) so far.
+func OverlayWalks() int64 { return overlayWalks.Load() }

@@ -37,7 +37,10 @@ type listMarksKey struct{}
 // listMarks are the teams whose list version the transaction in progress
 // moves when it commits, and (terms) those whose terms version it moves
 // with it.
-type listMarks struct{ teams, terms []int64 }
+type listMarks struct {
+	teams, terms []int64
+	log          termLog
+}
 
 // listChanged records that the write in progress can change what the
 // teams' lists show. Inside inTx it only notes them; outside (a single
@@ -47,7 +50,7 @@ func (s *Store) listChanged(ctx context.Context, db bun.IDB, teams ...int64) err
 		m.teams = append(m.teams, teams...)
 		return nil
 	}
-	return bumpListVersions(ctx, db, teams, nil)
+	return bumpListVersions(ctx, db, teams, nil, nil)
 }
 
 // The terms version (team_changes.terms_version, migration 0026) is the
@@ -66,13 +69,37 @@ func (s *Store) listChanged(ctx context.Context, db bun.IDB, teams ...int64) err
 // termsChanged records that the write in progress changes the teams'
 // search terms (and so their lists): as listChanged, noted inside inTx and
 // moved at once outside it.
+//
+// It does not say which records changed: the terms log (term_changes)
+// then holds "every record" for the version, and the search cache reads
+// the teams' sets anew. termRecordsChanged names them.
 func termsChanged(ctx context.Context, db bun.IDB, teams ...int64) error {
+	return termsChangedLog(ctx, db, teams, func(l termLog) {
+		for _, t := range teams {
+			l.everything(t)
+		}
+	})
+}
+
+// termRecordsChanged is termsChanged for the records ids of one term
+// table of a team, which the terms log then names (search_patch.go).
+func termRecordsChanged(ctx context.Context, db bun.IDB, ts termSet, teamID int64, ids ...int64) error {
+	return termsChangedLog(ctx, db, []int64{teamID}, func(l termLog) { l.add(teamID, ts, ids) })
+}
+
+func termsChangedLog(ctx context.Context, db bun.IDB, teams []int64, note func(termLog)) error {
 	if m, ok := ctx.Value(listMarksKey{}).(*listMarks); ok {
 		m.teams = append(m.teams, teams...)
 		m.terms = append(m.terms, teams...)
+		if m.log == nil {
+			m.log = termLog{}
+		}
+		note(m.log)
 		return nil
 	}
-	return bumpListVersions(ctx, db, teams, teams)
+	l := termLog{}
+	note(l)
+	return bumpListVersions(ctx, db, teams, teams, l)
 }
 
 // teamIDs is the teams' ids sorted, each once, without the zero ones.
@@ -84,8 +111,9 @@ func teamIDs(teams []int64) []int64 {
 
 // bumpListVersions moves the list version of each team once, and the terms
 // version of the teams in terms (a subset of teams), in one statement over
-// the teams in order (a fixed lock order).
-func bumpListVersions(ctx context.Context, db bun.IDB, teams, terms []int64) error {
+// the teams in order (a fixed lock order), and writes the terms log of the new terms
+// versions (log: which records changed, per team).
+func bumpListVersions(ctx context.Context, db bun.IDB, teams, terms []int64, log termLog) error {
 	ids := teamIDs(append(slices.Clone(teams), terms...))
 	if len(ids) == 0 {
 		return nil
@@ -103,6 +131,9 @@ func bumpListVersions(ctx context.Context, db bun.IDB, teams, terms []int64) err
 	if err != nil {
 		return fmt.Errorf("move the list version of teams %v (terms %v): %w", ids, terms, err)
 	}
+	if t := teamIDs(terms); len(t) > 0 {
+		return writeTermLog(ctx, db, t, log)
+	}
 	return nil
 }
 
@@ -115,7 +146,7 @@ func withListMarks(fn func(ctx context.Context, tx bun.Tx) error) func(ctx conte
 		if err := fn(context.WithValue(ctx, listMarksKey{}, m), tx); err != nil {
 			return err
 		}
-		return bumpListVersions(ctx, tx, m.teams, m.terms)
+		return bumpListVersions(ctx, tx, m.teams, m.terms, m.log)
 	}
 }
 

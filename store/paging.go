@@ -392,7 +392,7 @@ func (sp *listSpec) prepare(ctx context.Context, s *Store, teamID int64, p listP
 	if err != nil {
 		return listPlan{}, err
 	}
-	plan.order = sp.orderedKeys(s, teamID, segs, d, p, plan, words)
+	plan.order = sp.orderedKeys(ctx, s, teamID, segs, d, p, plan, words)
 	if plan.order == nil && plan.set != nil && d.kind == kindString && p.view == ViewAll && len(p.preds) == 0 {
 		if segs, err = sp.narrowToPrefix(ctx, s, teamID, segs, d, plan, words); err != nil {
 			return listPlan{}, err
@@ -499,7 +499,13 @@ func (sp *listSpec) listPage(ctx context.Context, s *Store, teamID int64, p list
 // walk that uses its budget is done again with the set sorted by primary
 // key (see walkRatio).
 func (sp *listSpec) walk(ctx context.Context, s *Store, teamID int64, segs []segment, start, step int, cur *cursor, after any, plan searchPlan, need int, desc bool) ([]pageKey, error) {
-	if plan.order != nil {
+	switch {
+	case plan.order != nil && plan.order.changed != nil:
+		out, ok, err := sp.overlayWalk(ctx, s, teamID, segs, cur, after, plan, need, desc)
+		if err != nil || ok {
+			return out, err
+		}
+	case plan.order != nil:
 		if out, ok := plan.order.walk(segs, start, step, cur, need, desc); ok {
 			return out, nil
 		}

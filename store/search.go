@@ -108,11 +108,12 @@ type termSet struct {
 	table    string // contact_terms
 	column   string // contact_id
 	byRecord string // contact_terms_contact
+	code     int8   // its term_table in the terms log (search_patch.go)
 }
 
 var (
-	contactTermSet = termSet{"contact_terms", "contact_id", "contact_terms_contact"}
-	dealTermSet    = termSet{"deal_terms", "deal_id", "deal_terms_deal"}
+	contactTermSet = termSet{"contact_terms", "contact_id", "contact_terms_contact", 1}
+	dealTermSet    = termSet{"deal_terms", "deal_id", "deal_terms_deal", 2}
 )
 
 // termRow is one row of a term table, for inserts.
@@ -125,14 +126,20 @@ type termRow struct {
 // insertTerms writes term rows in multi-row INSERT statements (and counts
 // the change in the teams' terms versions: listversion.go).
 func insertTerms(ctx context.Context, db bun.IDB, ts termSet, rows []termRow) error {
+	byTeam := map[int64][]int64{} // the records, for the terms log
 	var teams []int64
 	for i, r := range rows {
-		if i == 0 || r.TeamID != rows[i-1].TeamID {
+		if _, ok := byTeam[r.TeamID]; !ok {
 			teams = append(teams, r.TeamID)
 		}
+		if ids := byTeam[r.TeamID]; i == 0 || len(ids) == 0 || ids[len(ids)-1] != r.ID {
+			byTeam[r.TeamID] = append(ids, r.ID)
+		}
 	}
-	if err := termsChanged(ctx, db, teams...); err != nil {
-		return err
+	for _, t := range teams {
+		if err := termRecordsChanged(ctx, db, ts, t, byTeam[t]...); err != nil {
+			return err
+		}
 	}
 	const batch = 2000
 	for len(rows) > 0 {
@@ -160,7 +167,7 @@ func insertTerms(ctx context.Context, db bun.IDB, ts termSet, rows []termRow) er
 // none differs: its callers changed a field terms are made of, and a
 // name's case is the name sort's order (listversion.go).
 func replaceTerms(ctx context.Context, db bun.IDB, ts termSet, teamID, id int64, terms []string) error {
-	if err := termsChanged(ctx, db, teamID); err != nil {
+	if err := termRecordsChanged(ctx, db, ts, teamID, id); err != nil {
 		return err
 	}
 	var old []string
@@ -316,9 +323,16 @@ func planSearch(ctx context.Context, s *Store, ts termSet, teamID int64, ws []se
 		if !denseWords.has(s, ts, teamID, w, setCap) {
 			// setCap is part of the key: tests change it.
 			key := searchCacheKey{s: s, kind: "set:" + ts.table + ":" + strconv.Itoa(setCap), team: teamID, word: wordKey(w), version: version}
-			ids, complete, err := searchSets.get(key, func() ([]int64, bool, error) {
-				return termIDs(ctx, s, ts, teamID, w, setCap)
-			})
+			var ids []int64
+			var complete bool
+			var err error
+			if v, ok, found := searchSets.patched(key, s.patchWordSet(ctx, ts, teamID, w, version)); found {
+				ids, complete = v.([]int64), ok // carried over term writes (search_patch.go)
+			} else {
+				ids, complete, err = searchSets.get(key, func() ([]int64, bool, error) {
+					return termIDs(ctx, s, ts, teamID, w, setCap)
+				})
+			}
 			if err != nil {
 				return searchPlan{}, err
 			}
@@ -341,7 +355,7 @@ func planSearch(ctx context.Context, s *Store, ts termSet, teamID int64, ws []se
 			}
 		}
 		dense = append(dense, w)
-		if ds := denseSet(s, ts, teamID, w, version); ds != nil {
+		if ds := denseSet(ctx, s, ts, teamID, w, version); ds != nil {
 			member = append(member, ds)
 		} else {
 			checks = append(checks, w)
@@ -386,11 +400,18 @@ func planSearch(ctx context.Context, s *Store, ts termSet, teamID int64, ws []se
 // rows; a word with more is remembered in denseWords and not read again
 // for a while) and returns nil: this request probes the word as before.
 // The read uses its own context: it outlives the request.
-func denseSet(s *Store, ts termSet, teamID int64, w searchWord, version int64) *idSet {
+func denseSet(ctx context.Context, s *Store, ts termSet, teamID int64, w searchWord, version int64) *idSet {
 	if denseCap <= 0 || denseCap <= setCap || version <= 0 || denseWords.has(s, ts, teamID, w, denseCap) {
 		return nil
 	}
 	key := searchCacheKey{s: s, kind: "dense:" + ts.table + ":" + strconv.Itoa(denseCap), team: teamID, word: wordKey(w), version: version}
+	if v, ok, found := searchSets.patched(key, s.patchDenseSet(ctx, ts, teamID, w, version)); found {
+		// Carried over term writes (search_patch.go).
+		if set, _ := v.(*idSet); ok && set != nil {
+			return set
+		}
+		return nil
+	}
 	limit := denseCap
 	v, ok, found := searchSets.build(key, func() (any, bool, int, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

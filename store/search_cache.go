@@ -61,8 +61,11 @@ type searchCacheEntry struct {
 }
 
 type searchCache struct {
-	mu       sync.Mutex
-	m        map[searchCacheKey]*searchCacheEntry
+	mu sync.Mutex
+	m  map[searchCacheKey]*searchCacheEntry
+	// latest is, per key without its version, the newest version loaded
+	// (search_patch.go carries a value over from it).
+	latest   map[searchCacheKey]int64
 	bytes    int
 	maxBytes int
 	// builds bounds the loads started in the background (build): one at
@@ -77,14 +80,21 @@ type searchCache struct {
 
 // countLoad counts one value read for the key's kind ("set", "dense",
 // "t:order", "l:narrow").
-func (c *searchCache) countLoad(k searchCacheKey) {
+func (c *searchCache) countLoad(k searchCacheKey) { c.count(loadKind(k)) }
+
+func (c *searchCache) count(kind string) {
+	n, _ := c.loads.LoadOrStore(kind, new(atomic.Int64))
+	n.(*atomic.Int64).Add(1)
+}
+
+// loadKind is the key's kind as loads counts it.
+func loadKind(k searchCacheKey) string {
 	kind, rest, _ := strings.Cut(k.kind, ":")
 	if kind == "t" || kind == "l" { // keyed by the terms or the list version: keyVersion
 		next, _, _ := strings.Cut(rest, ":")
 		kind += ":" + next
 	}
-	n, _ := c.loads.LoadOrStore(kind, new(atomic.Int64))
-	n.(*atomic.Int64).Add(1)
+	return kind
 }
 
 // searchSets is the process's cache; its bound is read once from the
@@ -107,7 +117,7 @@ func searchCacheBytesFromEnv() int {
 }
 
 func newSearchCache(maxBytes int) *searchCache {
-	return &searchCache{m: map[searchCacheKey]*searchCacheEntry{}, maxBytes: maxBytes, builds: make(chan struct{}, 1)}
+	return &searchCache{m: map[searchCacheKey]*searchCacheEntry{}, latest: map[searchCacheKey]int64{}, maxBytes: maxBytes, builds: make(chan struct{}, 1)}
 }
 
 // entryBytes is about what an entry holds in memory.
@@ -157,7 +167,17 @@ func (c *searchCache) getAny(k searchCacheKey, load func() (any, bool, int, erro
 // fill runs the entry's load and accounts for it (or drops it when it
 // failed or cannot fit).
 func (c *searchCache) fill(k searchCacheKey, e *searchCacheEntry, load func() (any, bool, int, error)) {
-	c.countLoad(k)
+	c.fillAs(k, e, "", load)
+}
+
+// fillAs is fill, counting the load under "label:kind" when label is not
+// empty ("patch:set").
+func (c *searchCache) fillAs(k searchCacheKey, e *searchCacheEntry, label string, load func() (any, bool, int, error)) {
+	if label == "" {
+		c.countLoad(k)
+	} else {
+		c.count(label + ":" + loadKind(k))
+	}
 	v, ok, size, err := load()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -191,7 +211,18 @@ func (c *searchCache) fill(k searchCacheKey, e *searchCacheEntry, load func() (a
 		}
 	}
 	c.bytes += n
+	base := k
+	base.version = 0
+	if v, ok := c.latest[base]; !ok || v < k.version {
+		if len(c.latest) >= latestMax {
+			clear(c.latest) // a hint only: entries then start from scratch
+		}
+		c.latest[base] = k.version
+	}
 }
+
+// latestMax bounds searchCache.latest.
+const latestMax = 1 << 16
 
 // peek returns the key's value when it is loaded, without waiting.
 func (c *searchCache) peek(k searchCacheKey) (v any, ok, found bool) {

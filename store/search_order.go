@@ -80,12 +80,17 @@ func (p searchPlan) keyVersion(sp *listSpec, d sortDef, segs []segment) (string,
 // ascending (a descending walk reads it from the end).
 type orderedSet struct {
 	segs map[string][]pageKey
+	// changed: the sorted ids of the records whose terms changed since
+	// segs were read (a set carried over term writes: search_patch.go),
+	// nil for a set read at its version.
+	changed []int64
+	size    int // bytes held
 }
 
 // orderedKeys returns the ordered list of the plan's matches under the
 // listing's segments when the cache holds it (starting its read when it
 // does not), or nil.
-func (sp *listSpec) orderedKeys(s *Store, teamID int64, segs []segment, d sortDef, p listParams, plan searchPlan, ws []searchWord) *orderedSet {
+func (sp *listSpec) orderedKeys(ctx context.Context, s *Store, teamID int64, segs []segment, d sortDef, p listParams, plan searchPlan, ws []searchWord) *orderedSet {
 	var ids []int64
 	n := 0 // at most this many matches
 	switch {
@@ -118,6 +123,13 @@ func (sp *listSpec) orderedKeys(s *Store, teamID int64, segs []segment, d sortDe
 	// own sets are new slices), rather than copying 12,615 ids for "anna"
 	// on every request (a tenth of a top-bar search's CPU) to use them at
 	// most once.
+	if vk == "t:" && len(segs) == 1 {
+		// Carried over the term writes since an older version's set, when
+		// the terms log names them (search_patch.go).
+		if v, ok, found := searchSets.patched(key, s.patchOrdered(ctx, sp.terms, teamID, version)); found && ok {
+			return v.(*orderedSet)
+		}
+	}
 	segs = slices.Clone(segs)
 	member := slices.Clone(plan.member)
 	v, ok, found := searchSets.build(key, func() (any, bool, int, error) {
@@ -162,6 +174,7 @@ func (sp *listSpec) readOrdered(ctx context.Context, s *Store, teamID int64, seg
 		size += 72 * cap(keys)
 		o.segs[g.key] = keys
 	}
+	o.size = size
 	return o, size, nil
 }
 
@@ -212,6 +225,7 @@ func (sp *listSpec) readOrderedByOwner(ctx context.Context, s *Store, teamID int
 		o.segs[key] = append(o.segs[key], k)
 		size += 72 + len(k.Str)
 	}
+	o.size = size
 	return o, size, nil
 }
 
@@ -244,6 +258,7 @@ func (o *orderedSet) walk(segs []segment, start, step int, cur *cursor, need int
 	return out, true
 }
 
-// orderedWalks counts the pages read from ordered sets (tests check that
-// the path is taken).
-var orderedWalks atomic.Int64
+// orderedWalks counts the pages read from ordered sets, overlayWalks
+// those read from ordered sets carried over term writes (tests check that
+// the paths are taken).
+var orderedWalks, overlayWalks atomic.Int64

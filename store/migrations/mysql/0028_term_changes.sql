@@ -1,0 +1,13 @@
+-- Which records' search terms each move of a team's terms version
+-- changed (record_id 0: unknown or too many — every record). The search
+-- cache carries its word sets and ordered sets across a term write by
+-- re-reading only these records, instead of reading them all anew (see
+-- store/search_patch.go). Old versions are pruned as new ones come.
+CREATE TABLE term_changes (
+  team_id BIGINT NOT NULL,
+  version BIGINT NOT NULL,
+  term_table TINYINT NOT NULL,
+  record_id BIGINT NOT NULL,
+  PRIMARY KEY (team_id, version, term_table, record_id),
+  CONSTRAINT term_changes_team_fk FOREIGN KEY (team_id) REFERENCES teams (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
