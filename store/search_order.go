@@ -126,7 +126,7 @@ func (sp *listSpec) orderedKeys(ctx context.Context, s *Store, teamID int64, seg
 	if vk == "t:" && len(segs) == 1 {
 		// Carried over the term writes since an older version's set, when
 		// the terms log names them (search_patch.go).
-		if v, ok, found := searchSets.patched(key, s.patchOrdered(ctx, sp.terms, teamID, version)); found && ok {
+		if v, ok, found := searchSets.patched(key, s.patchOrdered(ctx, sp.terms, teamID, version, plan)); found && ok {
 			return v.(*orderedSet)
 		}
 	}

@@ -350,8 +350,10 @@ func (s *Store) patchDenseSet(ctx context.Context, ts termSet, teamID int64, w s
 }
 
 // patchOrdered carries an ordered set of one segment over the term writes
-// since from, noting the changed records (overlayWalk).
-func (s *Store) patchOrdered(ctx context.Context, ts termSet, teamID int64, to int64) func(any, bool, int64) (any, bool, int, error) {
+// since from, noting the changed records (overlayWalk) that concern it:
+// those it lists, and those the plan (made at the new version) matches.
+// The others are in neither the old order nor the new one.
+func (s *Store) patchOrdered(ctx context.Context, ts termSet, teamID int64, to int64, plan searchPlan) func(any, bool, int64) (any, bool, int, error) {
 	return func(old any, oldOK bool, from int64) (any, bool, int, error) {
 		o, _ := old.(*orderedSet)
 		if !oldOK || o == nil || len(o.segs) != 1 {
@@ -361,7 +363,22 @@ func (s *Store) patchOrdered(ctx context.Context, ts termSet, teamID int64, to i
 		if err != nil {
 			return nil, false, 0, err
 		}
-		changed := d.ids(ts)
+		var changed []int64
+		if ids := d.ids(ts); len(ids) > 0 {
+			listed := map[int64]bool{}
+			for _, keys := range o.segs {
+				for _, k := range keys {
+					if inSet(ids, k.ID) {
+						listed[k.ID] = true
+					}
+				}
+			}
+			for _, id := range ids {
+				if listed[id] || plan.matches(id) {
+					changed = append(changed, id)
+				}
+			}
+		}
 		if len(changed) == 0 {
 			return o, true, o.size, nil
 		}

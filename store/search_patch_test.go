@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"unsafe"
 
 	"sherpa/store"
 	"sherpa/store/storetest"
@@ -153,4 +154,36 @@ func TestSearchCarriesSetsOverTermWrites(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSearchCacheKeysDoNotAliasTheQuery: the query a handler passes may
+// point into the request's buffer (fiber's values do), which the next
+// request overwrites. The search cache's keys must not share it: a key
+// changed in place is lost, and its value read again on every request.
+func TestSearchCacheKeysDoNotAliasTheQuery(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		team, owner, _, _ := teamOf(t, s)
+		addContact(t, s, team, owner, store.ContactInput{Name: "Anna Brenner", Email: "anna@brenneranalytics.test"})
+		on := store.SetSearchCacheBytes(1 << 20)
+		defer on()
+		search := func(q string) {
+			t.Helper()
+			v, err := s.SearchVersions(ctx, team.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.SearchAll(store.WithSearchVersions(ctx, team.ID, v), team.ID, q, 5); err != nil {
+				t.Fatal(err)
+			}
+		}
+		buf := []byte("brenneranalytics")
+		search(unsafe.String(&buf[0], len(buf)))
+		loads := store.SearchCacheLoads("set")
+		copy(buf, "xxxxxxxxxxxxxxxx") // the next request in the same buffer
+		search("brenneranalytics")
+		if n := store.SearchCacheLoads("set"); n != loads || loads == 0 {
+			t.Fatalf("the word sets were read %d times, then %d: the cache's keys share the query's bytes", loads, n)
+		}
+	})
 }
