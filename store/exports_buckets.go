@@ -40,11 +40,16 @@ import (
 // 200,000 places: +50 MB at a million (BENCHMARKS.md, round 8).
 
 var (
-	// exportBucketRows is a bucket's rows: about 6 MB of buffers.
-	exportBucketRows = 50_000
+	// exportBucketRows is a bucket's rows: about 18 MB of buffers at
+	// 120 bytes a contact. Each bucket reads about the whole table (its
+	// rows are spread over it), so fewer rows make more buckets: 1M
+	// contacts by name took 12–17 s with 100,000 (RSS +1 MB), 11–13 s
+	// with 150,000 or 200,000 (+9, +12 MB; BENCHMARKS.md, round 8).
+	exportBucketRows = 150_000
 	// exportBucketMin is the fewest rows a bucket must hold to be read by
 	// a pass over its id range (when they are dense in it); a smaller one
-	// is always looked up by id.
+	// (the last of a listing, say) is looked up by id, a few statements
+	// whatever its spread.
 	exportBucketMin = 5_000
 )
 
@@ -56,8 +61,10 @@ var bucketLookup, bucketIn = 5 * 999, 999
 
 // bucketDense: a bucket whose rows are at least one in bucketDense of the
 // ids in its range is read by a pass over the range; a sparser one by
-// lookups. Measured at 1M contacts on MariaDB: a pass reads and sends a row
-// in about a third of the time a lookup takes.
+// lookups. Measured at 1M contacts by name on MariaDB (a bucket's rows
+// spread over the whole table): with a fifth of the table a bucket, passes
+// and lookups took the same time (9.2 and 9.0 s in all); with a tenth,
+// the passes took twice as long.
 var bucketDense = 3
 
 // bucketCols are the columns of a bucket export (after r.id) and how a row
@@ -222,13 +229,8 @@ func (sp *listSpec) bucketExport(ctx context.Context, s *Store, teamID int64, lp
 
 		// Then bucket by bucket, every buffer kept for the next one.
 		var arena []byte
-		if rawRows > 0 {
-			// Sized once, a tenth over the first rows' average: grown by
-			// doubling, the arena's garbage took 30 MB more at a million.
-			arena = make([]byte, 0, rawBytes/rawRows*exportBucketRows*11/10)
-		}
-		pairs := make([]idRank, 0, exportBucketRows)
-		at := make([]int32, 0, exportBucketRows)
+		var pairs []idRank
+		var at []int32
 		var query []byte
 		for {
 			if pairs, err = walk.next(ctx, cancel, conn, exportBucketRows, pairs); err != nil {
@@ -236,6 +238,12 @@ func (sp *listSpec) bucketExport(ctx context.Context, s *Store, teamID int64, lp
 			}
 			if len(pairs) == 0 {
 				break
+			}
+			if arena == nil && rawRows > 0 {
+				// Sized once, for the first (the largest) bucket, a tenth
+				// over the first rows' average: grown by doubling, the
+				// arena's garbage took 30 MB more at a million.
+				arena = make([]byte, 0, rawBytes/rawRows*len(pairs)*11/10)
 			}
 			slices.SortFunc(pairs, func(a, b idRank) int { return cmpInt64(a.id, b.id) })
 			at = at[:0]
