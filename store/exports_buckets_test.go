@@ -188,3 +188,47 @@ func at(s []string, i int) string {
 	}
 	return "(none)"
 }
+
+// TestBucketExportReadsRowsByPrimaryKey: on MySQL the reads of a bucket's
+// rows, by lookups and by passes, are ranges of the primary key (not a scan
+// of the team).
+func TestBucketExportReadsRowsByPrimaryKey(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		if s.Dialect != store.MySQL {
+			return // SQLite exports each segment as one statement (exports.go)
+		}
+		ctx := context.Background()
+		defer store.SetExportBatch(5)()
+		defer store.SetExportBuckets(7, 1)()
+		defer store.SetExportBucketReads(5, 2, 3)()
+		owner := seededOwner(t, s, store.SeedOptions{PasswordHash: "x", Contacts: 60, Deals: 5, Members: 2,
+			Now: time.Date(2026, 6, 15, 12, 0, 0, 0, time.UTC), Rand: rand.New(rand.NewPCG(41, 42))})
+		log := &queryLog{}
+		s.DB.AddQueryHook(log)
+		for _, sortKey := range []string{"name", "created"} {
+			if err := s.ExportContacts(ctx, owner.TeamID, store.ContactQuery{Sort: sortKey}, func([][]string) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		lookups, passes := 0, 0
+		for _, q := range log.take() {
+			if !strings.Contains(q, "FORCE INDEX (PRIMARY)") {
+				continue // the ids, from the sort index: the pages' statements
+			}
+			switch {
+			case strings.Contains(q, " OR r.id IN ("):
+				lookups++
+			case strings.Contains(q, "BETWEEN"):
+				passes++
+			}
+			for _, r := range explain(t, s.DB.DB, q) {
+				if r.key != "PRIMARY" || (r.typ != "range" && r.typ != "const") {
+					t.Fatalf("%s: reads %s by %q (%s)", q, r.typ, r.key, r.extra)
+				}
+			}
+		}
+		if lookups == 0 || passes == 0 {
+			t.Fatalf("%d lookups and %d passes: the test no longer reads both ways", lookups, passes)
+		}
+	})
+}
