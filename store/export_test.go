@@ -223,3 +223,12 @@ func SetExportBuckets(rows, from int) (restore func()) {
 // OverlayWalks is how many pages came from ordered sets carried over term
 // writes (search_patch.go) so far.
 func OverlayWalks() int64 { return overlayWalks.Load() }
+
+// SetExportBucketReads changes how a bucket's rows are read: lookups ids
+// a statement in IN lists of in, and a pass over the bucket's id range when
+// its rows are at least one in dense of the range's ids.
+func SetExportBucketReads(lookups, in, dense int) (restore func()) {
+	oldLookups, oldIn, oldDense := bucketLookup, bucketIn, bucketDense
+	bucketLookup, bucketIn, bucketDense = lookups, in, dense
+	return func() { bucketLookup, bucketIn, bucketDense = oldLookups, oldIn, oldDense }
+}
