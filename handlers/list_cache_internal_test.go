@@ -16,9 +16,11 @@ import (
 func TestListCacheDropsOlderVersions(t *testing.T) {
 	lc := newListCache(1 << 20)
 	body := bytes.Repeat([]byte("x"), 1000)
-	put := func(team, version int64, page string) { lc.put(listKey{team, version, page}, body) }
+	put := func(team, version int64, page string) {
+		lc.put(listKey{team: team, version: version, page: page}, body)
+	}
 	has := func(team, version int64, page string) bool {
-		_, ok := lc.get(listKey{team, version, page})
+		_, ok, _ := lc.get(listKey{team: team, version: version, page: page})
 		return ok
 	}
 	expect := func(what string, pages, teams, b int) {
@@ -75,7 +77,7 @@ func TestListCacheBound(t *testing.T) {
 	lc.now = func() time.Time { return now }
 	body := bytes.Repeat([]byte("x"), 1000)
 	for i := range 30 {
-		lc.put(listKey{int64(i % 3), 1, fmt.Sprint(i)}, body)
+		lc.put(listKey{team: int64(i % 3), version: 1, page: fmt.Sprint(i)}, body)
 		if _, _, b := lc.stats(); b > 10_000 {
 			t.Fatalf("after %d puts: %d bytes over the bound", i+1, b)
 		}
@@ -83,13 +85,13 @@ func TestListCacheBound(t *testing.T) {
 	if p, _, b := lc.stats(); p != 10 || b != 10_000 {
 		t.Fatalf("%d pages, %d bytes; want 10, 10000", p, b)
 	}
-	lc.put(listKey{9, 1, "big"}, bytes.Repeat([]byte("x"), 2501))
-	if _, ok := lc.get(listKey{9, 1, "big"}); ok {
+	lc.put(listKey{team: 9, version: 1, page: "big"}, bytes.Repeat([]byte("x"), 2501))
+	if _, ok, _ := lc.get(listKey{team: 9, version: 1, page: "big"}); ok {
 		t.Fatal("a body over a quarter of the bound kept")
 	}
-	lc.put(listKey{8, 1, "old"}, body)
+	lc.put(listKey{team: 8, version: 1, page: "old"}, body)
 	now = now.Add(listCacheTTL)
-	if _, ok := lc.get(listKey{8, 1, "old"}); ok {
+	if _, ok, _ := lc.get(listKey{team: 8, version: 1, page: "old"}); ok {
 		t.Fatal("a page older than the TTL served")
 	}
 }

@@ -27,6 +27,9 @@ const (
 	localSessionUser = "session_user"
 	// localListVersion holds the team's list version (int64, 0: unknown).
 	localListVersion = "list_version"
+	// localImportVersion holds the part of it import jobs' batches moved
+	// (int64).
+	localImportVersion = "import_version"
 )
 
 func newSessionManager(cfg Config, st *store.Store) *scs.SessionManager {
@@ -120,6 +123,7 @@ func (s *Server) loadUser(c *fiber.Ctx) error {
 		// Read with the session (the row's user is the data's: CommitCtx).
 		u, team = su.User, su.Team
 		c.Locals(localListVersion, su.ListVersion)
+		c.Locals(localImportVersion, su.ImportVersion)
 		if team != nil {
 			// The store's search cache keys its sets by these versions too.
 			c.SetUserContext(store.WithSearchVersions(c.UserContext(), team.ID,
