@@ -37,8 +37,9 @@ import (
 // An import job's batch moves both versions by one: a page keeps its key,
 // and the page remembers the import version it was drawn at. A request
 // that reads a newer import version is still served the page while it is
-// younger than importStale (the import's own rows show at most that late),
-// and once it is older than importRefresh the first such request also
+// known current less than importStale ago (listEntry.current: the
+// import's own rows show at most that late), and once that is more than
+// importRefresh ago the first such request also
 // starts redrawing it in the background (revalidate: one redraw of a page
 // at a time, the request itself served at once). Past importStale the
 // request draws the page afresh as on any miss. So during an import that
@@ -84,12 +85,16 @@ type teamPages struct {
 }
 
 type listEntry struct {
-	// at is when the request that drew the page read the versions (before
-	// it read the rows).
+	// at is when the request that drew the page read the versions (just
+	// before its session statement, so before it read the rows).
 	at   time.Time
 	body []byte
-	// imports is the import version the page was drawn at.
+	// imports is the import version the page was drawn at, and current
+	// the last time a request read that same import version (at or later):
+	// the import's next batch committed after it, so a request served the
+	// page within importStale of current sees its rows at most that late.
 	imports int64
+	current time.Time
 	// redrawing says a background redraw of the page runs (revalidate).
 	redrawing bool
 }
@@ -97,7 +102,8 @@ type listEntry struct {
 // listKey names a page: the team and its list version less its import
 // version, and the rest of the key (user, role, fragment or page, request
 // URI). imports and at are the request's import version and when it read
-// it: not part of the name, they say how fresh a page it needs.
+// it (just before its session statement): not part of the name, they say
+// how fresh a page it needs.
 type listKey struct {
 	team, version int64
 	page          string
@@ -198,12 +204,16 @@ func (lc *listCache) get(k listKey) (body []byte, ok, redraw bool) {
 		return nil, false, false
 	}
 	if e.imports >= k.imports { // no import batch since the page was drawn
+		if e.imports == k.imports && k.at.After(e.current) {
+			e.current = k.at
+		}
 		return e.body, true, false
 	}
-	if age >= importStale {
+	stale := lc.now().Sub(e.current)
+	if stale >= importStale {
 		return nil, false, false
 	}
-	if age >= importRefresh && !e.redrawing {
+	if stale >= importRefresh && !e.redrawing {
 		select {
 		case lc.redraws <- struct{}{}:
 			e.redrawing, redraw = true, true
@@ -270,7 +280,7 @@ func (lc *listCache) put(k listKey, body []byte) {
 	if at.IsZero() {
 		at = lc.now()
 	}
-	tp.entries[k.page] = &listEntry{at: at, body: body, imports: k.imports}
+	tp.entries[k.page] = &listEntry{at: at, body: body, imports: k.imports, current: at}
 	lc.bytes += len(body)
 }
 
@@ -323,7 +333,11 @@ func (s *Server) listCacheKey(c *fiber.Ctx) (k listKey, ok bool) {
 	b = append(b, frag...)
 	b = append(b, '|')
 	b = append(b, c.Request().URI().RequestURI()...)
-	return listKey{team: team.ID, version: version, page: string(b), imports: imports, at: s.listCache.now()}, true
+	at, _ := c.Locals(localVersionsReadAt).(time.Time)
+	if at.IsZero() {
+		at = s.listCache.now()
+	}
+	return listKey{team: team.ID, version: version, page: string(b), imports: imports, at: at}, true
 }
 
 // listVersions are the request's team list version less its import

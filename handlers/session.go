@@ -30,6 +30,9 @@ const (
 	// localImportVersion holds the part of it import jobs' batches moved
 	// (int64).
 	localImportVersion = "import_version"
+	// localVersionsReadAt is when the session's statement (which reads the
+	// versions) was sent (time.Time; the list cache's clock).
+	localVersionsReadAt = "versions_read_at"
 )
 
 func newSessionManager(cfg Config, st *store.Store) *scs.SessionManager {
@@ -66,6 +69,9 @@ func newSessionManager(cfg Config, st *store.Store) *scs.SessionManager {
 // in one statement (store.SessionUser); loadUser takes them from there.
 func (s *Server) loadSession(c *fiber.Ctx) error {
 	su := new(store.SessionUser)
+	if s.listCache != nil {
+		c.Locals(localVersionsReadAt, s.listCache.now())
+	}
 	ctx, err := s.sessions.Load(store.WithSessionUser(c.UserContext(), su), c.Cookies(sessionCookie))
 	if err != nil {
 		return fmt.Errorf("load session: %w", err)
