@@ -95,3 +95,62 @@ func TestListCacheBound(t *testing.T) {
 		t.Fatal("a page older than the TTL served")
 	}
 }
+
+// TestListCacheImportBound: a page drawn before import batches is served
+// while a request found it current less than importStale ago, starts one
+// background redraw from importRefresh on (listRedraws at most at once),
+// and misses after importStale; a request that last found it current
+// moves that time on; a page of an older import version never replaces a
+// newer one.
+func TestListCacheImportBound(t *testing.T) {
+	lc := newListCache(1 << 20)
+	now := time.Unix(1_700_000_000, 0)
+	lc.now = func() time.Time { return now }
+	key := func(page string, imports int64) listKey {
+		return listKey{team: 1, version: 3, page: page, imports: imports, at: now}
+	}
+	get := func(page string, imports int64) (ok, redraw bool) {
+		_, ok, redraw = lc.get(key(page, imports))
+		return ok, redraw
+	}
+	lc.put(key("a", 5), []byte("a5"))
+	now = now.Add(10 * time.Second)
+	if ok, _ := get("a", 5); !ok { // found current now
+		t.Fatal("a current page missed")
+	}
+	if ok, redraw := get("a", 6); !ok || redraw {
+		t.Fatalf("after a batch, at once: served %v, redraw %v; want served, no redraw", ok, redraw)
+	}
+	now = now.Add(importRefresh)
+	if ok, redraw := get("a", 7); !ok || !redraw {
+		t.Fatalf("after batches, importRefresh on: served %v, redraw %v; want both", ok, redraw)
+	}
+	if ok, redraw := get("a", 7); !ok || redraw {
+		t.Fatalf("a second redraw of the same page started (served %v, redraw %v)", ok, redraw)
+	}
+	// Other pages: at most listRedraws redraws at once.
+	for _, p := range []string{"b", "c"} {
+		lc.put(listKey{team: 1, version: 3, page: p, imports: 5, at: now.Add(-importRefresh)}, []byte(p))
+	}
+	if _, redraw := get("b", 7); !redraw {
+		t.Fatal("page b: no redraw started")
+	}
+	if ok, redraw := get("c", 7); !ok || redraw {
+		t.Fatalf("page c: served %v, redraw %v with %d redraws running; want served, none", ok, redraw, listRedraws)
+	}
+	lc.redrawn(key("a", 7))
+	if _, redraw := get("c", 7); !redraw {
+		t.Fatal("page c: no redraw once one ended")
+	}
+	// The redraw's page replaces the older one; an older put does not.
+	lc.put(key("a", 7), []byte("a7"))
+	lc.put(key("a", 6), []byte("a6"))
+	if body, ok, _ := lc.get(key("a", 7)); !ok || string(body) != "a7" {
+		t.Fatalf("after the redraw: %q, %v; want a7", body, ok)
+	}
+	// Past importStale from the last time it was found current: a miss.
+	now = now.Add(importStale)
+	if ok, _ := get("a", 8); ok {
+		t.Fatal("a page served importStale after it was last found current, with batches since")
+	}
+}
