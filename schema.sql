@@ -484,6 +484,7 @@ CREATE TABLE `team_changes` (
   `past_version` bigint(20) NOT NULL DEFAULT 1,
   `list_version` bigint(20) NOT NULL DEFAULT 1,
   `terms_version` bigint(20) NOT NULL DEFAULT 1,
+  `import_version` bigint(20) NOT NULL DEFAULT 0,
   PRIMARY KEY (`team_id`),
   CONSTRAINT `team_changes_team_fk` FOREIGN KEY (`team_id`) REFERENCES `teams` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"sherpa/handlers"
 	"sherpa/store"
@@ -205,4 +206,111 @@ func TestListCacheSwitch(t *testing.T) {
 			})
 		})
 	}
+}
+
+// importThrough runs a create import of csv through c's app to its end.
+func importThrough(t *testing.T, a *testApp, c *client, teamID int64, csv string) {
+	t.Helper()
+	path := uploaded(t, c.upload("contacts", "more.csv", []byte(csv)))
+	m := mappingOf(t, c.get(path))
+	m.Set("mode", store.ModeCreate)
+	expectRedirect(t, c.post(path+"/mapping", m), path)
+	expectRedirect(t, c.post(path+"/start", nil), path)
+	if im := waitImport(t, a, teamID, path); im.Status != store.ImportDone || im.Created == 0 {
+		t.Fatalf("import %s, %d created", im.Status, im.Created)
+	}
+}
+
+// TestListCacheDuringAnImport: an import job's batches leave the list
+// pages cached (on every instance) for at most a second (importStale)
+// after a request last found them current: the import's rows show that
+// late, redrawn in the background from half a
+// second on (importRefresh) or by the request after the second; a user's
+// write during the import, through either instance, is seen by the next
+// request at once.
+func TestListCacheDuringAnImport(t *testing.T) {
+	twoInstances(t, testConfig(), func(t *testing.T, one, two *testApp) {
+		clock := &testClock{now: time.Now()}
+		t.Cleanup(one.store.SetClock(clock.get))
+		t.Cleanup(two.store.SetClock(clock.get))
+		owner, email := one.owner("Olga", "Acme")
+		teamID := one.user(email).TeamID
+		id := one.addContact(owner, "Ann Archer", "ann@example.com", "company", "First Co")
+		watcher := two.client()
+		watcher.cookies = owner.cookies
+		shows := func(c *client, what string) bool {
+			t.Helper()
+			r := c.get("/contacts")
+			expectStatus(t, r, http.StatusOK)
+			return strings.Contains(r.body, what)
+		}
+		for _, c := range []*client{owner, watcher} {
+			if !shows(c, "Ann Archer") || !shows(c, "Ann Archer") {
+				t.Fatal("the contact is not listed")
+			}
+		}
+
+		// The pages stay current for a while: requests confirm it.
+		clock.advance(5 * time.Second)
+		for _, c := range []*client{owner, watcher} {
+			if !shows(c, "Ann Archer") {
+				t.Fatal("the contact is not listed")
+			}
+		}
+		// An import's batch: both instances keep serving the page drawn
+		// before it (drawn 5 s ago, known current 0 s ago).
+		importThrough(t, one, owner, teamID, "Email,Name\nimp1@example.com,Imp One\n")
+		if shows(owner, "Imp One") || shows(watcher, "Imp One") {
+			t.Fatal("an import batch made the next request draw the page afresh (want: the cached page, within the bound)")
+		}
+		// Half a second on: still served, and redrawn in the background.
+		clock.advance(600 * time.Millisecond)
+		for name, c := range map[string]*client{"one": owner, "two": watcher} {
+			if shows(c, "Imp One") {
+				t.Fatalf("instance %s: the first request from importRefresh on is not served the cached page", name)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for !shows(c, "Imp One") {
+				if time.Now().After(deadline) {
+					t.Fatalf("instance %s: the page was not redrawn in the background", name)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+
+		// Another batch, and past the bound with no request in between:
+		// the next request draws afresh.
+		importThrough(t, one, owner, teamID, "Email,Name\nimp2@example.com,Imp Two\n")
+		if shows(watcher, "Imp Two") {
+			t.Fatal("an import batch made instance two draw afresh")
+		}
+		clock.advance(1100 * time.Millisecond)
+		if !shows(watcher, "Imp Two") || !shows(owner, "Imp Two") {
+			t.Fatal("a page older than importStale served after an import batch")
+		}
+
+		// A third batch, then a user's edit through instance one: every
+		// instance draws afresh at once.
+		importThrough(t, one, owner, teamID, "Email,Name\nimp3@example.com,Imp Three\n")
+		if shows(watcher, "Imp Three") {
+			t.Fatal("an import batch made instance two draw afresh")
+		}
+		c, err := one.store.ContactByID(context.Background(), teamID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := owner.do("PUT", "/contacts/"+strconv.FormatInt(id, 10), form("version", strconv.Itoa(c.Version), "name", "Ann Archer",
+			"email", "ann@example.com", "company", "Second Co", "status", c.Status), "HX-Request", "true")
+		expectStatus(t, r, http.StatusOK)
+		for name, c := range map[string]*client{"one": owner, "two": watcher} {
+			if !shows(c, "Second Co") {
+				t.Errorf("instance %s: a user's edit during an import not shown by the next request", name)
+			}
+		}
+		// And a teammate's write through instance two, seen on one.
+		two.addContact(watcher, "Bea Bold", "bea@example.com")
+		if !shows(owner, "Bea Bold") {
+			t.Error("instance one: a contact added through instance two during an import not shown at once")
+		}
+	})
 }

@@ -79,7 +79,7 @@ const prefsCacheEntries = 16384
 // redrawn table moves the version after its session read it, so the
 // version it holds would find the choice from before.
 func requestPrefsKey(c *fiber.Ctx, list string) (prefsKey, int64) {
-	version, _ := c.Locals(localListVersion).(int64)
+	version, _ := listVersions(c) // an import's batches change no choice or view
 	me, team := currentUser(c), currentTeam(c)
 	if me == nil || team == nil || c.Method() != fiber.MethodGet {
 		return prefsKey{}, 0

@@ -15,6 +15,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/gofiber/fiber/v2"
 	"github.com/rs/zerolog"
+	"github.com/valyala/fasthttp"
 
 	"sherpa/google"
 	"sherpa/store"
@@ -154,6 +155,9 @@ type Server struct {
 	members    *versionCache[int64, []store.User]
 	columns    *versionCache[prefsKey, views.ColumnChoice]
 	savedViews *versionCache[prefsKey, []store.SavedView]
+	// handler is the app's request handler, for the list cache's
+	// background redraws (revalidate).
+	handler fasthttp.RequestHandler
 }
 
 // New builds the Fiber app with every route and middleware.
@@ -167,6 +171,10 @@ func New(cfg Config, st *store.Store, mailer Mailer, log zerolog.Logger) *fiber.
 		s.listCache = newListCache(defaultListCacheBytes)
 	case cfg.ListCacheBytes > 0:
 		s.listCache = newListCache(cfg.ListCacheBytes)
+	}
+	if s.listCache != nil {
+		// The store's clock: tests travel past importStale with it.
+		s.listCache.now = st.Now
 	}
 	s.members = newVersionCache[int64, []store.User](memberCacheTeams)
 	s.columns = newVersionCache[prefsKey, views.ColumnChoice](prefsCacheEntries)
@@ -192,6 +200,7 @@ func New(cfg Config, st *store.Store, mailer Mailer, log zerolog.Logger) *fiber.
 	// Resume import jobs an earlier run of this instance (or a dead one)
 	// left, and keep looking for abandoned ones.
 	s.imports.start(app, cfg.ImportPoll)
+	s.handler = app.Handler()
 	return app
 }
 

@@ -27,6 +27,12 @@ const (
 	localSessionUser = "session_user"
 	// localListVersion holds the team's list version (int64, 0: unknown).
 	localListVersion = "list_version"
+	// localImportVersion holds the part of it import jobs' batches moved
+	// (int64).
+	localImportVersion = "import_version"
+	// localVersionsReadAt is when the session's statement (which reads the
+	// versions) was sent (time.Time; the list cache's clock).
+	localVersionsReadAt = "versions_read_at"
 )
 
 func newSessionManager(cfg Config, st *store.Store) *scs.SessionManager {
@@ -63,6 +69,9 @@ func newSessionManager(cfg Config, st *store.Store) *scs.SessionManager {
 // in one statement (store.SessionUser); loadUser takes them from there.
 func (s *Server) loadSession(c *fiber.Ctx) error {
 	su := new(store.SessionUser)
+	if s.listCache != nil {
+		c.Locals(localVersionsReadAt, s.listCache.now())
+	}
 	ctx, err := s.sessions.Load(store.WithSessionUser(c.UserContext(), su), c.Cookies(sessionCookie))
 	if err != nil {
 		return fmt.Errorf("load session: %w", err)
@@ -120,6 +129,7 @@ func (s *Server) loadUser(c *fiber.Ctx) error {
 		// Read with the session (the row's user is the data's: CommitCtx).
 		u, team = su.User, su.Team
 		c.Locals(localListVersion, su.ListVersion)
+		c.Locals(localImportVersion, su.ImportVersion)
 		if team != nil {
 			// The store's search cache keys its sets by these versions too.
 			c.SetUserContext(store.WithSearchVersions(c.UserContext(), team.ID,

@@ -419,6 +419,8 @@ func (s *Store) withImportConn(ctx context.Context, fn func(runTx func(func(ctx 
 	}()
 	return fn(func(f func(ctx context.Context, tx bun.Tx) error) error {
 		var err error
+		// As inTx: the list versions move once, last (listversion.go).
+		f = withListMarks(f)
 		for attempt := 1; ; attempt++ {
 			err = conn.RunInTx(ctx, nil, f)
 			if err == nil || attempt == txAttempts || !IsRetryable(err) {
@@ -1801,6 +1803,9 @@ func (r *importRun) writeBatch(ctx context.Context, tx bun.Tx, rows []importRow,
 // and offset, the team's counters and the batch's events.
 func (r *importRun) finishBatch(ctx context.Context, tx bun.Tx, rows []importRow, w *batchWrites) error {
 	res, teamID, now := w.res, r.im.TeamID, w.now
+	// The batch's move of the list version is an import's: list pages
+	// drawn before it may still be served for a moment (listversion.go).
+	importBatchMoves(ctx, teamID)
 	r.yield(ctx)
 	if err := r.insertChanges(ctx, tx, w.changes); err != nil {
 		return err

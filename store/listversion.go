@@ -35,11 +35,13 @@ import (
 type listMarksKey struct{}
 
 // listMarks are the teams whose list version the transaction in progress
-// moves when it commits, and (terms) those whose terms version it moves
-// with it.
+// moves when it commits, (terms) those whose terms version it moves with
+// it, and (imports) those whose import version it moves with it: the
+// transaction is an import job's batch (importBatchMoves). log is which
+// records its term writes changed (the terms log: search_patch.go).
 type listMarks struct {
-	teams, terms []int64
-	log          termLog
+	teams, terms, imports []int64
+	log                   termLog
 }
 
 // listChanged records that the write in progress can change what the
@@ -50,7 +52,7 @@ func (s *Store) listChanged(ctx context.Context, db bun.IDB, teams ...int64) err
 		m.teams = append(m.teams, teams...)
 		return nil
 	}
-	return bumpListVersions(ctx, db, teams, nil, nil)
+	return bumpListVersions(ctx, db, teams, nil, nil, nil)
 }
 
 // The terms version (team_changes.terms_version, migration 0026) is the
@@ -99,7 +101,29 @@ func termsChangedLog(ctx context.Context, db bun.IDB, teams []int64, note func(t
 	}
 	l := termLog{}
 	note(l)
-	return bumpListVersions(ctx, db, teams, teams, l)
+	return bumpListVersions(ctx, db, teams, teams, nil, l)
+}
+
+// The import version (team_changes.import_version, migration 0027) counts
+// the moves of the list version that came from import jobs' batches: a
+// batch's transaction moves both by one (and nothing else moves the import
+// version), so list_version - import_version stands still while only a
+// running import adds to a team's tables, and moves with every other write
+// — a user's edit, a teammate's, the app's own, through any instance. The
+// list cache keys its pages by that difference and serves a page drawn
+// before an import's latest batches for at most a short bound
+// (handlers/list_cache.go): the import's rows show up to that late, any
+// other write makes the next request draw afresh.
+
+// importBatchMoves records that the transaction in progress is one batch
+// of an import job of the team (it writes nothing but the job's own rows):
+// its move of the list version counts as an import's. Outside inTx it does
+// nothing (the move then counts as any write's: drawn afresh).
+func importBatchMoves(ctx context.Context, teamID int64) {
+	if m, ok := ctx.Value(listMarksKey{}).(*listMarks); ok {
+		m.teams = append(m.teams, teamID)
+		m.imports = append(m.imports, teamID)
+	}
 }
 
 // teamIDs is the teams' ids sorted, each once, without the zero ones.
@@ -109,27 +133,34 @@ func teamIDs(teams []int64) []int64 {
 	return slices.Compact(ids)
 }
 
-// bumpListVersions moves the list version of each team once, and the terms
-// version of the teams in terms (a subset of teams), in one statement over
-// the teams in order (a fixed lock order), and writes the terms log of the new terms
+// bumpListVersions moves the list version of each team once, the terms
+// version of the teams in terms and the import version of the teams in
+// imports (both subsets of teams), in one statement over the teams in
+// order (a fixed lock order), and writes the terms log of the new terms
 // versions (log: which records changed, per team).
-func bumpListVersions(ctx context.Context, db bun.IDB, teams, terms []int64, log termLog) error {
-	ids := teamIDs(append(slices.Clone(teams), terms...))
+func bumpListVersions(ctx context.Context, db bun.IDB, teams, terms, imports []int64, log termLog) error {
+	ids := teamIDs(append(append(slices.Clone(teams), terms...), imports...))
 	if len(ids) == 0 {
 		return nil
 	}
-	var err error
-	if t := teamIDs(terms); len(t) == 0 {
-		_, err = db.NewRaw("UPDATE team_changes SET list_version = list_version + 1 WHERE team_id IN (?)", bun.In(ids)).Exec(ctx)
-	} else if len(t) == len(ids) {
-		_, err = db.NewRaw("UPDATE team_changes SET list_version = list_version + 1, terms_version = terms_version + 1 WHERE team_id IN (?)",
-			bun.In(ids)).Exec(ctx)
-	} else {
-		_, err = db.NewRaw("UPDATE team_changes SET list_version = list_version + 1, "+
-			"terms_version = terms_version + CASE WHEN team_id IN (?) THEN 1 ELSE 0 END WHERE team_id IN (?)", bun.In(t), bun.In(ids)).Exec(ctx)
+	q := "UPDATE team_changes SET list_version = list_version + 1"
+	var args []any
+	for _, c := range []struct {
+		col   string
+		teams []int64
+	}{{"terms_version", teamIDs(terms)}, {"import_version", teamIDs(imports)}} {
+		switch {
+		case len(c.teams) == 0:
+		case len(c.teams) == len(ids):
+			q += ", " + c.col + " = " + c.col + " + 1"
+		default:
+			q += ", " + c.col + " = " + c.col + " + CASE WHEN team_id IN (?) THEN 1 ELSE 0 END"
+			args = append(args, bun.In(c.teams))
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("move the list version of teams %v (terms %v): %w", ids, terms, err)
+	args = append(args, bun.In(ids))
+	if _, err := db.NewRaw(q+" WHERE team_id IN (?)", args...).Exec(ctx); err != nil {
+		return fmt.Errorf("move the list version of teams %v (terms %v, imports %v): %w", ids, terms, imports, err)
 	}
 	if t := teamIDs(terms); len(t) > 0 {
 		return writeTermLog(ctx, db, t, log)
@@ -146,7 +177,7 @@ func withListMarks(fn func(ctx context.Context, tx bun.Tx) error) func(ctx conte
 		if err := fn(context.WithValue(ctx, listMarksKey{}, m), tx); err != nil {
 			return err
 		}
-		return bumpListVersions(ctx, tx, m.teams, m.terms, m.log)
+		return bumpListVersions(ctx, tx, m.teams, m.terms, m.imports, m.log)
 	}
 }
 
@@ -168,12 +199,15 @@ func (s *Store) ListVersion(ctx context.Context, teamID int64) (int64, error) {
 type SearchVersions struct {
 	List  int64 `bun:"lv"`
 	Terms int64 `bun:"tv"`
+	// Import is the part of List that import jobs' batches moved.
+	Import int64 `bun:"iv"`
 }
 
-// SearchVersions reads the team's list and terms versions in one statement.
+// SearchVersions reads the team's list, terms and import versions in one
+// statement.
 func (s *Store) SearchVersions(ctx context.Context, teamID int64) (SearchVersions, error) {
 	var v []SearchVersions
-	if err := s.DB.NewRaw("SELECT list_version AS lv, terms_version AS tv FROM team_changes WHERE team_id = ?", teamID).Scan(ctx, &v); err != nil {
+	if err := s.DB.NewRaw("SELECT list_version AS lv, terms_version AS tv, import_version AS iv FROM team_changes WHERE team_id = ?", teamID).Scan(ctx, &v); err != nil {
 		return SearchVersions{}, fmt.Errorf("search versions of team %d: %w", teamID, err)
 	}
 	if len(v) == 0 {

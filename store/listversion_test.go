@@ -37,6 +37,13 @@ var termWrites = []string{
 	"UndoImport", "UpdateContact", "UpdateDeal",
 }
 
+// importBatchWrites are the list writes whose moves of the list version are
+// import jobs' batches (TestEveryWriteMovesTheListVersion checks that
+// they move the import version as much as the list version, and that no
+// other write moves it): the list cache may serve a page drawn before
+// them for a moment, and draws afresh after any other.
+var importBatchWrites = []string{"RunImport", "RunImportPaced"}
+
 // notListWrites are the other methods of *store.Store: reads, and writes of
 // things no list shows (sessions, logins, notes, invitations not yet accepted, API
 // keys, webhooks, Google tokens, jobs' bookkeeping before they change
@@ -122,9 +129,18 @@ func TestEveryWriteMovesTheListVersion(t *testing.T) {
 			}
 			return v.Terms
 		}
+		importVersion := func(teamID int64) int64 {
+			t.Helper()
+			v, err := s.SearchVersions(ctx, teamID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v.Import
+		}
 		covered, coveredTerms := map[string]bool{}, map[string]bool{}
 		last, lastOther := version(team.ID), version(other.ID)
 		lastTerms, lastOtherTerms := termsVersion(team.ID), termsVersion(other.ID)
+		lastImport, lastOtherImport := importVersion(team.ID), importVersion(other.ID)
 		// step runs one write of the team and checks the versions: the
 		// list version moves, and the terms version exactly when terms
 		// says the write changes search terms.
@@ -135,6 +151,20 @@ func TestEveryWriteMovesTheListVersion(t *testing.T) {
 			}
 			covered[method] = true
 			v, vo := version(team.ID), version(other.ID)
+			// The import version: an import job's batches move it with the
+			// list version, one for one; nothing else moves it.
+			iv, ivo := importVersion(team.ID), importVersion(other.ID)
+			switch {
+			case slices.Contains(importBatchWrites, method) && iv == lastImport:
+				t.Errorf("%s (an import job) did not move the team's import version", method)
+			case slices.Contains(importBatchWrites, method) && v-iv != last-lastImport:
+				t.Errorf("%s moved the list version by %d but the import version by %d: its batches must move both", method, v-last, iv-lastImport)
+			case !slices.Contains(importBatchWrites, method) && iv != lastImport:
+				t.Errorf("%s is not an import job's batch but moved the team's import version (its change would show late)", method)
+			case ivo != lastOtherImport:
+				t.Errorf("%s of team %d moved team %d's import version", method, team.ID, other.ID)
+			}
+			lastImport, lastOtherImport = iv, ivo
 			if v == last {
 				t.Errorf("%s did not move the team's list version", method)
 			}

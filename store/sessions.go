@@ -52,6 +52,9 @@ type SessionUser struct {
 	// TermsVersion is the team's terms version (listversion.go), read in
 	// the same statement; 0 when unknown.
 	TermsVersion int64
+	// ImportVersion is the part of ListVersion that import jobs' batches
+	// moved (listversion.go), read in the same statement.
+	ImportVersion int64
 }
 
 type sessionUserKey struct{}
@@ -81,6 +84,7 @@ type sessionUserRow struct {
 	TeamCreated   time.Time `bun:"t_created_at"`
 	ListVersion   int64     `bun:"list_version"`
 	TermsVersion  int64     `bun:"terms_version"`
+	ImportVersion int64     `bun:"import_version"`
 }
 
 // The user, team and counters come by primary key through the session row's
@@ -90,7 +94,7 @@ COALESCE(u.name, '') AS u_name, COALESCE(u.password_hash, '') AS u_password_hash
 COALESCE(u.role, '') AS u_role, u.created_at AS u_created_at, u.updated_at AS u_updated_at, u.sessions_since AS u_sessions_since,
 COALESCE(t.name, '') AS t_name, COALESCE(t.currency, '') AS t_currency, COALESCE(t.time_zone, '') AS t_time_zone,
 t.created_at AS t_created_at, COALESCE(tc.list_version, 0) AS list_version,
-COALESCE(tc.terms_version, 0) AS terms_version
+COALESCE(tc.terms_version, 0) AS terms_version, COALESCE(tc.import_version, 0) AS import_version
 FROM sessions AS se
 LEFT JOIN users AS u ON u.id = se.user_id
 LEFT JOIN teams AS t ON t.id = u.team_id
@@ -114,7 +118,7 @@ func (ss *SessionStore) findWithUser(ctx context.Context, token string, su *Sess
 			CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, SessionsSince: r.SessionsSince}
 		if r.TeamID != 0 {
 			su.Team = &Team{ID: r.TeamID, Name: r.TeamName, Currency: r.TeamCurrency, TimeZone: r.TeamTimeZone, CreatedAt: r.TeamCreated}
-			su.ListVersion, su.TermsVersion = r.ListVersion, r.TermsVersion
+			su.ListVersion, su.TermsVersion, su.ImportVersion = r.ListVersion, r.TermsVersion, r.ImportVersion
 		}
 	}
 	return r.Data, true, nil
