@@ -239,16 +239,13 @@ func (o *orderedSet) walk(segs []segment, start, step int, cur *cursor, need int
 		if !ok {
 			return nil, false
 		}
-		dir, pos := 1, 0
-		if desc {
-			dir, pos = -1, len(keys)-1
+		var c *cursor
+		if i == start {
+			c = cur
 		}
-		if i == start && cur != nil {
-			j := slices.IndexFunc(keys, func(k pageKey) bool { return k.ID == cur.ID })
-			if j < 0 || (g.col != "" && keys[j].value(g.kind) != cur.Val) {
-				return nil, false
-			}
-			pos = j + dir
+		pos, dir, ok := startAt(keys, g, c, desc)
+		if !ok {
+			return nil, false
 		}
 		for ; pos >= 0 && pos < len(keys) && len(out) < need; pos += dir {
 			out = append(out, keys[pos])
@@ -256,6 +253,25 @@ func (o *orderedSet) walk(segs []segment, start, step int, cur *cursor, need int
 	}
 	orderedWalks.Add(1)
 	return out, true
+}
+
+// startAt is where a walk of a segment's ordered keys starts, and its
+// direction: after the cursor's row when there is a cursor (false when
+// the row is not in the keys as the cursor has it), else at the first key
+// in the walk's order.
+func startAt(keys []pageKey, g segment, cur *cursor, desc bool) (pos, dir int, ok bool) {
+	dir, pos = 1, 0
+	if desc {
+		dir, pos = -1, len(keys)-1
+	}
+	if cur == nil {
+		return pos, dir, true
+	}
+	j := slices.IndexFunc(keys, func(k pageKey) bool { return k.ID == cur.ID })
+	if j < 0 || (g.col != "" && keys[j].value(g.kind) != cur.Val) {
+		return 0, 0, false
+	}
+	return j + dir, dir, true
 }
 
 // orderedWalks counts the pages read from ordered sets, overlayWalks

@@ -85,10 +85,11 @@ func (l termLog) add(teamID int64, ts termSet, ids []int64) {
 	if t.all {
 		return
 	}
-	t.recs[ts.code] = append(t.recs[ts.code], ids...)
 	if t.n += len(ids); t.n > termLogRecords {
-		t.all = true
+		t.all, t.recs = true, nil // an import's batch: no need to keep its ids
+		return
 	}
+	t.recs[ts.code] = append(t.recs[ts.code], ids...)
 }
 
 // writeTermLog writes the log rows of the teams' new terms versions (the
@@ -418,19 +419,12 @@ func (sp *listSpec) overlayWalk(ctx context.Context, s *Store, teamID int64, seg
 	if !ok {
 		return nil, false, nil
 	}
-	dir, pos := 1, 0
-	if desc {
-		dir, pos = -1, len(keys)-1
+	if cur != nil && inSet(o.changed, cur.ID) {
+		return nil, false, nil
 	}
-	if cur != nil {
-		if inSet(o.changed, cur.ID) {
-			return nil, false, nil
-		}
-		j := slices.IndexFunc(keys, func(k pageKey) bool { return k.ID == cur.ID })
-		if j < 0 || (g.col != "" && keys[j].value(g.kind) != cur.Val) {
-			return nil, false, nil
-		}
-		pos = j + dir
+	pos, dir, ok := startAt(keys, g, cur, desc)
+	if !ok {
+		return nil, false, nil
 	}
 	ids := make([]int64, 0, need+len(o.changed))
 	for n := 0; pos >= 0 && pos < len(keys) && n < need; pos += dir {
