@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -472,63 +471,18 @@ func (s *Server) setImportSetting(c *fiber.Ctx) error {
 
 // importWorker runs import jobs in this process: kick starts it when idle;
 // it claims jobs (queued ones, and running ones whose lease ran out because
-// their instance died) until there are none, then stops.
+// their instance died) until there are none, then stops. Its jobs step
+// aside for the requests the process serves (importPace).
 type importWorker struct {
 	jobRunner
+	*importPace
 	st    *store.Store
 	log   zerolog.Logger
 	owner string
-	// requests counts the HTTP requests this process is serving now
-	// (accessLog); the job steps aside before a batch while there are any.
-	requests atomic.Int64
-	// lastEnd is when the last request ended (unix nanoseconds, accessLog).
-	lastEnd atomic.Int64
-}
-
-// importRecentWindow is how long after a request a pipelined job still
-// keeps to one batch at a time (Recent): short enough that the import
-// page's progress poll (every second) leaves it two at a time most of the
-// time, long enough to span the gaps of someone working in the app.
-const importRecentWindow = 250 * time.Millisecond
-
-// Recent says whether a request is in flight or one ended within
-// importRecentWindow (store.ImportPacer).
-func (w *importWorker) Recent() bool {
-	return w.requests.Load() > 0 || time.Since(time.Unix(0, w.lastEnd.Load())) < importRecentWindow
-}
-
-// served notes a request's end.
-func (w *importWorker) served() { w.lastEnd.Store(time.Now().UnixNano()) }
-
-// importStepAside bounds how long an import job waits before a batch for
-// the requests in flight to finish: steady traffic slows a job, never stops
-// it. 20 ms a batch of 1,000 rows is at most 20 s over a million rows (a
-// list page takes a few ms); 100 ms, tried first, could cost 100 s of the
-// five minutes a million-row import is allowed.
-const importStepAside = 20 * time.Millisecond
-
-// Busy says whether the process is serving requests: the import job then
-// lets its batches in flight end and waits (Wait) before the next one
-// (store.ImportPacer).
-func (w *importWorker) Busy() bool { return w.requests.Load() > 0 }
-
-// Wait waits until no request is in flight or importStepAside has passed,
-// checking every millisecond.
-func (w *importWorker) Wait(ctx context.Context) {
-	t := time.NewTicker(time.Millisecond)
-	defer t.Stop()
-	deadline := time.Now().Add(importStepAside)
-	for w.requests.Load() > 0 && time.Now().Before(deadline) {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 func newImportWorker(st *store.Store, log zerolog.Logger) *importWorker {
-	w := &importWorker{st: st, log: log, owner: workerName("instance")}
+	w := &importWorker{importPace: newImportPace(), st: st, log: log, owner: workerName("instance")}
 	w.next = w.runOne
 	return w
 }

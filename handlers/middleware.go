@@ -35,11 +35,8 @@ func requestID(c *fiber.Ctx) string {
 // log line per request.
 func (s *Server) accessLog(c *fiber.Ctx) (err error) {
 	start := time.Now()
-	s.imports.requests.Add(1)
-	defer func() {
-		s.imports.served()
-		s.imports.requests.Add(-1)
-	}()
+	s.imports.begin()
+	defer s.imports.end()
 	id := newRequestID()
 	c.Locals(localRequestID, id)
 	c.Set("X-Request-Id", id)

@@ -7,3 +7,12 @@ func SetImportJobBatch(n int) (restore func()) {
 	importJobBatch, importPipeBatch = n, n
 	return func() { importJobBatch, importPipeBatch = old, oldPipe }
 }
+
+// The rows per statement of an import job while the app serves requests,
+// and the most one of its transactions holds for them.
+const (
+	ImportPacedRows       = importPacedRows
+	ImportPacedRowsSQLite = importPacedRowsSQLite
+	ImportPacedTerms      = importPacedTerms
+	ImportTxHold          = importTxHold
+)

@@ -21,9 +21,10 @@
 // Cache-Control: no-cache, which the server draws afresh (the list cache
 // off). Each series is timed idle before the upload (the team as it was:
 // empty after -signup), during the job, and idle after it (the same team at
-// its new size), and the ratios of the p95s are printed both ways. -export skips the import and
-// measures the export of the team's contacts only. It sends traffic only to
-// the URL given (use a local instance).
+// its new size), and the ratios of the p95s are printed both ways. The
+// requests come 20 ms apart, or at random with -arrivals random. -export
+// skips the import and measures the export of the team's contacts only. It
+// sends traffic only to the URL given (use a local instance).
 package main
 
 import (
@@ -33,6 +34,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
@@ -59,7 +61,11 @@ func main() {
 	exportOnly := flag.Bool("export", false, "measure the export only")
 	thenExport := flag.Bool("then-export", false, "after the import, measure the export of the team's contacts")
 	listN := flag.Int("list", 200, "list requests measured while idle")
+	flag.StringVar(&arrivals, "arrivals", "steady", "gaps between list requests: steady (20 ms) or random (exponential, 20 ms on average)")
 	flag.Parse()
+	if arrivals != "steady" && arrivals != "random" {
+		fail(fmt.Errorf("-arrivals %q: steady or random", arrivals))
+	}
 	c, err := client(*base, *email, *password, *signup)
 	if err != nil {
 		fail(err)
@@ -292,8 +298,22 @@ func (s series) print(what string) {
 		pct(s.plain, 50), pct(s.plain, 95), pct(s.plain, 99), len(s.plain), pct(s.fresh, 50), pct(s.fresh, 95), pct(s.fresh, 99), len(s.fresh))
 }
 
+// arrivals is -arrivals: how latencies spaces its requests.
+var arrivals = "steady"
+
+// listGap is the pause before the next list request: 20 ms, or with
+// -arrivals random a pause drawn from an exponential distribution of
+// mean 20 ms (requests arriving at random, as from many people at once:
+// the server can't tell when the next one comes).
+func listGap() time.Duration {
+	if arrivals == "random" {
+		return time.Duration(rand.ExpFloat64() * float64(20*time.Millisecond))
+	}
+	return 20 * time.Millisecond
+}
+
 // latencies times GET /contacts: n requests of each kind, or until stop is
-// closed, one at a time, 20 ms apart, plain and no-cache in turn.
+// closed, one at a time, listGap apart, plain and no-cache in turn.
 func latencies(c *http.Client, base string, n int, stop chan struct{}) series {
 	var out series
 	for i := 0; n == 0 || i < 2*n; i++ {
@@ -315,7 +335,7 @@ func latencies(c *http.Client, base string, n int, stop chan struct{}) series {
 		} else {
 			out.plain = append(out.plain, ms)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(listGap())
 	}
 	return out
 }

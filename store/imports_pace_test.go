@@ -1,0 +1,184 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"sherpa/store"
+	"sherpa/store/storetest"
+)
+
+// statementCount counts the job's contact and contact-term inserts, and
+// tells whether a transaction is open (BEGIN to COMMIT or ROLLBACK).
+type statementCount struct {
+	mu              sync.Mutex
+	contacts, terms int
+	inTx            bool
+	txn             int // transactions begun
+}
+
+func (h *statementCount) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	q := e.Query
+	switch {
+	case strings.HasPrefix(q, "BEGIN"):
+		h.inTx = true
+		h.txn++
+	case q == "COMMIT" || q == "ROLLBACK":
+		h.inTx = false
+	case strings.HasPrefix(q, "INSERT INTO contact_terms"):
+		h.terms++
+	case strings.HasPrefix(q, "INSERT INTO ") && strings.Contains(q[:30], "contacts") && !strings.Contains(q[:30], "contact_"):
+		h.contacts++
+	}
+	return ctx
+}
+
+func (h *statementCount) AfterQuery(ctx context.Context, e *bun.QueryEvent) {}
+
+func (h *statementCount) counts() (int, int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.contacts, h.terms
+}
+
+// open is the transaction open now (0: none).
+func (h *statementCount) open() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.inTx {
+		return 0
+	}
+	return h.txn
+}
+
+func contactsFile(n int) string {
+	var b strings.Builder
+	b.WriteString("Email,Name,Company\n")
+	for i := range n {
+		fmt.Fprintf(&b, "p%d@example.com,Person %d Paced,Company %d\n", i, i, i%7)
+	}
+	return b.String()
+}
+
+// claimStarted starts an import and claims its job.
+func claimStarted(t *testing.T, s *store.Store, it importTeam, im *store.Import) *store.Import {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.StartImport(ctx, it.team.ID, im.ID); err != nil {
+		t.Fatal(err)
+	}
+	job, err := s.ClaimImport(ctx, "pace-test")
+	if err != nil || job == nil {
+		t.Fatalf("claim: %v %v", err, job)
+	}
+	return job
+}
+
+func teamTerms(t *testing.T, s *store.Store, teamID int64) int {
+	t.Helper()
+	n, err := s.DB.NewSelect().TableExpr("contact_terms").Where("team_id = ?", teamID).Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(n)
+}
+
+// TestImportWritesShortStatementsWhileTheAppServes: while the pacer says
+// the app served requests lately, a batch's contacts and terms go in
+// statements of ImportPaced* rows (so that a hold finds none of the job's
+// running); with no pacer, in the long statements of before. The rows are
+// the same.
+func TestImportWritesShortStatementsWhileTheAppServes(t *testing.T) {
+	const n = 230 // one batch
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		h := &statementCount{}
+		s.DB.AddQueryHook(h)
+		paced := store.ImportPacedRows
+		if s.Dialect == store.SQLite {
+			paced = store.ImportPacedRowsSQLite
+		}
+		for _, c := range []struct {
+			name           string
+			pace           store.ImportPacer
+			contacts, per  int
+			termsPerInsert int
+		}{{"recent", recentPacer{}, (n + paced - 1) / paced, paced, store.ImportPacedTerms}, {"idle", nil, 1, n, 2000}} {
+			it := newImportTeam(t, s, "Short "+c.name)
+			im := preview(t, s, it, upload(t, s, it, store.ImportContacts, "short.csv", []byte(contactsFile(n))), nil)
+			job := claimStarted(t, s, it, im)
+			h.mu.Lock()
+			h.contacts, h.terms = 0, 0
+			h.mu.Unlock()
+			var err error
+			if c.pace != nil {
+				err = s.RunImportPaced(ctx, job, "pace-test", c.pace)
+			} else {
+				err = s.RunImport(ctx, job, "pace-test")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			contacts, terms := h.counts()
+			if got := len(teamContacts(t, s, it.team.ID)); got != n {
+				t.Fatalf("%s: %d contacts, want %d", c.name, got, n)
+			}
+			nt := teamTerms(t, s, it.team.ID)
+			if want := (nt + c.termsPerInsert - 1) / c.termsPerInsert; contacts != c.contacts || terms != want {
+				t.Errorf("%s: %d contact inserts and %d term inserts (%d terms), want %d (%d a statement) and %d",
+					c.name, contacts, terms, nt, c.contacts, c.per, want)
+			}
+		}
+	})
+}
+
+// TestImportHoldsATransactionBriefly: a job that is not pipelined (any job
+// on SQLite, an upsert on MySQL) holds for the app's requests inside a
+// transaction - whose locks a user's edit may wait for - for
+// ImportTxHold at most in all, and keeps holding between its batches.
+func TestImportHoldsATransactionBriefly(t *testing.T) {
+	const step = 5 * time.Millisecond
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		h := &statementCount{}
+		s.DB.AddQueryHook(h)
+		it := newImportTeam(t, s, "Hold")
+		im := preview(t, s, it, upload(t, s, it, store.ImportContacts, "hold.csv", []byte(contactsFile(230))),
+			func(m *store.ImportMapping) { m.Mode = store.ModeUpsert })
+		job := claimStarted(t, s, it, im)
+		inTx := map[int]int{} // waits per transaction
+		outside := 0
+		err := s.RunImportPaced(ctx, job, "pace-test", busyPacer(func(ctx context.Context) {
+			if tx := h.open(); tx != 0 {
+				inTx[tx]++
+			} else {
+				outside++
+			}
+			time.Sleep(step)
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(teamContacts(t, s, it.team.ID)); got != 230 {
+			t.Fatalf("%d contacts, want 230", got)
+		}
+		most := 0
+		for _, n := range inTx {
+			most = max(most, n)
+		}
+		if limit := int(store.ImportTxHold/step) + 1; most == 0 || most > limit {
+			t.Errorf("a transaction held %d times (%d ms each), want 1 to %d: %v", most, step.Milliseconds(), limit, inTx)
+		}
+		if outside == 0 {
+			t.Error("the job never held outside its transactions")
+		}
+	})
+}
