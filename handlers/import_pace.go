@@ -68,8 +68,13 @@ func newImportPace() *importPace {
 
 // begin notes a request's start. A request that finds none in flight
 // ends a gap: one shorter than importRecentWindow joins the recent gaps.
-func (p *importPace) begin() {
-	if p.requests.Add(1) != 1 {
+// own says the request is the app's own (a list page's background redraw,
+// started by a request as it was served): it holds the job while it runs
+// but is not when the next request is due from, so it neither ends a gap
+// nor starts one (after each redraw, every 0.5 s, the job would otherwise
+// work into the next list request).
+func (p *importPace) begin(own bool) {
+	if p.requests.Add(1) != 1 || own {
 		return
 	}
 	last := p.lastEnd.Load()
@@ -81,9 +86,11 @@ func (p *importPace) begin() {
 	}
 }
 
-// end notes a request's end.
-func (p *importPace) end() {
-	p.lastEnd.Store(p.now().UnixNano())
+// end notes the end of a request begun with the same own.
+func (p *importPace) end(own bool) {
+	if !own {
+		p.lastEnd.Store(p.now().UnixNano())
+	}
 	p.requests.Add(-1)
 }
 

@@ -14,9 +14,9 @@ func (c *paceClock) now() time.Time      { return c.t }
 func (c *paceClock) add(d time.Duration) { c.t = c.t.Add(d) }
 func newPaceAt(c *paceClock) *importPace { p := newImportPace(); p.now = c.now; return p }
 func (c *paceClock) request(p *importPace, took time.Duration) {
-	p.begin()
+	p.begin(false)
 	c.add(took)
-	p.end()
+	p.end(false)
 }
 
 // TestImportPaceHoldsBeforeTheNextRequestIsDue: with requests coming 20 ms
@@ -59,11 +59,27 @@ func TestImportPaceHoldsBeforeTheNextRequestIsDue(t *testing.T) {
 	if at(importRecentWindow, p.Recent) {
 		t.Errorf("%v after the last request the app no longer counts as in use", importRecentWindow)
 	}
-	p.begin()
+	p.begin(false)
 	if !p.Busy() || !p.Recent() {
 		t.Error("a request in flight holds the job")
 	}
-	p.end()
+	p.end(false)
+	// The app's own request (a background redraw) 12 ms after that one
+	// holds the job while it runs, and leaves the next request due when
+	// it was: 15 ms after the other one's end the job holds.
+	c.add(12 * time.Millisecond)
+	p.begin(true)
+	if !p.Busy() {
+		t.Error("the app's own request in flight holds the job")
+	}
+	c.add(2 * time.Millisecond)
+	p.end(true)
+	if at(budget-14*time.Millisecond, p.Busy) != true {
+		t.Errorf("a redraw moved when the next request is due: %v after the last person's request the job works", budget)
+	}
+	if at(-time.Millisecond, p.Busy) {
+		t.Error("a redraw moved when the next request is due: the job holds too early")
+	}
 }
 
 // TestImportPaceGapsAreTheirMedian: one short gap among steady ones (a poll
@@ -107,7 +123,7 @@ func TestImportPaceGapsAreTheirMedian(t *testing.T) {
 // ends, and after importStepAside even if requests never stop.
 func TestImportPaceWaitIsBounded(t *testing.T) {
 	p := newImportPace()
-	p.begin() // never ends: steady traffic
+	p.begin(false) // never ends: steady traffic
 	start := time.Now()
 	p.Wait(context.Background())
 	if took := time.Since(start); took < importStepAside || took > 20*importStepAside {
@@ -118,7 +134,7 @@ func TestImportPaceWaitIsBounded(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		time.Sleep(2 * time.Millisecond)
-		p.end()
+		p.end(false)
 	}()
 	// With no gap seen, the budget is the whole window: no hold once the
 	// request has ended.
@@ -130,11 +146,11 @@ func TestImportPaceWaitIsBounded(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	p.begin()
+	p.begin(false)
 	start = time.Now()
 	p.Wait(ctx)
 	if took := time.Since(start); took >= importStepAside {
 		t.Errorf("Wait with a cancelled context took %v", took)
 	}
-	p.end()
+	p.end(false)
 }

@@ -35,8 +35,9 @@ func requestID(c *fiber.Ctx) string {
 // log line per request.
 func (s *Server) accessLog(c *fiber.Ctx) (err error) {
 	start := time.Now()
-	s.imports.begin()
-	defer s.imports.end()
+	own := c.Context().UserValue(listRedrawKey{}) != nil
+	s.imports.begin(own)
+	defer s.imports.end(own)
 	id := newRequestID()
 	c.Locals(localRequestID, id)
 	c.Set("X-Request-Id", id)
