@@ -44,7 +44,9 @@ const (
 	// importRecentWindow is how long after a request the job still counts
 	// the app as in use (Recent): a pipelined job then runs one batch at a
 	// time, writes in short statements, and anticipates the next request.
-	// Gaps longer than this are a person thinking, not a pattern.
+	// Short enough that the import page's progress poll (every second)
+	// leaves the job at full speed most of the time; gaps longer than this
+	// are a person thinking, not a pattern.
 	importRecentWindow = 250 * time.Millisecond
 	// importPaceGaps is how many recent gaps between requests the usual gap
 	// is taken from.
