@@ -178,6 +178,9 @@ func TestListsFitTheScreen(t *testing.T) {
 				chromedp.Click(css("[data-testid=column-chooser] summary")),
 				chromedp.Click(css("[data-testid=columns-reset]")),
 				chromedp.WaitVisible(css("[data-testid=contacts] [data-testid=sort-email]")),
+				// htmx binds the new table's buttons when the swap settles
+				// (20 ms later): a click before that does nothing.
+				chromedp.WaitNotPresent(css(".htmx-settling")),
 			)
 			// Next step shows at 1280 px by default.
 			var nextStep bool
