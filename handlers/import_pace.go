@@ -79,11 +79,7 @@ func (p *importPace) begin(own bool) {
 	if p.requests.Add(1) != 1 || own {
 		return
 	}
-	last := p.lastEnd.Load()
-	if last == 0 {
-		return
-	}
-	if gap := p.now().Sub(time.Unix(0, last)); gap >= 0 && gap < importRecentWindow {
+	if gap, ok := p.sinceEnd(); ok && gap >= 0 && gap < importRecentWindow {
 		p.noteGap(gap)
 	}
 }

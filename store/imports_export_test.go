@@ -14,5 +14,6 @@ const (
 	ImportPacedRows       = importPacedRows
 	ImportPacedRowsSQLite = importPacedRowsSQLite
 	ImportPacedTerms      = importPacedTerms
+	ImportInsertTerms     = importInsertTerms
 	ImportTxHold          = importTxHold
 )

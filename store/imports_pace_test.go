@@ -43,6 +43,13 @@ func (h *statementCount) BeforeQuery(ctx context.Context, e *bun.QueryEvent) con
 
 func (h *statementCount) AfterQuery(ctx context.Context, e *bun.QueryEvent) {}
 
+// reset starts the counts of inserts again.
+func (h *statementCount) reset() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.contacts, h.terms = 0, 0
+}
+
 func (h *statementCount) counts() (int, int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -111,13 +118,11 @@ func TestImportWritesShortStatementsWhileTheAppServes(t *testing.T) {
 			pace           store.ImportPacer
 			contacts, per  int
 			termsPerInsert int
-		}{{"recent", recentPacer{}, (n + paced - 1) / paced, paced, store.ImportPacedTerms}, {"idle", nil, 1, n, 2000}} {
+		}{{"recent", recentPacer{}, (n + paced - 1) / paced, paced, store.ImportPacedTerms}, {"idle", nil, 1, n, store.ImportInsertTerms}} {
 			it := newImportTeam(t, s, "Short "+c.name)
 			im := preview(t, s, it, upload(t, s, it, store.ImportContacts, "short.csv", []byte(contactsFile(n))), nil)
 			job := claimStarted(t, s, it, im)
-			h.mu.Lock()
-			h.contacts, h.terms = 0, 0
-			h.mu.Unlock()
+			h.reset()
 			var err error
 			if c.pace != nil {
 				err = s.RunImportPaced(ctx, job, "pace-test", c.pace)
