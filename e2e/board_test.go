@@ -24,6 +24,12 @@ func center(sel string) chromedp.Action[[]float64] {
 // (forceFallback) follows like a person's drag.
 func drag(fromSel, toSel string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		// Both lists must be SortableJS lists already: a board swapped in
+		// by the last move gets them when its swap settles.
+		ready := fmt.Sprintf(`() => { const c = document.querySelector(%q), l = document.querySelector(%q); const from = c && c.closest(".board-cards"); return from && from.dataset.sortable && l && l.dataset.sortable ? true : null; }`, fromSel, toSel)
+		if _, err := chromedp.PollFunction[bool](ready, chromedp.WithPollingInterval(20*time.Millisecond))(ctx, t); err != nil {
+			return fmt.Errorf("drag from %s to %s: the board never became draggable: %w", fromSel, toSel, err)
+		}
 		from, err := center(fromSel)(ctx, t)
 		if err != nil {
 			return err

@@ -122,11 +122,36 @@ func (tb *tab) do(steps ...chromedp.Action[chromedp.Void]) {
 	tb.t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, 20*time.Second)
 	defer cancel()
-	if err := chromedp.Do(ctx, steps...); err != nil {
+	paced := make([]chromedp.Action[chromedp.Void], 0, 2*len(steps))
+	for _, step := range steps {
+		paced = append(paced, settled(), step)
+	}
+	if err := chromedp.Do(ctx, paced...); err != nil {
 		tb.shot("failure")
 		loc, _ := chromedp.Run(tb.ctx, chromedp.Location())
 		tb.t.Fatalf("browser step failed at %s: %v", loc, err)
 	}
+}
+
+// settled waits, for at most 2 s, until no htmx swap is settling. htmx
+// gives swapped-in HTML its behaviour (its hx- attributes, and htmx:load
+// handlers such as the board's SortableJS) only when the swap settles, some
+// 20 ms after the HTML is in the page; a click or a press in between reaches
+// an element that does nothing yet. A person never acts that fast, and CI
+// runs have failed on it, so every step of do waits for it first. An error
+// (a page being navigated away) ends the wait: the step then waits for its
+// page itself.
+func settled() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); {
+			busy, err := chromedp.Evaluate[bool](`!!document.querySelector(".htmx-added, .htmx-swapping, .htmx-settling")`)(ctx, t)
+			if err != nil || !busy {
+				return nil
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return nil
+	})
 }
 
 func (tb *tab) text(sel string) string {

@@ -105,6 +105,15 @@
       if (dragging || pending || (dialog && dialog.open)) ev.preventDefault();
     }
   });
+  // A poll already on its way when the drag began must not swap the board
+  // under the pointer either: its change shows with the next poll.
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var path = ev.detail.pathInfo && ev.detail.pathInfo.requestPath;
+    if (path && path.indexOf("/deals/board/poll") === 0) {
+      var dialog = document.getElementById("close-dialog");
+      if (dragging || pending || (dialog && dialog.open)) ev.detail.shouldSwap = false;
+    }
+  });
   document.addEventListener("htmx:afterRequest", function (ev) {
     var elt = ev.detail.elt;
     if (!elt || !elt.closest) return;
