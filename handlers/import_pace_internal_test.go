@@ -20,9 +20,11 @@ func (c *paceClock) request(p *importPace, took time.Duration) {
 }
 
 // TestImportPaceHoldsBeforeTheNextRequestIsDue: with requests coming 20 ms
-// apart, the job may work for the median gap less the margin after each
-// one and holds for the rest of the gap; a request in flight always holds
-// it; past importRecentWindow with no request it runs freely again.
+// apart, the job holds while each answer is on its way
+// (importResponseTail), may then work until the median gap less the
+// margin after the request's end, and holds for the rest of the gap; a
+// request in flight always holds it; past importRecentWindow with no
+// request it runs freely again.
 func TestImportPaceHoldsBeforeTheNextRequestIsDue(t *testing.T) {
 	c := &paceClock{t: time.Unix(1_000_000, 0)}
 	p := newPaceAt(c)
@@ -50,7 +52,8 @@ func TestImportPaceHoldsBeforeTheNextRequestIsDue(t *testing.T) {
 	for _, w := range []struct {
 		after time.Duration
 		busy  bool
-	}{{0, false}, {budget - time.Millisecond, false}, {budget, true}, {19 * time.Millisecond, true},
+	}{{0, true}, {importResponseTail - time.Microsecond, true}, {importResponseTail, false},
+		{budget - time.Millisecond, false}, {budget, true}, {19 * time.Millisecond, true},
 		{importRecentWindow - time.Millisecond, true}, {importRecentWindow, false}} {
 		if got := at(w.after, p.Busy); got != w.busy {
 			t.Errorf("%v after a request (budget %v): Busy %v, want %v", w.after, budget, got, w.busy)
@@ -137,7 +140,7 @@ func TestImportPaceWaitIsBounded(t *testing.T) {
 		p.end(false)
 	}()
 	// With no gap seen, the budget is the whole window: no hold once the
-	// request has ended.
+	// request's answer has gone (importResponseTail).
 	start = time.Now()
 	p.Wait(context.Background())
 	wg.Wait()
