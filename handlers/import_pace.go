@@ -20,7 +20,7 @@ import (
 // while a request is in flight comes too late: the statement already
 // running goes on. So the job also anticipates the next request. While
 // requests come (Recent), it works in the first part of the gap after
-// each one - from importResponseTail after its end, for as long as the
+// each one - from its end (on SQLite importResponseTail after it) until the
 // usual gap of late (the median of the last importPaceGaps gaps) less
 // importPaceMargin - and holds in the rest, until the next request has
 // been served; each hold lasts at most
@@ -36,6 +36,9 @@ type importPace struct {
 	// budget is how long after a request's end the job may still work
 	// while requests come (nanoseconds): the usual gap less the margin.
 	budget atomic.Int64
+	// tail is how long after a request's end the job still holds
+	// (importResponseTail, or none).
+	tail time.Duration
 
 	mu   sync.Mutex
 	gaps []time.Duration // the last importPaceGaps gaps, oldest first
@@ -61,17 +64,21 @@ const (
 	// ms); 100 ms, tried first, could cost 100 s of the five minutes a
 	// million-row import is allowed.
 	importStepAside = 20 * time.Millisecond
-	// importResponseTail is how long after a request's end the job still
-	// holds: the handlers are done then, but the answer still leaves
-	// through fasthttp and the loopback to the client. A job that took its
-	// core back at once delayed those last hops: list p95 during a 100k
-	// SQLite import x1.66 median of five without the tail, x1.14 with it
-	// (BENCHMARKS.md, round 10). It costs the job ~8 %.
+	// importResponseTail is how long after a request's end a job on SQLite
+	// still holds: the handlers are done then, but the answer still leaves
+	// through fasthttp and the loopback to the client, and a job that took
+	// its core back at once (SQLite runs in this process) delayed those
+	// last hops: list p95 during a 100k import x1.80 median of five
+	// without the tail, x1.15 with it, the job as long. On MariaDB, whose
+	// statements run in the database server, it made the job 25 % longer
+	// and the list no faster (x1.86 against x1.58, four pairs): no tail
+	// there (BENCHMARKS.md, round 10).
 	importResponseTail = 1500 * time.Microsecond
 )
 
-func newImportPace() *importPace {
-	p := &importPace{now: time.Now}
+// newImportPace makes a pace that holds tail past each request's end.
+func newImportPace(tail time.Duration) *importPace {
+	p := &importPace{now: time.Now, tail: tail}
 	p.budget.Store(int64(importRecentWindow)) // no pattern seen yet: no hold
 	return p
 }
@@ -125,7 +132,7 @@ func (p *importPace) sinceEnd() (time.Duration, bool) {
 }
 
 // Busy says whether the job should hold now: a request is in flight or
-// its answer on its way (importResponseTail), or requests come and the
+// its answer on its way (tail), or requests come and the
 // next one is due (store.ImportPacer).
 func (p *importPace) Busy() bool {
 	if p.requests.Load() > 0 {
@@ -135,7 +142,7 @@ func (p *importPace) Busy() bool {
 	if !ok || since >= importRecentWindow {
 		return false
 	}
-	return since < importResponseTail || since >= time.Duration(p.budget.Load())
+	return since < p.tail || since >= time.Duration(p.budget.Load())
 }
 
 // Recent says whether a request is in flight or one ended within

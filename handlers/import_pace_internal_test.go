@@ -5,6 +5,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
+
+	"sherpa/store"
+	"sherpa/store/storetest"
 )
 
 // paceClock is a hand-moved clock for importPace.
@@ -12,7 +17,11 @@ type paceClock struct{ t time.Time }
 
 func (c *paceClock) now() time.Time      { return c.t }
 func (c *paceClock) add(d time.Duration) { c.t = c.t.Add(d) }
-func newPaceAt(c *paceClock) *importPace { p := newImportPace(); p.now = c.now; return p }
+func newPaceAt(c *paceClock) *importPace {
+	p := newImportPace(importResponseTail)
+	p.now = c.now
+	return p
+}
 func (c *paceClock) request(p *importPace, took time.Duration) {
 	p.begin(false)
 	c.add(took)
@@ -125,7 +134,7 @@ func TestImportPaceGapsAreTheirMedian(t *testing.T) {
 // TestImportPaceWaitIsBounded: Wait returns once the request in flight
 // ends, and after importStepAside even if requests never stop.
 func TestImportPaceWaitIsBounded(t *testing.T) {
-	p := newImportPace()
+	p := newImportPace(importResponseTail)
 	p.begin(false) // never ends: steady traffic
 	start := time.Now()
 	p.Wait(context.Background())
@@ -156,4 +165,25 @@ func TestImportPaceWaitIsBounded(t *testing.T) {
 		t.Errorf("Wait with a cancelled context took %v", took)
 	}
 	p.end(false)
+}
+
+// TestImportWorkerHoldsAResponseTailOnSQLiteOnly: the job holds past a
+// request's end where it runs in this process (SQLite), not where its
+// statements run in the database server (MySQL).
+func TestImportWorkerHoldsAResponseTailOnSQLiteOnly(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		want := time.Duration(0)
+		if s.Dialect == store.SQLite {
+			want = importResponseTail
+		}
+		w := newImportWorker(s, zerolog.Nop())
+		if w.tail != want {
+			t.Errorf("tail %v, want %v", w.tail, want)
+		}
+		w.begin(false)
+		w.end(false)
+		if got := w.Busy(); got != (want > 0) {
+			t.Errorf("right after a request's end Busy %v, want %v", got, want > 0)
+		}
+	})
 }

@@ -482,7 +482,11 @@ type importWorker struct {
 }
 
 func newImportWorker(st *store.Store, log zerolog.Logger) *importWorker {
-	w := &importWorker{importPace: newImportPace(), st: st, log: log, owner: workerName("instance")}
+	tail := time.Duration(0)
+	if st.Dialect == store.SQLite {
+		tail = importResponseTail
+	}
+	w := &importWorker{importPace: newImportPace(tail), st: st, log: log, owner: workerName("instance")}
 	w.next = w.runOne
 	return w
 }
