@@ -20,12 +20,11 @@ import (
 // while a request is in flight comes too late: the statement already
 // running goes on. So the job also anticipates the next request. While
 // requests come (Recent), it works in the first part of the gap after
-// each one - from its end (on SQLite importResponseTail after it) until the
-// usual gap of late (the median of the last importPaceGaps gaps) less
+// each one - from its end (on SQLite, importResponseTail after it) until
+// the usual gap of late (the median of the last importPaceGaps gaps) less
 // importPaceMargin - and holds in the rest, until the next request has
-// been served; each hold lasts at most
-// importStepAside, so that steady traffic slows a job and never stops it
-// (BENCHMARKS.md, round 9).
+// been served; each hold lasts at most importStepAside, so that steady
+// traffic slows a job and never stops it (BENCHMARKS.md, rounds 9-10).
 type importPace struct {
 	// now is the clock (tests set it).
 	now func() time.Time
@@ -132,8 +131,8 @@ func (p *importPace) sinceEnd() (time.Duration, bool) {
 }
 
 // Busy says whether the job should hold now: a request is in flight or
-// its answer on its way (tail), or requests come and the
-// next one is due (store.ImportPacer).
+// its answer on its way (tail), or requests come and the next one is due
+// (store.ImportPacer).
 func (p *importPace) Busy() bool {
 	if p.requests.Load() > 0 {
 		return true
