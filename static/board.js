@@ -98,21 +98,21 @@
     if (ev.target.id === "close-dialog") snapBack();
   }, true);
 
+  // A card is being moved: dragged, posted, or waiting in the dialog.
+  function moving() {
+    var dialog = document.getElementById("close-dialog");
+    return dragging || pending || (dialog && dialog.open);
+  }
+
   document.addEventListener("htmx:beforeRequest", function (ev) {
     var elt = ev.detail.elt;
-    if (elt && elt.id === "board") {
-      var dialog = document.getElementById("close-dialog");
-      if (dragging || pending || (dialog && dialog.open)) ev.preventDefault();
-    }
+    if (elt && elt.id === "board" && moving()) ev.preventDefault();
   });
   // A poll already on its way when the drag began must not swap the board
   // under the pointer either: its change shows with the next poll.
   document.addEventListener("htmx:beforeSwap", function (ev) {
     var path = ev.detail.pathInfo && ev.detail.pathInfo.requestPath;
-    if (path && path.indexOf("/deals/board/poll") === 0) {
-      var dialog = document.getElementById("close-dialog");
-      if (dragging || pending || (dialog && dialog.open)) ev.detail.shouldSwap = false;
-    }
+    if (path && path.indexOf("/deals/board/poll") === 0 && moving()) ev.detail.shouldSwap = false;
   });
   document.addEventListener("htmx:afterRequest", function (ev) {
     var elt = ev.detail.elt;
