@@ -770,6 +770,14 @@ const (
 	importPacedRows       = 50
 	importPacedRowsSQLite = 100
 	importPacedTerms      = 400
+	// An update batch's reads by email and id (an IN list of 999 emails
+	// on MariaDB: p50 1.7, p95 7.7, at most 29 ms) and its deletes of
+	// changed terms (300 rows: 11 ms) are paced too; the stored terms are
+	// read for half as many contacts a statement (each has ~10). In update
+	// mode the list p95 during a 100k import went from x2.4-3.1 to
+	// x1.1-1.3 on MariaDB, the job from 12.5 to 14.6 s (round 11).
+	importPacedLookups = 200
+	importPacedDeletes = 50
 )
 
 // chunk is how many rows the next statement writes: full, or paced while
@@ -1184,7 +1192,7 @@ func (r *importRun) contactBatch(ctx context.Context, db bun.IDB, rows []importR
 		if !r.dry && r.s.Dialect == MySQL {
 			q += " FOR UPDATE" // the batch's updates check these versions
 		}
-		err := inLists(emails, func(part []string) error {
+		err := pacedParts(ctx, r, emails, 999, importPacedLookups, func(part []string) error {
 			var rows []existingContact
 			if err := db.NewRaw(q, r.im.TeamID, bun.In(part)).Scan(ctx, &rows); err != nil {
 				return fmt.Errorf("look up contacts by email: %w", err)
@@ -1204,7 +1212,7 @@ func (r *importRun) contactBatch(ctx context.Context, db bun.IDB, rows []importR
 		for _, e := range existing {
 			ids = append(ids, e.ID)
 		}
-		err := inLists(ids, func(part []int64) error {
+		err := pacedParts(ctx, r, ids, 999, importPacedLookups, func(part []int64) error {
 			var got []int64
 			if err := db.NewRaw("SELECT record_id FROM import_changes WHERE import_id = ? AND record_id IN (?)", r.im.ID, bun.In(part)).Scan(ctx, &got); err != nil {
 				return fmt.Errorf("look up earlier batches: %w", err)
@@ -1774,13 +1782,14 @@ func (r *importRun) writeBatch(ctx context.Context, tx bun.Tx, rows []importRow,
 		if r.s.Dialect == SQLite {
 			full, paced = importInsertRowsSQLite, importPacedRowsSQLite
 		}
-		for i := 0; i < len(res.created); {
-			r.yield(ctx)
-			per := r.chunk(full, paced)
-			if err := insertRows(ctx, tx, res.created[i:min(i+per, len(res.created))]); err != nil {
-				return nil, fmt.Errorf("insert contacts: %w", err)
+		err := pacedParts(ctx, r, res.created, full, paced, func(part []Contact) error {
+			if err := insertRows(ctx, tx, part); err != nil {
+				return fmt.Errorf("insert contacts: %w", err)
 			}
-			i += per
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 		var terms []termRow
 		for i, c := range res.created {
@@ -1792,14 +1801,8 @@ func (r *importRun) writeBatch(ctx context.Context, tx bun.Tx, rows []importRow,
 			}
 			w.changes = append(w.changes, changeRow{recordID: c.ID, action: "created", version: 1})
 		}
-		terms = sortedTerms(terms)
-		for i := 0; i < len(terms); {
-			r.yield(ctx)
-			per := r.chunk(importInsertTerms, importPacedTerms)
-			if err := insertTerms(ctx, tx, contactTermSet, terms[i:min(i+per, len(terms))]); err != nil {
-				return nil, err
-			}
-			i += per
+		if err := r.insertTerms(ctx, tx, sortedTerms(terms)); err != nil {
+			return nil, err
 		}
 	}
 	if len(res.deals) > 0 {
@@ -1935,11 +1938,8 @@ func (r *importRun) finishBatch(ctx context.Context, tx bun.Tx, rows []importRow
 // UNION ALL of rows on MySQL) by primary key, each row only if its version
 // is still the one the batch read (under a lock).
 func (r *importRun) updateContacts(ctx context.Context, tx bun.Tx, ups []contactUpdate, now time.Time) error {
-	for len(ups) > 0 {
-		r.yield(ctx)
-		k := min(r.chunk(200, importPacedRows), len(ups))
-		chunk := ups[:k]
-		ups = ups[k:]
+	return pacedParts(ctx, r, ups, 200, importPacedRows, func(chunk []contactUpdate) error {
+		k := len(chunk)
 		var b strings.Builder
 		args := make([]any, 0, 8*k+2)
 		if r.s.Dialect == SQLite {
@@ -1976,8 +1976,8 @@ func (r *importRun) updateContacts(ctx context.Context, tx bun.Tx, ups []contact
 		if n, _ := res.RowsAffected(); n != int64(k) {
 			return fmt.Errorf("update contacts: someone saved one meanwhile: %w", ErrConflict)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // updateTerms brings the search terms of a batch's updated contacts up to
@@ -2002,11 +2002,10 @@ func (r *importRun) updateTerms(ctx context.Context, tx bun.Tx, ups []contactUpd
 		hint = " INDEXED BY contact_terms_contact"
 	}
 	stored := make(map[int64][]string, len(ups))
-	const per = 500
-	for i := 0; i < len(ups); i += per {
-		ids := make([]int64, 0, per)
-		for _, u := range ups[i:min(i+per, len(ups))] {
-			ids = append(ids, u.id)
+	err := pacedParts(ctx, r, ups, 500, importPacedLookups/2, func(part []contactUpdate) error {
+		ids := make([]int64, len(part))
+		for i, u := range part {
+			ids[i] = u.id
 		}
 		var rows []struct {
 			ID   int64  `bun:"contact_id"`
@@ -2019,6 +2018,10 @@ func (r *importRun) updateTerms(ctx context.Context, tx bun.Tx, ups []contactUpd
 		for _, t := range rows {
 			stored[t.ID] = append(stored[t.ID], t.Term)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	var gone, added []termRow
 	for _, u := range ups {
@@ -2038,14 +2041,13 @@ func (r *importRun) updateTerms(ctx context.Context, tx bun.Tx, ups []contactUpd
 			added = append(added, termRow{teamID, t, u.id})
 		}
 	}
-	gone = sortedTerms(gone)
-	for len(gone) > 0 {
-		// Each row by its whole primary key: one range per row.
-		k := min(300, len(gone))
+	// Each row by its whole primary key: one range per row (on MariaDB
+	// 300 rows a statement cost ~37 µs a row, 50 rows ~23 µs).
+	err = pacedParts(ctx, r, sortedTerms(gone), 300, importPacedDeletes, func(part []termRow) error {
 		var b strings.Builder
 		b.WriteString("DELETE FROM contact_terms WHERE ")
-		args := make([]any, 0, 3*k)
-		for i, t := range gone[:k] {
+		args := make([]any, 0, 3*len(part))
+		for i, t := range part {
 			if i > 0 {
 				b.WriteString(" OR ")
 			}
@@ -2055,9 +2057,35 @@ func (r *importRun) updateTerms(ctx context.Context, tx bun.Tx, ups []contactUpd
 		if _, err := tx.NewRaw(b.String(), args...).Exec(ctx); err != nil {
 			return fmt.Errorf("delete terms of updated contacts: %w", err)
 		}
-		gone = gone[k:]
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	return insertTerms(ctx, tx, contactTermSet, sortedTerms(added))
+	return r.insertTerms(ctx, tx, sortedTerms(added))
+}
+
+// insertTerms writes a batch's new contact terms, paced (pacedParts).
+func (r *importRun) insertTerms(ctx context.Context, tx bun.Tx, terms []termRow) error {
+	return pacedParts(ctx, r, terms, importInsertTerms, importPacedTerms, func(part []termRow) error {
+		return insertTerms(ctx, tx, contactTermSet, part)
+	})
+}
+
+// pacedParts calls fn with vals cut into parts of at most full rows, or
+// paced while the app serves requests (chunk), and steps aside before each
+// (yield): one statement a part, none of them long while a request may
+// come. full stays below 1,000 for IN lists (inLists).
+func pacedParts[T any](ctx context.Context, r *importRun, vals []T, full, paced int, fn func(part []T) error) error {
+	for len(vals) > 0 {
+		r.yield(ctx)
+		k := min(r.chunk(full, paced), len(vals))
+		if err := fn(vals[:k]); err != nil {
+			return err
+		}
+		vals = vals[k:]
+	}
+	return nil
 }
 
 // contactsWithDeals says which updated contacts have deals (whose copy of
@@ -2119,13 +2147,11 @@ func sortedTerms(rows []termRow) []termRow {
 }
 
 func (r *importRun) insertChanges(ctx context.Context, db bun.IDB, rows []changeRow) error {
-	for len(rows) > 0 {
-		r.yield(ctx)
-		k := min(r.chunk(500, importPacedTerms), len(rows))
+	return pacedParts(ctx, r, rows, 500, importPacedTerms, func(part []changeRow) error {
 		var b strings.Builder
 		b.WriteString("INSERT INTO import_changes (import_id, record_id, team_id, kind, action, version_after, before_json) VALUES ")
-		args := make([]any, 0, 7*k)
-		for i, c := range rows[:k] {
+		args := make([]any, 0, 7*len(part))
+		for i, c := range part {
 			if i > 0 {
 				b.WriteString(", ")
 			}
@@ -2139,9 +2165,8 @@ func (r *importRun) insertChanges(ctx context.Context, db bun.IDB, rows []change
 		if _, err := db.NewRaw(b.String(), args...).Exec(ctx); err != nil {
 			return fmt.Errorf("insert import changes: %w", err)
 		}
-		rows = rows[k:]
-	}
-	return nil
+		return nil
+	})
 }
 
 func (r *importRun) insertRejects(ctx context.Context, db bun.IDB, rows []rejectRow) error {

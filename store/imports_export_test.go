@@ -15,5 +15,7 @@ const (
 	ImportPacedRowsSQLite = importPacedRowsSQLite
 	ImportPacedTerms      = importPacedTerms
 	ImportInsertTerms     = importInsertTerms
+	ImportPacedLookups    = importPacedLookups
+	ImportPacedDeletes    = importPacedDeletes
 	ImportTxHold          = importTxHold
 )
