@@ -534,7 +534,7 @@ func (w *importWorker) runOne(ctx context.Context) (bool, error) {
 	case job == nil:
 		return false, nil
 	case job.Status == store.ImportChecking:
-		if err := w.st.RunImportCheck(ctx, job, w.owner); err != nil {
+		if err := w.st.RunImportCheckPaced(ctx, job, w.owner, w); err != nil {
 			w.log.Error().Err(err).Int64("import", job.ID).Msg("import dry run failed")
 		}
 	default:

@@ -291,3 +291,55 @@ func TestImportUpdatesInShortStatementsWhileTheAppServes(t *testing.T) {
 		}
 	})
 }
+
+// TestImportCheckStepsAsideForTheApp: a dry run run as a job (a large
+// file's check) holds for the app's requests before each batch and between
+// its statements, reads in ImportPacedLookups emails a statement while
+// they come, and finds what the dry run in a request finds.
+func TestImportCheckStepsAsideForTheApp(t *testing.T) {
+	const n = 2500 // three batches
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		it := newImportTeam(t, s, "Check paced")
+		importAll(t, s, it, store.ImportContacts, contactsFile(n/2), nil) // half the file exists
+		renamed := strings.ReplaceAll(contactsFile(n), ",Person ", ",Other ")
+		im := upload(t, s, it, store.ImportContacts, "check.csv", []byte(renamed))
+		m := im.MappingInfo()
+		m.Mode = store.ModeUpsert
+		if _, err := s.SaveImportMapping(ctx, it.team.ID, im.ID, m); err != nil {
+			t.Fatal(err)
+		}
+		inline, err := s.PreviewImport(ctx, it.team.ID, im.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.QueueImportCheck(ctx, it.team.ID, im.ID); err != nil {
+			t.Fatal(err)
+		}
+		job, err := s.ClaimImport(ctx, "pace-test")
+		if err != nil || job == nil || job.Status != store.ImportChecking {
+			t.Fatalf("claim: %+v %v", job, err)
+		}
+		h := &statementRows{}
+		h.reset()
+		s.DB.AddQueryHook(h)
+		waits := 0
+		if err := s.RunImportCheckPaced(ctx, job, "pace-test", busyPacer(func(ctx context.Context) { waits++ })); err != nil {
+			t.Fatal(err)
+		}
+		h.mu.Lock()
+		lookups, most := h.n["lookup by email"], h.most["lookup by email"]
+		h.mu.Unlock()
+		if want := n / store.ImportPacedLookups; lookups < want || most > store.ImportPacedLookups {
+			t.Errorf("%d lookups by email of %d at most, want %d or more of %d at most", lookups, most, want, store.ImportPacedLookups)
+		}
+		if batches := (n + 999) / 1000; waits < batches+lookups {
+			t.Errorf("the check held %d times, want one before each of its %d batches and each of its %d lookups", waits, batches, lookups)
+		}
+		cur, _ := s.ImportByID(ctx, it.team.ID, im.ID)
+		got, want := cur.PreviewInfo(), inline.PreviewInfo()
+		if cur.Status != store.ImportPreviewed || got.Create != n/2 || got.Update != n/2 || got.Create != want.Create || got.Update != want.Update {
+			t.Fatalf("paced check %s %+v, in-request %+v", cur.Status, got, want)
+		}
+	})
+}

@@ -63,7 +63,7 @@ var notListWrites = []string{
 	"MembersMayImport", "Migrate", "MigrateList", "NoteByID", "Now", "OnRetry", "PendingInvitations",
 	"PendingInvitationsFor", "Ping", "PreviewImport", "QueueImportCheck", "Reconcile", "RecordDeliveries",
 	"RecordDelivery", "RedeliverWebhook", "ReleaseForm", "ReleaseIdempotencyKey", "ReleaseLogin", "ReserveLogin",
-	"RevokeAPIKey", "RevokeInvitation", "RunImportCheck", "SaveGoogleAccount", "SaveImportMapping", "SavedView",
+	"RevokeAPIKey", "RevokeInvitation", "RunImportCheck", "RunImportCheckPaced", "SaveGoogleAccount", "SaveImportMapping", "SavedView",
 	"SavedViews", "SearchAll", "SearchVersions", "SeedSecondTeam", "Sessions", "SetClock", "SetDealForTest", "SetPool",
 	"SetTaskListID", "StageSettings", "StartImport", "TakeOAuthState", "TakeRate", "TakeRateN", "TaskListID",
 	"TeamActivity", "TeamByID", "TeamCurrency", "TeamMember", "TeamMembers", "TeamToday", "TeamVersion", "TiDB",

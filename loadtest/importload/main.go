@@ -22,7 +22,9 @@
 // off). Each series is timed idle before the upload (the team as it was:
 // empty after -signup), during the job, and idle after it (the same team at
 // its new size), and the ratios of the p95s are printed both ways. The
-// requests come 20 ms apart, or at random with -arrivals random. -export
+// requests come 20 ms apart, or at random with -arrivals random. The
+// list page is timed during the mapping and dry run too (against idle
+// before: the team the dry run reads); -dry-only stops there. -export
 // skips the import and measures the export of the team's contacts only. It
 // sends traffic only to the URL given (use a local instance).
 package main
@@ -60,6 +62,7 @@ func main() {
 	name := flag.String("name", "Imported", "first name of every row (a new one makes an update change every row)")
 	exportOnly := flag.Bool("export", false, "measure the export only")
 	thenExport := flag.Bool("then-export", false, "after the import, measure the export of the team's contacts")
+	dryOnly := flag.Bool("dry-only", false, "stop after the dry run (the list page timed during it)")
 	listN := flag.Int("list", 200, "list requests measured while idle")
 	flag.StringVar(&arrivals, "arrivals", "steady", "gaps between list requests: steady (20 ms) or random (exponential, 20 ms on average)")
 	flag.Parse()
@@ -87,37 +90,35 @@ func main() {
 	fmt.Printf("upload %d rows: %.1f s, peak RSS %.0f MB\n", *rows, up.Seconds(), mem.peakSince("upload"))
 	mem.mark("dryrun")
 	t1 := time.Now()
-	if err := mapAndPreview(c, *base, path, *mode); err != nil {
-		fail(err)
-	}
+	checking := during(func() {
+		if err := mapAndPreview(c, *base, path, *mode); err != nil {
+			fail(err)
+		}
+	}, c, *base)
 	dry := time.Since(t1)
 	fmt.Printf("mapping + dry run: %.1f s, peak RSS %.0f MB\n", dry.Seconds(), mem.peakSince("dryrun"))
+	if *dryOnly {
+		printDryRun(checking, idle)
+		return
+	}
 	mem.mark("import")
 	t2 := time.Now()
 	if err := post(c, *base+path+"/start", nil); err != nil {
 		fail(err)
 	}
-	stop := make(chan struct{})
-	var busy series
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		busy = latencies(c, *base, 0, stop)
-	}()
-	for {
-		page, err := get(c, *base+path)
-		if err != nil {
-			fail(err)
+	busy := during(func() {
+		for {
+			page, err := get(c, *base+path)
+			if err != nil {
+				fail(err)
+			}
+			if strings.Contains(page, `data-testid="result-created"`) || strings.Contains(page, "Failed") {
+				return
+			}
+			time.Sleep(500 * time.Millisecond)
 		}
-		if strings.Contains(page, `data-testid="result-created"`) || strings.Contains(page, "Failed") {
-			break
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+	}, c, *base)
 	took := time.Since(t2)
-	close(stop)
-	wg.Wait()
 	page, _ := get(c, *base+path)
 	fmt.Printf("import job: %.1f s (%.0f rows/s), peak RSS %.0f MB; result: created %s, updated %s, skipped %s, rejected %s\n",
 		took.Seconds(), float64(*rows)/took.Seconds(), mem.peakSince("import"),
@@ -135,10 +136,38 @@ func main() {
 		fmt.Printf("p95 ratio %s: during/idle-after %.2f, during/idle-before %.2f\n", k.name, d/a, d/b)
 	}
 	fmt.Printf("p95 ratio during plain / idle-after no-cache %.2f\n", pct(busy.plain, 95)/pct(after.fresh, 95))
+	printDryRun(checking, idle)
 	fmt.Printf("whole run: peak RSS %.0f MB (at start %.0f MB)\n", mem.peak(), mem.first())
 	if *thenExport {
 		exportRun(c, *base, mem)
 	}
+}
+
+// printDryRun prints the list page's latency during the mapping and dry
+// run, against idle before the upload (the team the dry run reads).
+func printDryRun(checking, idle series) {
+	if len(checking.plain) == 0 {
+		return
+	}
+	checking.print("list page during the mapping and dry run")
+	fmt.Printf("p95 ratio during the dry run / idle-before: plain %.2f, no-cache %.2f\n",
+		pct(checking.plain, 95)/pct(idle.plain, 95), pct(checking.fresh, 95)/pct(idle.fresh, 95))
+}
+
+// during times the list page while work runs (from its start to its end).
+func during(work func(), c *http.Client, base string) series {
+	stop := make(chan struct{})
+	var s series
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s = latencies(c, base, 0, stop)
+	}()
+	work()
+	close(stop)
+	wg.Wait()
+	return s
 }
 
 func testID(page, id string) string {
