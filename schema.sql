@@ -353,6 +353,7 @@ CREATE TABLE `imports` (
   `undone_at` datetime(6) DEFAULT NULL,
   `undone_by` bigint(20) DEFAULT NULL,
   `undo_kept` bigint(20) NOT NULL DEFAULT 0,
+  `undo_done` bigint(20) NOT NULL DEFAULT 0,
   PRIMARY KEY (`id`),
   KEY `imports_team` (`team_id`,`created_at`,`id`),
   KEY `imports_status` (`status`,`lease_until`),

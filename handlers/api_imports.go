@@ -238,12 +238,15 @@ func (s *Server) apiUndoImport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	done, err := s.store.UndoImport(c.UserContext(), currentTeam(c).ID, im.ID, currentUser(c))
+	// The undo runs as a job, as the import did: poll the import until its
+	// status is "undone".
+	queued, err := s.store.QueueUndo(c.UserContext(), currentTeam(c).ID, im.ID, currentUser(c))
 	if errors.Is(err, store.ErrImportState) {
 		return importStateConflict()
 	}
 	if err != nil {
 		return err
 	}
-	return apiJSON(c, fiber.StatusOK, importOut(done))
+	s.imports.kick()
+	return apiJSON(c, fiber.StatusOK, importOut(queued))
 }

@@ -48,9 +48,18 @@ func TestAPIImportAndUndo(t *testing.T) {
 		}
 		k.call("PUT", fmt.Sprintf("/imports/%d/mapping", id), string(proposed.Mapping)).expect(http.StatusConflict)
 		k.call("POST", fmt.Sprintf("/imports/%d/cancel", id), nil).expect(http.StatusConflict)
-		if u := k.call("POST", fmt.Sprintf("/imports/%d/undo", id), nil).expect(http.StatusOK); u.str("status") != "undone" {
+		// The undo runs as a job: the answer is the import undoing (or
+		// already undone); it is polled until undone.
+		if u := k.call("POST", fmt.Sprintf("/imports/%d/undo", id), nil).expect(http.StatusOK); u.str("status") != "undoing" && u.str("status") != "undone" {
 			t.Fatalf("undo: %s", u.body)
 		}
+		for k.get(fmt.Sprintf("/imports/%d", id)).expect(http.StatusOK).str("status") != "undone" {
+			if time.Now().After(deadline) {
+				t.Fatal("the undo did not finish")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		k.call("POST", fmt.Sprintf("/imports/%d/undo", id), nil).expect(http.StatusConflict)
 		if rows := k.get("/contacts?q=import.test").expect(http.StatusOK).data(); len(rows) != 0 {
 			t.Fatalf("%d contacts after undo", len(rows))
 		}

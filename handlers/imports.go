@@ -357,14 +357,19 @@ func (s *Server) startImport(c *fiber.Ctx) error {
 func progressView(im *store.Import, now time.Time) views.ImportProgressView {
 	p := views.ImportProgressView{ID: im.ID, Status: im.Status, Done: im.RowsDone, Total: im.RowsTotal, Finished: im.Finished(),
 		Rate: "starting", Left: "time left unknown"}
+	started, unit := im.StartedAt, "rows/s"
+	if im.Status == store.ImportUndoing {
+		// The undo goes through the records the import created or updated.
+		p.Done, p.Total, started, unit = im.UndoDone, im.Created+im.Updated, im.UndoneAt, "records/s"
+	}
 	if p.Total > 0 {
 		p.Percent = int(100 * p.Done / p.Total)
 	}
-	if !im.StartedAt.IsZero() && p.Done > 0 {
-		secs := now.Sub(im.StartedAt).Seconds()
+	if !started.IsZero() && p.Done > 0 {
+		secs := now.Sub(started).Seconds()
 		if secs > 0 {
 			rate := float64(p.Done) / secs
-			p.Rate = fmt.Sprintf("%.0f rows/s", rate)
+			p.Rate = fmt.Sprintf("%.0f %s", rate, unit)
 			left := time.Duration(float64(p.Total-p.Done)/rate) * time.Second
 			switch {
 			case left < time.Minute:
@@ -384,7 +389,7 @@ func (s *Server) importProgress(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if im.Status == store.ImportQueued || im.Status == store.ImportRunning || im.Status == store.ImportChecking {
+	if im.InProgress() {
 		// Any instance that shows a job may pick it up if its worker died.
 		s.imports.kick()
 	}
@@ -411,16 +416,15 @@ func (s *Server) undoImport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	done, err := s.store.UndoImport(c.UserContext(), currentTeam(c).ID, im.ID, currentUser(c))
+	_, err = s.store.QueueUndo(c.UserContext(), currentTeam(c).ID, im.ID, currentUser(c))
 	switch {
 	case errors.Is(err, store.ErrImportState):
 		s.flash(c, "error", "This import was already undone, or has not finished.")
 	case err != nil:
 		return err
 	default:
-		s.log.Info().Int64("import", im.ID).Int64("team", im.TeamID).Int64("by", currentUser(c).ID).
-			Int64("kept", done.UndoKept).Msg("import undone")
-		s.flash(c, "success", "The import was undone.")
+		s.log.Info().Int64("import", im.ID).Int64("team", im.TeamID).Int64("by", currentUser(c).ID).Msg("import undo queued")
+		s.imports.kick()
 	}
 	return s.redirect(c, "/imports/"+strconv.FormatInt(im.ID, 10))
 }
@@ -536,6 +540,14 @@ func (w *importWorker) runOne(ctx context.Context) (bool, error) {
 	case job.Status == store.ImportChecking:
 		if err := w.st.RunImportCheckPaced(ctx, job, w.owner, w); err != nil {
 			w.log.Error().Err(err).Int64("import", job.ID).Msg("import dry run failed")
+		}
+	case job.Status == store.ImportUndoing:
+		// A failed undo keeps its state and lease: once the lease runs
+		// out, a worker takes it up again from the changes left.
+		if err := w.st.RunUndoPaced(ctx, job, w.owner, w); err != nil {
+			w.log.Error().Err(err).Int64("import", job.ID).Msg("import undo failed")
+		} else {
+			w.log.Info().Int64("import", job.ID).Int64("kept", job.UndoKept).Msg("import undone")
 		}
 	default:
 		w.log.Info().Int64("import", job.ID).Int64("from_row", job.RowsDone).Msg("import started")

@@ -188,8 +188,12 @@ func TestImportJourney(t *testing.T) {
 		if err != nil || len(recs) != 2 || recs[0][len(recs[0])-1] != "Reason" || recs[1][3] != "not-an-email" || !strings.Contains(recs[1][9], "Email") {
 			t.Fatalf("report %v %q", err, recs)
 		}
-		// Undo: created deleted, updated restored; once only.
+		// Undo: a job (the page shows its progress, then the result):
+		// created deleted, updated restored; once only.
 		expectRedirect(t, c.post(path+"/undo", nil), path)
+		if im := waitImport(t, a, me.TeamID, path); im.Status != store.ImportUndone || im.UndoDone != im.Created+im.Updated {
+			t.Fatalf("undo ended %s, %d of %d changes", im.Status, im.UndoDone, im.Created+im.Updated)
+		}
 		contacts = teamContactsOf(t, a, me.TeamID)
 		if len(contacts) != 1 || contacts["bob.smith@example.com"].Company != "Old" || contacts["bob.smith@example.com"].ID != existing.ID {
 			t.Fatalf("after undo %+v", contacts)

@@ -96,6 +96,7 @@ type Import struct {
 	UndoneAt   time.Time `bun:"undone_at,nullzero"`
 	UndoneBy   int64     `bun:"undone_by,nullzero"`
 	UndoKept   int64     `bun:"undo_kept,notnull"`
+	UndoDone   int64     `bun:"undo_done,notnull"` // changes the undo went through so far
 
 	UserName string `bun:"user_name,scanonly"`
 }
@@ -129,7 +130,17 @@ func (im *Import) PreviewInfo() *ImportPreview {
 // Finished reports a job that no longer runs.
 func (im *Import) Finished() bool {
 	switch im.Status {
-	case ImportDone, ImportFailed, ImportCancelled, ImportUndoing, ImportUndone:
+	case ImportDone, ImportFailed, ImportCancelled, ImportUndone:
+		return true
+	}
+	return false
+}
+
+// InProgress reports a job a worker runs or will run: a dry run, an
+// import or an undo.
+func (im *Import) InProgress() bool {
+	switch im.Status {
+	case ImportQueued, ImportRunning, ImportChecking, ImportUndoing:
 		return true
 	}
 	return false
@@ -137,8 +148,7 @@ func (im *Import) Finished() bool {
 
 // CanUndo reports whether the import wrote something that undo can revert.
 func (im *Import) CanUndo() bool {
-	return (im.Status == ImportDone || im.Status == ImportFailed || im.Status == ImportCancelled || im.Status == ImportUndoing) &&
-		im.Created+im.Updated > 0
+	return (im.Status == ImportDone || im.Status == ImportFailed || im.Status == ImportCancelled) && im.Created+im.Updated > 0
 }
 
 // ImportMapping is the user's choice on the mapping page.
@@ -524,7 +534,7 @@ func (s *Store) ImportByID(ctx context.Context, teamID, id int64) (*Import, erro
 func (s *Store) ListImports(ctx context.Context, teamID int64, limit int) ([]Import, error) {
 	var out []Import
 	err := s.DB.NewSelect().Model(&out).ColumnExpr("i.id, i.team_id, i.user_id, i.file_name, i.kind, i.size, i.mode, i.status, i.rows_done, i.rows_total, i.created, i.updated, i.skipped, i.rejected, i.error, i.created_at, i.finished_at, i.undone_at").
-		ColumnExpr("'' AS detected, '' AS mapping, '' AS preview, '' AS lease_owner, 0 AS undo_kept").
+		ColumnExpr("'' AS detected, '' AS mapping, '' AS preview, '' AS lease_owner, 0 AS undo_kept, 0 AS undo_done").
 		ColumnExpr("u.name AS user_name").Join("LEFT JOIN users AS u ON u.id = i.user_id").
 		Where("i.team_id = ?", teamID).OrderExpr("i.created_at DESC, i.id DESC").Limit(int64(limit)).Scan(ctx)
 	if err != nil {
@@ -1619,16 +1629,18 @@ func (s *Store) CancelImport(ctx context.Context, teamID, id int64) error {
 func (s *Store) ClaimImport(ctx context.Context, owner string) (*Import, error) {
 	now := s.now()
 	var ids []int64
-	jobs := []string{ImportQueued, ImportRunning, ImportChecking}
+	jobs := []string{ImportQueued, ImportRunning, ImportChecking, ImportUndoing}
 	if err := s.DB.NewRaw("SELECT id FROM imports WHERE status IN (?) AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT 5",
 		bun.In(jobs), now).Scan(ctx, &ids); err != nil {
 		return nil, fmt.Errorf("find import jobs: %w", err)
 	}
+	stays := bun.In([]string{ImportChecking, ImportUndoing})
 	for _, id := range ids {
-		// A check stays a check; a queued import starts running.
-		res, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("status = CASE WHEN status = ? THEN status ELSE ? END", ImportChecking, ImportRunning).
+		// A check stays a check and an undo an undo; a queued import
+		// starts running.
+		res, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("status = CASE WHEN status IN (?) THEN status ELSE ? END", stays, ImportRunning).
 			Set("lease_owner = ?", owner).Set("lease_until = ?", now.Add(ImportLease)).
-			Set("started_at = CASE WHEN status = ? THEN started_at ELSE COALESCE(started_at, ?) END", ImportChecking, now).
+			Set("started_at = CASE WHEN status IN (?) THEN started_at ELSE COALESCE(started_at, ?) END", stays, now).
 			Where("id = ?", id).Where("status IN (?)", bun.In(jobs)).
 			Where("(lease_until IS NULL OR lease_until < ?)", now).Exec(ctx)
 		if err != nil {
@@ -2237,12 +2249,40 @@ type KeptRecord struct {
 	Name   string `bun:"name"`
 }
 
-// UndoImport reverts an import: the records it created are deleted, the
-// ones it updated get their old values back; a record someone changed (or
-// added deals, notes or activities to) since is left alone and listed.
-// Undo runs once: a second one is ErrImportState. It is resumable: an undo
-// cut short by a crash continues where it stopped when asked again.
+// QueueUndo asks for an import to be reverted: the records it created are
+// deleted, the ones it updated get their old values back; a record someone
+// changed (or added deals, notes or activities to) since is left alone and
+// listed. A worker does it (RunUndoPaced), a batch of changes at a time,
+// and the import page shows its progress; an undo cut short (a restart, a
+// dead instance) is picked up again like any job. Undo runs once: asking
+// again while it runs changes nothing, and once it is done is
+// ErrImportState.
+func (s *Store) QueueUndo(ctx context.Context, teamID, id int64, actor *User) (*Import, error) {
+	return s.queueUndo(ctx, teamID, id, actor, "")
+}
+
+// UndoImport queues an import's undo and runs it at once, in the caller's
+// time, under a lease of its own (tests and tools; the app's requests
+// queue it for the worker, QueueUndo). An undo already running elsewhere
+// is left to its worker (ErrImportState).
 func (s *Store) UndoImport(ctx context.Context, teamID, id int64, actor *User) (*Import, error) {
+	owner := "undo-inline"
+	im, err := s.queueUndo(ctx, teamID, id, actor, owner)
+	if err != nil {
+		return nil, err
+	}
+	if im.LeaseOwner != owner {
+		return nil, fmt.Errorf("undo import %d: run by %q: %w", id, im.LeaseOwner, ErrImportState)
+	}
+	if err := s.RunUndoPaced(ctx, im, owner, nil); err != nil {
+		return nil, err
+	}
+	return s.ImportByID(ctx, teamID, id)
+}
+
+// queueUndo moves a finished import to undoing, leased to owner (none: for
+// any worker). An undo that stopped with its lease run out is taken over.
+func (s *Store) queueUndo(ctx context.Context, teamID, id int64, actor *User, owner string) (*Import, error) {
 	if ok, err := s.CanImport(ctx, teamID, actor); err != nil {
 		return nil, err
 	} else if !ok {
@@ -2252,36 +2292,88 @@ func (s *Store) UndoImport(ctx context.Context, teamID, id int64, actor *User) (
 	if err != nil {
 		return nil, err
 	}
-	if im.Status != ImportUndoing {
-		res, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("status = ?", ImportUndoing).Set("undone_by = ?", actor.ID).
-			Set("undone_at = ?", s.now()).Where("team_id = ?", teamID).Where("id = ?", id).
-			Where("status IN (?)", bun.In([]string{ImportDone, ImportFailed, ImportCancelled})).Exec(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("undo import %d: %w", id, err)
+	now := s.now()
+	lease := func(q *bun.UpdateQuery) *bun.UpdateQuery {
+		if owner == "" {
+			return q.Set("lease_owner = ''").Set("lease_until = NULL")
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return nil, fmt.Errorf("undo import %d: %w", id, ErrImportState)
-		}
+		return q.Set("lease_owner = ?", owner).Set("lease_until = ?", now.Add(ImportLease))
 	}
+	q := lease(s.DB.NewUpdate().Model((*Import)(nil))).Where("team_id = ?", teamID).Where("id = ?", id)
+	if im.Status == ImportUndoing {
+		if owner == "" {
+			return im, nil // queued already
+		}
+		// Taken over when its lease ran out, or from an earlier run of the
+		// same owner that stopped (UndoImport asked again).
+		q = q.Where("status = ?", ImportUndoing).Where("(lease_until IS NULL OR lease_until < ? OR lease_owner = ?)", now, owner)
+	} else {
+		q = q.Set("status = ?", ImportUndoing).Set("undone_by = ?", actor.ID).Set("undone_at = ?", now).Set("undo_done = 0").
+			Where("status IN (?)", bun.In([]string{ImportDone, ImportFailed, ImportCancelled}))
+	}
+	res, err := q.Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("undo import %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 && im.Status != ImportUndoing {
+		return nil, fmt.Errorf("undo import %d: %w", id, ErrImportState)
+	}
+	return s.ImportByID(ctx, teamID, id)
+}
+
+// An undo reverts this many of an import's changes a transaction, or
+// importPacedUndo while the app serves requests (ImportPacer.Recent): a
+// batch deletes its created records in one statement.
+const (
+	importUndoBatch = 500
+	importPacedUndo = 100
+)
+
+// RunUndoPaced runs the undo of im, which the worker owner holds the lease
+// of (ClaimImport), stepping aside for pace (when not nil) before each
+// batch and between the statements of one. Each batch is a transaction
+// that checks the lease, reverts its changes (or keeps the ones changed
+// since), counts them in undo_done and renews the lease; the undo resumes
+// from the changes left. A lost lease (another worker took over) ends it
+// quietly.
+func (s *Store) RunUndoPaced(ctx context.Context, im *Import, owner string, pace ImportPacer) error {
+	err := s.runUndo(ctx, im, owner, pace)
+	if errors.Is(err, errLeaseLost) {
+		return nil
+	}
+	return err
+}
+
+func (s *Store) runUndo(ctx context.Context, im *Import, owner string, pace ImportPacer) error {
+	id, teamID := im.ID, im.TeamID
+	actor := &User{ID: im.UndoneBy}
+	r := &importRun{s: s, pace: pace} // its yield and chunk
 	table := "contacts"
 	if im.Kind == ImportDeals {
 		table = "deals"
 	}
 	for {
+		if pace != nil && pace.Busy() {
+			pace.Wait(ctx)
+		}
 		var changes []struct {
 			RecordID int64          `bun:"record_id"`
 			Action   string         `bun:"action"`
 			Version  int            `bun:"version_after"`
 			Before   sql.NullString `bun:"before_json"`
 		}
-		if err := s.DB.NewRaw("SELECT record_id, action, version_after, before_json FROM import_changes WHERE import_id = ? AND kept = 0 ORDER BY record_id LIMIT 500", id).
-			Scan(ctx, &changes); err != nil {
-			return nil, fmt.Errorf("undo import %d: %w", id, err)
+		if err := s.DB.NewRaw("SELECT record_id, action, version_after, before_json FROM import_changes WHERE import_id = ? AND kept = 0 ORDER BY record_id LIMIT ?",
+			id, r.chunk(importUndoBatch, importPacedUndo)).Scan(ctx, &changes); err != nil {
+			return fmt.Errorf("undo import %d: %w", id, err)
 		}
 		if len(changes) == 0 {
 			break
 		}
 		err := s.inTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+			ctx = withHoldBudget(ctx)
+			if err := s.lockUndo(ctx, tx, id, owner); err != nil {
+				return err
+			}
 			var created, reverted, kept []int64
 			for _, c := range changes {
 				if c.Action == "created" {
@@ -2354,6 +2446,7 @@ func (s *Store) UndoImport(ctx context.Context, teamID, id int64, actor *User) (
 				if c.Action != "updated" {
 					continue
 				}
+				r.yield(ctx)
 				var b contactBefore
 				_ = json.Unmarshal([]byte(c.Before.String), &b)
 				cur := new(Contact)
@@ -2413,21 +2506,48 @@ func (s *Store) UndoImport(ctx context.Context, teamID, id int64, actor *User) (
 					return fmt.Errorf("mark kept: %w", err)
 				}
 			}
+			_, err := tx.NewUpdate().Model((*Import)(nil)).Set("undo_done = undo_done + ?", len(changes)).
+				Set("lease_until = ?", s.now().Add(ImportLease)).Where("id = ?", id).Exec(ctx)
+			if err != nil {
+				return fmt.Errorf("save undo progress: %w", err)
+			}
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("undo import %d: %w", id, err)
+			return fmt.Errorf("undo import %d: %w", id, err)
 		}
 	}
 	var kept int64
 	if err := s.DB.NewRaw("SELECT COUNT(*) FROM import_changes WHERE import_id = ? AND kept = 1", id).Scan(ctx, &kept); err != nil {
-		return nil, fmt.Errorf("undo import %d: %w", id, err)
+		return fmt.Errorf("undo import %d: %w", id, err)
 	}
-	if _, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("status = ?", ImportUndone).Set("undo_kept = ?", kept).
-		Where("id = ?", id).Where("status = ?", ImportUndoing).Exec(ctx); err != nil {
-		return nil, fmt.Errorf("undo import %d: %w", id, err)
+	res, err := s.DB.NewUpdate().Model((*Import)(nil)).Set("status = ?", ImportUndone).Set("undo_kept = ?", kept).
+		Set("lease_owner = ''").Set("lease_until = NULL").
+		Where("id = ?", id).Where("status = ?", ImportUndoing).Where("lease_owner = ?", owner).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("undo import %d: %w", id, err)
 	}
-	return s.ImportByID(ctx, teamID, id)
+	if n, _ := res.RowsAffected(); n != 1 {
+		return errLeaseLost
+	}
+	return nil
+}
+
+// lockUndo locks the import's row for an undo batch and checks that owner
+// still holds the undo's lease.
+func (s *Store) lockUndo(ctx context.Context, tx bun.Tx, id int64, owner string) error {
+	var holder []struct {
+		Owner  string `bun:"lease_owner"`
+		Status string `bun:"status"`
+	}
+	if err := s.forUpdate(tx.NewSelect().Model((*Import)(nil)).Column("lease_owner", "status").Where("id = ?", id)).
+		Scan(ctx, &holder); err != nil {
+		return fmt.Errorf("lock import for undo: %w", err)
+	}
+	if len(holder) != 1 || holder[0].Owner != owner || holder[0].Status != ImportUndoing {
+		return errLeaseLost
+	}
+	return nil
 }
 
 // ImportKept lists the records undo left alone (at most limit).

@@ -17,5 +17,6 @@ const (
 	ImportInsertTerms     = importInsertTerms
 	ImportPacedLookups    = importPacedLookups
 	ImportPacedDeletes    = importPacedDeletes
+	ImportPacedUndo       = importPacedUndo
 	ImportTxHold          = importTxHold
 )

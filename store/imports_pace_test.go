@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -340,6 +341,86 @@ func TestImportCheckStepsAsideForTheApp(t *testing.T) {
 		got, want := cur.PreviewInfo(), inline.PreviewInfo()
 		if cur.Status != store.ImportPreviewed || got.Create != n/2 || got.Update != n/2 || got.Create != want.Create || got.Update != want.Update {
 			t.Fatalf("paced check %s %+v, in-request %+v", cur.Status, got, want)
+		}
+	})
+}
+
+// TestUndoRunsAsAResumableJob: an undo is a job in the database: asked
+// for, it waits for a worker (asking again changes nothing); the worker
+// reverts a batch of changes a transaction - ImportPacedUndo while the app
+// serves requests - counting them; a worker that stops midway leaves the
+// rest to the next one once its lease runs out, which finishes the undo
+// without doing a batch twice, and the first worker, back meanwhile, finds
+// its lease gone and changes nothing; once undone, another undo is refused.
+func TestUndoRunsAsAResumableJob(t *testing.T) {
+	const n = 1200
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		s.SetClock(func() time.Time { return now })
+		it := newImportTeam(t, s, "Undo job")
+		im := importAll(t, s, it, store.ImportContacts, contactsFile(n), nil)
+		if im.Created != n {
+			t.Fatalf("imported %+v", im)
+		}
+		for range 2 {
+			q, err := s.QueueUndo(ctx, it.team.ID, im.ID, it.owner)
+			if err != nil || q.Status != store.ImportUndoing || q.UndoDone != 0 || q.LeaseOwner != "" {
+				t.Fatalf("queue undo: %+v %v", q, err)
+			}
+		}
+		claim := func(owner string) *store.Import {
+			t.Helper()
+			job, err := s.ClaimImport(ctx, owner)
+			if err != nil || job == nil || job.ID != im.ID || job.Status != store.ImportUndoing {
+				t.Fatalf("claim by %s: %+v %v", owner, job, err)
+			}
+			return job
+		}
+		// The first worker stops (its context ends) before its second batch.
+		first := claim("w1")
+		stop, cancel := context.WithCancel(ctx)
+		waits := 0
+		err := s.RunUndoPaced(stop, first, "w1", busyPacer(func(context.Context) {
+			if waits++; waits == 2 {
+				cancel()
+			}
+		}))
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("stopped undo: %v", err)
+		}
+		cur, _ := s.ImportByID(ctx, it.team.ID, im.ID)
+		if cur.Status != store.ImportUndoing || cur.UndoDone != store.ImportPacedUndo {
+			t.Fatalf("after one paced batch: %s, %d done, want %d", cur.Status, cur.UndoDone, store.ImportPacedUndo)
+		}
+		if left := len(teamContacts(t, s, it.team.ID)); left != n-store.ImportPacedUndo {
+			t.Fatalf("%d contacts left after one batch, want %d", left, n-store.ImportPacedUndo)
+		}
+		if job, _ := s.ClaimImport(ctx, "w2"); job != nil {
+			t.Fatal("a leased undo was claimed twice")
+		}
+		now = now.Add(2 * store.ImportLease)
+		second := claim("w2")
+		// The first worker, back before the second runs, finds its lease
+		// gone and reverts nothing.
+		if err := s.RunUndoPaced(ctx, first, "w1", nil); err != nil {
+			t.Fatalf("the first worker back: %v", err)
+		}
+		if cur, _ = s.ImportByID(ctx, it.team.ID, im.ID); cur.UndoDone != store.ImportPacedUndo || len(teamContacts(t, s, it.team.ID)) != n-store.ImportPacedUndo {
+			t.Fatalf("the first worker back went on: %d done", cur.UndoDone)
+		}
+		if err := s.RunUndoPaced(ctx, second, "w2", nil); err != nil {
+			t.Fatal(err)
+		}
+		cur, _ = s.ImportByID(ctx, it.team.ID, im.ID)
+		if cur.Status != store.ImportUndone || cur.UndoDone != n || cur.UndoKept != 0 || cur.LeaseOwner != "" {
+			t.Fatalf("undone: %s, %d done, %d kept, lease %q", cur.Status, cur.UndoDone, cur.UndoKept, cur.LeaseOwner)
+		}
+		if left := len(teamContacts(t, s, it.team.ID)); left != 0 {
+			t.Fatalf("%d contacts left after the undo", left)
+		}
+		if _, err := s.QueueUndo(ctx, it.team.ID, im.ID, it.owner); !errors.Is(err, store.ErrImportState) {
+			t.Fatalf("a second undo: %v", err)
 		}
 	})
 }

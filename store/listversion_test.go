@@ -23,6 +23,7 @@ var listWrites = []string{
 	"AcceptInvitation", "AddNote", "AdvanceNextSteps", "AssignContact", "AssignDeal", "CreateContact", "CreateDeal",
 	"CreateTeam", "DeleteContact", "DeleteDeal", "DeleteView", "LeaveTeam", "LogActivity", "LogScheduled",
 	"MoveDeal", "MoveView", "QueueBulkUndo", "RemoveMember", "RenameView", "ReopenDeal", "RunBulkJob", "RunImport", "RunImportPaced",
+	"RunUndoPaced",
 	"SaveView", "Seed", "SetBackBurnerDays", "SetListColumns", "SetLostReasons", "SetMemberRole",
 	"SetMembersMayImport", "SetStageSettings", "ShareView", "TransferOwnership", "UndoImport", "UpdateContact",
 	"UpdateDeal", "UpdateTeamSettings", "UpdateUserName", "UpdateViewQuery",
@@ -34,7 +35,7 @@ var listWrites = []string{
 // moves it): the search cache keeps its term sets across the others.
 var termWrites = []string{
 	"CreateContact", "CreateDeal", "DeleteContact", "DeleteDeal", "RunBulkJob", "RunImport", "RunImportPaced", "Seed",
-	"UndoImport", "UpdateContact", "UpdateDeal",
+	"RunUndoPaced", "UndoImport", "UpdateContact", "UpdateDeal",
 }
 
 // importBatchWrites are the list writes whose moves of the list version are
@@ -61,7 +62,7 @@ var notListWrites = []string{
 	"InsertDealForTest", "InvitationByTokenHash", "ListActivities", "ListColumns", "ListContacts", "ListCursorAt",
 	"ListDeals", "ListImports", "ListNotes", "ListVersion", "LoadDashboard", "LoginSucceeded", "LostReasons",
 	"MembersMayImport", "Migrate", "MigrateList", "NoteByID", "Now", "OnRetry", "PendingInvitations",
-	"PendingInvitationsFor", "Ping", "PreviewImport", "QueueImportCheck", "Reconcile", "RecordDeliveries",
+	"PendingInvitationsFor", "Ping", "PreviewImport", "QueueImportCheck", "QueueUndo", "Reconcile", "RecordDeliveries",
 	"RecordDelivery", "RedeliverWebhook", "ReleaseForm", "ReleaseIdempotencyKey", "ReleaseLogin", "ReserveLogin",
 	"RevokeAPIKey", "RevokeInvitation", "RunImportCheck", "RunImportCheckPaced", "SaveGoogleAccount", "SaveImportMapping", "SavedView",
 	"SavedViews", "SearchAll", "SearchVersions", "SeedSecondTeam", "Sessions", "SetClock", "SetDealForTest", "SetPool",
@@ -341,8 +342,9 @@ func TestEveryWriteMovesTheListVersion(t *testing.T) {
 			return nil
 		})
 		step("UndoImport", true, func() error { _, err := s.UndoImport(ctx, team.ID, im.ID, owner); return err })
+		var pim *store.Import
 		step("RunImportPaced", true, func() error {
-			pim := preview(t, s, it, upload(t, s, it, store.ImportContacts, "paced.csv", []byte("Email,Name\nimp3@example.com,Imp Three\n")), nil)
+			pim = preview(t, s, it, upload(t, s, it, store.ImportContacts, "paced.csv", []byte("Email,Name\nimp3@example.com,Imp Three\n")), nil)
 			if err := s.StartImport(ctx, team.ID, pim.ID); err != nil {
 				return err
 			}
@@ -351,6 +353,16 @@ func TestEveryWriteMovesTheListVersion(t *testing.T) {
 				return fmt.Errorf("claim the paced import: %v (job %v)", err, job)
 			}
 			return s.RunImportPaced(ctx, job, "paced-worker", busyPacer(func(context.Context) {}))
+		})
+		step("RunUndoPaced", true, func() error {
+			if _, err := s.QueueUndo(ctx, team.ID, pim.ID, owner); err != nil {
+				return err
+			}
+			job, err := s.ClaimImport(ctx, "undo-worker")
+			if err != nil || job == nil || job.ID != pim.ID || job.Status != store.ImportUndoing {
+				return fmt.Errorf("claim the undo: %v (job %v)", err, job)
+			}
+			return s.RunUndoPaced(ctx, job, "undo-worker", busyPacer(func(context.Context) {}))
 		})
 
 		step("DeleteDeal", true, func() error { return s.DeleteDeal(ctx, team.ID, owner, d1.ID) })

@@ -63,6 +63,7 @@ func main() {
 	exportOnly := flag.Bool("export", false, "measure the export only")
 	thenExport := flag.Bool("then-export", false, "after the import, measure the export of the team's contacts")
 	dryOnly := flag.Bool("dry-only", false, "stop after the dry run (the list page timed during it)")
+	thenUndo := flag.Bool("then-undo", false, "at the end, undo the import (the list page timed during the undo)")
 	listN := flag.Int("list", 200, "list requests measured while idle")
 	flag.StringVar(&arrivals, "arrivals", "steady", "gaps between list requests: steady (20 ms) or random (exponential, 20 ms on average)")
 	flag.Parse()
@@ -141,6 +142,43 @@ func main() {
 	if *thenExport {
 		exportRun(c, *base, mem)
 	}
+	if *thenUndo {
+		undoRun(c, *base, path, mem, after)
+	}
+}
+
+// undoRun undoes the import at path and times it and the list page
+// meanwhile, against idle after the import (the team the undo starts from).
+func undoRun(c *http.Client, base, path string, mem *memory, idle series) {
+	mem.mark("undo")
+	t := time.Now()
+	var page string
+	busy := during(func() {
+		if err := post(c, base+path+"/undo", nil); err != nil {
+			fail(err)
+		}
+		for {
+			var err error
+			if page, err = get(c, base+path); err != nil {
+				fail(err)
+			}
+			if !strings.Contains(page, `data-testid="undo-progress"`) {
+				return
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}, c, base)
+	fmt.Printf("undo: %.1f s, peak RSS %.0f MB; %s\n", time.Since(t).Seconds(), mem.peakSince("undo"), undoOutcome(page))
+	busy.print("list page during the undo")
+	fmt.Printf("p95 ratio during the undo / idle-after the import: plain %.2f, no-cache %.2f\n",
+		pct(busy.plain, 95)/pct(idle.plain, 95), pct(busy.fresh, 95)/pct(idle.fresh, 95))
+}
+
+func undoOutcome(page string) string {
+	if strings.Contains(page, `data-testid="undo-done"`) {
+		return "undone"
+	}
+	return "not undone"
 }
 
 // printDryRun prints the list page's latency during the mapping and dry
