@@ -67,6 +67,8 @@ type importJSON struct {
 	StartedAt  *time.Time      `json:"started_at"`
 	FinishedAt *time.Time      `json:"finished_at"`
 	UndoneAt   *time.Time      `json:"undone_at"`
+	UndoDone   int64           `json:"undo_done"` // changes the undo went through (of created + updated)
+	UndoKept   int64           `json:"undo_kept"` // records left alone: changed by someone since
 }
 
 func rawOr(s, def string) json.RawMessage {
@@ -88,7 +90,7 @@ func importOut(im *store.Import) importJSON {
 		RowsDone: im.RowsDone, RowsTotal: im.RowsTotal, Created: im.Created, Updated: im.Updated, Skipped: im.Skipped,
 		Rejected: im.Rejected, Error: im.Error, Detected: rawOr(im.Detected, "{}"), Mapping: rawOr(im.Mapping, "{}"),
 		Preview: rawOr(im.Preview, "null"), CreatedAt: im.CreatedAt, StartedAt: optTime(im.StartedAt),
-		FinishedAt: optTime(im.FinishedAt), UndoneAt: optTime(im.UndoneAt)}
+		FinishedAt: optTime(im.FinishedAt), UndoneAt: optTime(im.UndoneAt), UndoDone: im.UndoDone, UndoKept: im.UndoKept}
 }
 
 func importStateConflict() error {

@@ -59,6 +59,9 @@ func TestAPIImportAndUndo(t *testing.T) {
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
+		if u := k.get(fmt.Sprintf("/imports/%d", id)); u.id("undo_done") != 2 || u.id("undo_kept") != 0 {
+			t.Fatalf("undone: %s", u.body)
+		}
 		k.call("POST", fmt.Sprintf("/imports/%d/undo", id), nil).expect(http.StatusConflict)
 		if rows := k.get("/contacts?q=import.test").expect(http.StatusOK).data(); len(rows) != 0 {
 			t.Fatalf("%d contacts after undo", len(rows))

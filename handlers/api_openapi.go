@@ -130,7 +130,8 @@ func apiSchemas() obj {
 			"created_at":  strFmt("date-time"),
 			"started_at":  obj{"type": []string{"string", "null"}, "format": "date-time"},
 			"finished_at": obj{"type": []string{"string", "null"}, "format": "date-time"},
-			"undone_at":   obj{"type": []string{"string", "null"}, "format": "date-time"}}),
+			"undone_at":   obj{"type": []string{"string", "null"}, "format": "date-time"},
+			"undo_done":   integer(), "undo_kept": integer()}),
 		"ImportList": listOf("Import"),
 		"ImportMapping": object(obj{
 			"columns":       obj{"type": "array", "items": str(), "description": "per column of the file: the field it fills (name, email, …) or \"\" to ignore it"},
@@ -195,7 +196,7 @@ func apiOps() []apiOp {
 		{method: "put", path: "/imports/{id}/mapping", summary: "Save the mapping and run the dry run (its result is in preview)", body: "ImportMapping", ok: 200, okSchema: "Import"},
 		{method: "post", path: "/imports/{id}/start", summary: "Start a dry-run import; it runs in the background (poll GET /imports/{id})", ok: 202, okSchema: "Import"},
 		{method: "post", path: "/imports/{id}/cancel", summary: "Cancel a running import", ok: 200, okSchema: "Import"},
-		{method: "post", path: "/imports/{id}/undo", summary: "Undo a finished import (records changed since are kept)", ok: 200, okSchema: "Import"},
+		{method: "post", path: "/imports/{id}/undo", summary: "Undo a finished import: it runs as a job (status undoing, undo_done of created + updated, then undone); records changed since are kept", ok: 200, okSchema: "Import"},
 	}
 }
 
