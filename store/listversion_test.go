@@ -43,7 +43,7 @@ var termWrites = []string{
 // they move the import version as much as the list version, and that no
 // other write moves it): the list cache may serve a page drawn before
 // them for a moment, and draws afresh after any other.
-var importBatchWrites = []string{"RunImport", "RunImportPaced"}
+var importBatchWrites = []string{"RunImport", "RunImportPaced", "RunUndoPaced", "UndoImport"}
 
 // notListWrites are the other methods of *store.Store: reads, and writes of
 // things no list shows (sessions, logins, notes, invitations not yet accepted, API
