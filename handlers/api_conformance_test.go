@@ -91,7 +91,7 @@ func TestAPIConformance(t *testing.T) {
 	for k.get(fmt.Sprintf("/imports/%d", iid)).str("status") != "done" {
 		time.Sleep(10 * time.Millisecond)
 	}
-	k.call("POST", fmt.Sprintf("/imports/%d/undo", iid), nil).expect(http.StatusOK)
+	k.call("POST", fmt.Sprintf("/imports/%d/undo", iid), nil).expect(http.StatusAccepted)
 	imp2 := k.call("POST", "/imports?kind=contacts", "Name,Email\nTour Two,t2@example.com\n", "Content-Type", "text/csv").expect(http.StatusCreated)
 	json.Unmarshal(imp2.body, &proposed)
 	k.call("PUT", fmt.Sprintf("/imports/%d/mapping", imp2.id("id")), string(proposed.Mapping)).expect(http.StatusOK)

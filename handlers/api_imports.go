@@ -250,5 +250,5 @@ func (s *Server) apiUndoImport(c *fiber.Ctx) error {
 		return err
 	}
 	s.imports.kick()
-	return apiJSON(c, fiber.StatusOK, importOut(queued))
+	return apiJSON(c, fiber.StatusAccepted, importOut(queued))
 }

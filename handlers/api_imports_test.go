@@ -50,7 +50,7 @@ func TestAPIImportAndUndo(t *testing.T) {
 		k.call("POST", fmt.Sprintf("/imports/%d/cancel", id), nil).expect(http.StatusConflict)
 		// The undo runs as a job: the answer is the import undoing (or
 		// already undone); it is polled until undone.
-		if u := k.call("POST", fmt.Sprintf("/imports/%d/undo", id), nil).expect(http.StatusOK); u.str("status") != "undoing" && u.str("status") != "undone" {
+		if u := k.call("POST", fmt.Sprintf("/imports/%d/undo", id), nil).expect(http.StatusAccepted); u.str("status") != "undoing" && u.str("status") != "undone" {
 			t.Fatalf("undo: %s", u.body)
 		}
 		for k.get(fmt.Sprintf("/imports/%d", id)).expect(http.StatusOK).str("status") != "undone" {

@@ -196,7 +196,7 @@ func apiOps() []apiOp {
 		{method: "put", path: "/imports/{id}/mapping", summary: "Save the mapping and run the dry run (its result is in preview)", body: "ImportMapping", ok: 200, okSchema: "Import"},
 		{method: "post", path: "/imports/{id}/start", summary: "Start a dry-run import; it runs in the background (poll GET /imports/{id})", ok: 202, okSchema: "Import"},
 		{method: "post", path: "/imports/{id}/cancel", summary: "Cancel a running import", ok: 200, okSchema: "Import"},
-		{method: "post", path: "/imports/{id}/undo", summary: "Undo a finished import: it runs as a job (status undoing, undo_done of created + updated, then undone); records changed since are kept", ok: 200, okSchema: "Import"},
+		{method: "post", path: "/imports/{id}/undo", summary: "Undo a finished import: it runs as a job (status undoing, undo_done of created + updated, then undone); records changed since are kept", ok: 202, okSchema: "Import"},
 	}
 }
 
