@@ -95,7 +95,7 @@ func checkTotals(t testing.TB, s *store.Store) {
 func URL(t testing.TB, d store.Dialect) string {
 	t.Helper()
 	if d == store.SQLite {
-		return "sqlite:" + filepath.Join(t.TempDir(), "test.db")
+		return "sqlite:" + filepath.Join(sqliteDir(t), "test.db")
 	}
 	env, base := mysqlBase()
 	if base == "" {
@@ -135,4 +135,29 @@ func adminDB(t testing.TB, u *url.URL) *sql.DB {
 		t.Fatalf("MySQL at %s is unreachable: %v", u.Host, err)
 	}
 	return db
+}
+
+// sqliteDir is a fresh directory for a test's SQLite files, removed when the
+// test ends. Unlike t.TempDir it tries the removal again for a moment: a
+// test app's background goroutine (the import worker's first look for
+// jobs, started with the app) may still hold a connection when the test
+// ends, and its WAL and shared-memory files go when that connection
+// closes, after Store.Close returned ("directory not empty", seen in CI).
+func sqliteDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "sherpa-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		var err error
+		for range 20 {
+			if err = os.RemoveAll(dir); err == nil {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Errorf("remove the test's SQLite directory: %v", err)
+	})
+	return dir
 }
