@@ -547,7 +547,7 @@ func (w *importWorker) runOne(ctx context.Context) (bool, error) {
 		if err := w.st.RunUndoPaced(ctx, job, w.owner, w); err != nil {
 			w.log.Error().Err(err).Int64("import", job.ID).Msg("import undo failed")
 		} else {
-			w.log.Info().Int64("import", job.ID).Int64("kept", job.UndoKept).Msg("import undone")
+			w.log.Info().Int64("import", job.ID).Msg("import undone")
 		}
 	default:
 		w.log.Info().Int64("import", job.ID).Int64("from_row", job.RowsDone).Msg("import started")
