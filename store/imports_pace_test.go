@@ -124,13 +124,8 @@ func TestImportWritesShortStatementsWhileTheAppServes(t *testing.T) {
 			im := preview(t, s, it, upload(t, s, it, store.ImportContacts, "short.csv", []byte(contactsFile(n))), nil)
 			job := claimStarted(t, s, it, im)
 			h.reset()
-			var err error
-			if c.pace != nil {
-				err = s.RunImportPaced(ctx, job, "pace-test", c.pace)
-			} else {
-				err = s.RunImport(ctx, job, "pace-test")
-			}
-			if err != nil {
+			// With no pacer, as RunImport.
+			if err := s.RunImportPaced(ctx, job, "pace-test", c.pace); err != nil {
 				t.Fatal(err)
 			}
 			contacts, terms := h.counts()
@@ -261,13 +256,8 @@ func TestImportUpdatesInShortStatementsWhileTheAppServes(t *testing.T) {
 				func(m *store.ImportMapping) { m.Mode = store.ModeUpdate })
 			job := claimStarted(t, s, it, im)
 			h.reset()
-			var err error
-			if c.pace != nil {
-				err = s.RunImportPaced(ctx, job, "pace-test", c.pace)
-			} else {
-				err = s.RunImport(ctx, job, "pace-test")
-			}
-			if err != nil {
+			// With no pacer, as RunImport.
+			if err := s.RunImportPaced(ctx, job, "pace-test", c.pace); err != nil {
 				t.Fatal(err)
 			}
 			h.mu.Lock()
