@@ -1754,19 +1754,29 @@ func (r *importRun) commitBatch(ctx context.Context, tx bun.Tx, rows []importRow
 // running job and that its committed batches end where this batch starts
 // (a batch is never applied twice nor out of order).
 func (r *importRun) lockJob(ctx context.Context, tx bun.Tx, owner string, start int64) error {
+	done, err := r.s.lockLease(ctx, tx, r.im.ID, owner, ImportRunning)
+	if err == nil && done != start {
+		return errLeaseLost
+	}
+	return err
+}
+
+// lockLease locks an import's row in tx and checks that owner still holds
+// its lease in status (else errLeaseLost); it returns the rows done.
+func (s *Store) lockLease(ctx context.Context, tx bun.Tx, id int64, owner, status string) (int64, error) {
 	var holder []struct {
 		Owner    string `bun:"lease_owner"`
 		Status   string `bun:"status"`
 		RowsDone int64  `bun:"rows_done"`
 	}
-	if err := r.s.forUpdate(tx.NewSelect().Model((*Import)(nil)).Column("lease_owner", "status", "rows_done").Where("id = ?", r.im.ID)).
+	if err := s.forUpdate(tx.NewSelect().Model((*Import)(nil)).Column("lease_owner", "status", "rows_done").Where("id = ?", id)).
 		Scan(ctx, &holder); err != nil {
-		return fmt.Errorf("lock import job: %w", err)
+		return 0, fmt.Errorf("lock import %d: %w", id, err)
 	}
-	if len(holder) != 1 || holder[0].Owner != owner || holder[0].Status != ImportRunning || holder[0].RowsDone != start {
-		return errLeaseLost
+	if len(holder) != 1 || holder[0].Owner != owner || holder[0].Status != status {
+		return 0, errLeaseLost
 	}
-	return nil
+	return holder[0].RowsDone, nil
 }
 
 // batchWrites is what writeBatch did, for finishBatch.
@@ -2261,25 +2271,6 @@ func (s *Store) QueueUndo(ctx context.Context, teamID, id int64, actor *User) (*
 	return s.queueUndo(ctx, teamID, id, actor, "")
 }
 
-// UndoImport queues an import's undo and runs it at once, in the caller's
-// time, under a lease of its own (tests and tools; the app's requests
-// queue it for the worker, QueueUndo). An undo already running elsewhere
-// is left to its worker (ErrImportState).
-func (s *Store) UndoImport(ctx context.Context, teamID, id int64, actor *User) (*Import, error) {
-	owner := "undo-inline"
-	im, err := s.queueUndo(ctx, teamID, id, actor, owner)
-	if err != nil {
-		return nil, err
-	}
-	if im.LeaseOwner != owner {
-		return nil, fmt.Errorf("undo import %d: run by %q: %w", id, im.LeaseOwner, ErrImportState)
-	}
-	if err := s.RunUndoPaced(ctx, im, owner, nil); err != nil {
-		return nil, err
-	}
-	return s.ImportByID(ctx, teamID, id)
-}
-
 // queueUndo moves a finished import to undoing, leased to owner (none: for
 // any worker). An undo that stopped with its lease run out is taken over.
 func (s *Store) queueUndo(ctx context.Context, teamID, id int64, actor *User, owner string) (*Import, error) {
@@ -2369,7 +2360,7 @@ func (s *Store) runUndo(ctx context.Context, im *Import, owner string, pace Impo
 			err := runTx(func(ctx context.Context, tx bun.Tx) error {
 				last = -1
 				ctx = withHoldBudget(ctx)
-				if err := s.lockUndo(ctx, tx, id, owner); err != nil {
+				if _, err := s.lockLease(ctx, tx, id, owner, ImportUndoing); err != nil {
 					return err
 				}
 				var changes []undoChange
@@ -2606,23 +2597,6 @@ func (s *Store) undoUpdates(ctx context.Context, tx bun.Tx, teamID int64, change
 			after:  ContactInput{Name: b.Name, Email: cur.Email, Phone: b.Phone, Company: b.Company, Status: b.Status, OwnerID: b.OwnerID}})
 	}
 	return ups, kept, nil
-}
-
-// lockUndo locks the import's row for an undo batch and checks that owner
-// still holds the undo's lease.
-func (s *Store) lockUndo(ctx context.Context, tx bun.Tx, id int64, owner string) error {
-	var holder []struct {
-		Owner  string `bun:"lease_owner"`
-		Status string `bun:"status"`
-	}
-	if err := s.forUpdate(tx.NewSelect().Model((*Import)(nil)).Column("lease_owner", "status").Where("id = ?", id)).
-		Scan(ctx, &holder); err != nil {
-		return fmt.Errorf("lock import for undo: %w", err)
-	}
-	if len(holder) != 1 || holder[0].Owner != owner || holder[0].Status != ImportUndoing {
-		return errLeaseLost
-	}
-	return nil
 }
 
 // ImportKept lists the records undo left alone (at most limit).
